@@ -1,0 +1,87 @@
+/** Text and JSON renderings of a dry-run plan and of a live send. */
+import type { PlanSummary } from '../src/runs/plan.js';
+import type { SendResult } from '../src/runs/send.js';
+
+const byCount = (record: Record<string, number>): string =>
+  Object.entries(record)
+    .sort(([, a], [, b]) => b - a)
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ');
+
+export function stagingBanner(redirectTo: string | null): string[] {
+  return redirectTo === null ? [] : [`*** STAGING: every message goes to ${redirectTo}, not to participants (MAIL_REDIRECT_TO). ***`];
+}
+
+export function planText(plan: PlanSummary): string {
+  return [
+    ...stagingBanner(plan.redirectTo),
+    `DRY RUN for ${plan.reportDate}: nothing was sent.`,
+    `  To send:    ${plan.counts.toSend}`,
+    `  Skipped:    ${plan.counts.skipped}${plan.counts.skipped > 0 ? ` (${byCount(plan.skippedByReason)})` : ''}`,
+    `  Blocked:    ${plan.counts.blocked}${plan.counts.blocked > 0 ? ` (${byCount(plan.blockedByCode)})` : ''}`,
+    `  Validation: ${plan.validation.errors} error(s), ${plan.validation.warnings} warning(s)${plan.validation.errors + plan.validation.warnings > 0 ? ' (details: npx mail-updater validate-participants)' : ''}`,
+    `  Batch hash: ${plan.batchHash}`,
+    `  Run:        ${plan.runId}${plan.templateChanged ? ' (template changed since the last send)' : ''}`,
+    `  Preview:    ${plan.outboxDir}/ (one .eml per message); log: send_log.jsonl`,
+    ...(plan.state === 'blocked' ? ['The run is BLOCKED by validation errors and cannot be sent. Fix them and run the dry run again.'] : []),
+    ...(plan.mailFromSet ? [] : ['Note: MAIL_FROM is not set, so the previews have a placeholder sender; set it before the live send.']),
+    ...(plan.state === 'planned' && plan.counts.toSend > 0 ? [`Next: review the previews, then send with: npx mail-updater send-daily --date ${plan.reportDate}`] : []),
+  ].join('\n');
+}
+
+export function planJson(plan: PlanSummary): unknown {
+  return {
+    mode: 'dry_run',
+    run_id: plan.runId,
+    report_date: plan.reportDate,
+    state: plan.state,
+    batch_hash: plan.batchHash,
+    template_hash: plan.templateHash,
+    template_changed: plan.templateChanged,
+    counts: { participants: plan.counts.participants, to_send: plan.counts.toSend, skipped: plan.counts.skipped, blocked: plan.counts.blocked },
+    skipped_by_reason: plan.skippedByReason,
+    blocked_by_code: plan.blockedByCode,
+    validation: plan.validation,
+    staging_redirect_to: plan.redirectTo,
+    mail_from_set: plan.mailFromSet,
+    outbox: plan.outboxDir,
+    expires_at: plan.expiresAt,
+  };
+}
+
+export function sendText(result: SendResult): string {
+  const c = result.counts;
+  const lines = [
+    ...stagingBanner(result.redirectTo),
+    `Send for ${result.reportDate} (run ${result.runId}, batch ${result.batchHash.slice(0, 12)}): ${result.outcome.toUpperCase()}.`,
+    `  Sent:    ${c.sent} (${result.sentNow} in this pass)`,
+    `  Failed:  ${c.failed}`,
+    `  Unknown: ${c.unknown}${c.unknown > 0 ? ' (the connection broke after the message was handed over; not re-sent automatically)' : ''}`,
+    `  Pending: ${c.planned}`,
+    `  Skipped: ${c.skipped}; blocked: ${c.blocked}`,
+  ];
+  if (result.pauseReason !== undefined) lines.push(`Paused: ${result.pauseReason}`);
+  for (const f of result.failures.slice(0, 20)) lines.push(`  FAILED ${f.did} after ${f.attempts} attempt(s): ${f.error}`);
+  if (result.failures.length > 20) lines.push(`  ... and ${result.failures.length - 20} more failures (npx mail-updater status --json)`);
+  if (result.unknownDids.length > 0) {
+    lines.push(`  Outcome unknown for: ${result.unknownDids.slice(0, 20).join(', ')}${result.unknownDids.length > 20 ? ', ...' : ''}`);
+    lines.push('  Check the relay\'s logs; to send them again anyway: npx mail-updater send-daily --resend-unknown');
+  }
+  return lines.join('\n');
+}
+
+export function sendJson(result: SendResult): unknown {
+  return {
+    mode: 'live',
+    run_id: result.runId,
+    report_date: result.reportDate,
+    batch_hash: result.batchHash,
+    outcome: result.outcome,
+    pause_reason: result.pauseReason ?? null,
+    counts: result.counts,
+    sent_this_pass: result.sentNow,
+    failures: result.failures,
+    unknown_dids: result.unknownDids,
+    staging_redirect_to: result.redirectTo,
+  };
+}

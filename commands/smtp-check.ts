@@ -1,0 +1,86 @@
+import { defineCommand, type CommandContext } from '../src/command.js';
+import { ConfigError, ExitCode } from '../src/errors.js';
+import { describeSmtpError, SmtpClient } from '../src/mail/smtp-client.js';
+import { audit } from '../src/runs/audit.js';
+import { localDateTime } from '../src/util/dates.js';
+import { jsonFlag, noPositionals } from './options.js';
+
+export const CREDENTIAL_WARNING_DAYS = 14;
+
+export interface SmtpHealth {
+  ok: boolean;
+  host: string;
+  port: number;
+  authenticated: boolean;
+  error: string | null;
+  credential_expires_at: string | null;
+  days_until_credential_expiry: number | null;
+  credential_expiring: boolean;
+  checked_at: string;
+}
+
+export async function checkSmtp(ctx: Pick<CommandContext, 'config' | 'now'>): Promise<SmtpHealth> {
+  const { config } = ctx;
+  if (config.SMTP_HOST === undefined) throw new ConfigError([{ variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' }]);
+  const client = new SmtpClient({ host: config.SMTP_HOST, port: config.SMTP_PORT, secure: config.SMTP_SECURE, user: config.SMTP_USER, pass: config.SMTP_PASS, socketTimeoutMs: 15_000 });
+  let error: string | null = null;
+  try {
+    await client.verify();
+  } catch (e) {
+    error = describeSmtpError(e as Error);
+  } finally {
+    client.close();
+  }
+  const expires = config.SMTP_CREDENTIAL_EXPIRES_AT ?? null;
+  const today = localDateTime(ctx.now(), config.STUDY_TZ).date;
+  const days = expires === null ? null : Math.round((Date.parse(`${expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+  const expiring = days !== null && days <= CREDENTIAL_WARNING_DAYS;
+  return {
+    ok: error === null && !(days !== null && days < 0),
+    host: config.SMTP_HOST,
+    port: config.SMTP_PORT,
+    authenticated: error === null && config.SMTP_USER !== undefined,
+    error,
+    credential_expires_at: expires,
+    days_until_credential_expiry: days,
+    credential_expiring: expiring,
+    checked_at: ctx.now().toISOString(),
+  };
+}
+
+export function smtpHealthText(h: SmtpHealth): string {
+  const expiry =
+    h.days_until_credential_expiry === null
+      ? 'credential expiry not configured (SMTP_CREDENTIAL_EXPIRES_AT)'
+      : h.days_until_credential_expiry < 0
+        ? `credential EXPIRED ${-h.days_until_credential_expiry} day(s) ago (${h.credential_expires_at}): renew it and update SMTP_PASS and SMTP_CREDENTIAL_EXPIRES_AT`
+        : `credential expires in ${h.days_until_credential_expiry} day(s) (${h.credential_expires_at})${h.credential_expiring ? ': RENEW IT SOON' : ''}`;
+  return [
+    `SMTP ${h.host}:${h.port}: ${h.error === null ? `OK (${h.authenticated ? 'connected and authenticated' : 'connected; no SMTP_USER, so no AUTH'})` : `FAILED: ${h.error}`}`,
+    `  ${expiry}`,
+    ...(h.error === null ? [] : ['  Check SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER and SMTP_PASS, and that this machine can reach the relay.']),
+  ].join('\n');
+}
+
+export const smtpCheck = defineCommand({
+  name: 'smtp-check',
+  summary: 'Connect and authenticate to SMTP; report days until the credential expires.',
+  usage: 'smtp-check [--json]',
+  flags: { json: jsonFlag },
+  parse: (_flags, positionals) => {
+    noPositionals(positionals);
+    return {};
+  },
+  async run(ctx) {
+    const health = await checkSmtp(ctx);
+    const db = ctx.stateDb();
+    db.prepare('INSERT INTO health (check_name, ok, at, detail_json) VALUES (?, ?, ?, ?) ON CONFLICT(check_name) DO UPDATE SET ok = excluded.ok, at = excluded.at, detail_json = excluded.detail_json').run(
+      'smtp',
+      health.ok ? 1 : 0,
+      health.checked_at,
+      JSON.stringify(health),
+    );
+    audit(db, { actor: ctx.actor, action: 'smtp_check', detail: { ok: health.ok, error: health.error } }, ctx.now());
+    return { exitCode: health.ok && !health.credential_expiring ? ExitCode.ok : ExitCode.problemsFound, text: smtpHealthText(health), json: health };
+  },
+});

@@ -1,0 +1,119 @@
+import { defineCommand, type CommandContext } from '../src/command.js';
+import { ExitCode } from '../src/errors.js';
+import { currentRun, messageCounts, messagesInState, recentRuns, type RunRow, type StateCounts } from '../src/runs/ledger.js';
+import { lockHolder } from '../src/runs/lock.js';
+import { sendLockName } from '../src/runs/send.js';
+import type { StateDb } from '../src/runs/state-db.js';
+import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
+
+interface HealthRow {
+  ok: number;
+  at: string;
+  detail_json: string;
+}
+
+export interface DayStatus {
+  report_date: string;
+  run: null | {
+    id: string;
+    state: string;
+    expired: boolean;
+    requested_by: string;
+    created_at: string;
+    batch_hash: string;
+    decided_by: string | null;
+    decided_at: string | null;
+    decision_reason: string | null;
+    finished_at: string | null;
+    staging_redirect_to: string | null;
+    counts: StateCounts;
+    failures: { did: string; error: string | null; attempts: number }[];
+    unknown_dids: string[];
+  };
+  sending_now: null | { pid: number; host: string; since: string };
+  smtp: null | { ok: boolean; checked_at: string; detail: unknown };
+  last_sync: null | { ok: boolean; at: string; detail: unknown };
+  recent_runs: { id: string; report_date: string; state: string; counts: StateCounts }[];
+}
+
+function health(db: StateDb, name: string): { ok: boolean; at: string; detail: unknown } | null {
+  const row = db.prepare('SELECT ok, at, detail_json FROM health WHERE check_name = ?').get(name) as HealthRow | undefined;
+  return row === undefined ? null : { ok: row.ok === 1, at: row.at, detail: JSON.parse(row.detail_json) };
+}
+
+function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus['run']> {
+  return {
+    id: run.id,
+    state: run.state,
+    expired: run.state === 'planned' && Date.parse(run.expires_at) < now.getTime(),
+    requested_by: run.requested_by,
+    created_at: run.created_at,
+    batch_hash: run.batch_hash,
+    decided_by: run.decided_by,
+    decided_at: run.decided_at,
+    decision_reason: run.decision_reason,
+    finished_at: run.finished_at,
+    staging_redirect_to: run.redirect_to,
+    counts: messageCounts(db, run.id),
+    failures: messagesInState(db, run.id, ['failed']).map((m) => ({ did: m.did, error: m.last_error, attempts: m.attempts })),
+    unknown_dids: messagesInState(db, run.id, ['unknown']).map((m) => m.did),
+  };
+}
+
+export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDate: string): DayStatus {
+  const db = ctx.stateDb();
+  const run = currentRun(db, reportDate);
+  const holder = lockHolder(db, sendLockName(reportDate));
+  const smtp = health(db, 'smtp');
+  return {
+    report_date: reportDate,
+    run: run === undefined ? null : describeRun(db, run, ctx.now()),
+    sending_now: holder === undefined ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
+    smtp: smtp === null ? null : { ok: smtp.ok, checked_at: smtp.at, detail: smtp.detail },
+    last_sync: health(db, 'qualtrics_sync'),
+    recent_runs: recentRuns(db, 7).map((r) => ({ id: r.id, report_date: r.report_date, state: r.state, counts: messageCounts(db, r.id) })),
+  };
+}
+
+export function statusText(s: DayStatus): string {
+  const lines = [`Status for ${s.report_date}`];
+  const run = s.run;
+  if (run === null) {
+    lines.push('  No run yet. Prepare one with: npx mail-updater send-daily --dry-run');
+  } else {
+    const c = run.counts;
+    lines.push(`  Run ${run.id}: ${run.state}${run.expired ? ' (approval expired)' : ''}, requested by ${run.requested_by} at ${run.created_at}`);
+    if (run.staging_redirect_to) lines.push(`  STAGING: messages go to ${run.staging_redirect_to}`);
+    if (run.decided_by) lines.push(`  Decided by ${run.decided_by} at ${run.decided_at}${run.decision_reason ? `: "${run.decision_reason}"` : ''}`);
+    lines.push(`  Batch ${run.batch_hash}`);
+    lines.push(`  sent ${c.sent}, failed ${c.failed}, unknown ${c.unknown}, pending ${c.planned}, sending ${c.sending}, skipped ${c.skipped}, blocked ${c.blocked}`);
+    for (const f of run.failures.slice(0, 20)) lines.push(`  FAILED ${f.did} (${f.attempts} attempt(s)): ${f.error ?? ''}`);
+    if (run.failures.length > 20) lines.push(`  ... and ${run.failures.length - 20} more (use --json)`);
+    if (run.unknown_dids.length > 0) lines.push(`  Outcome unknown: ${run.unknown_dids.join(', ')}`);
+  }
+  if (s.sending_now) lines.push(`  Sending now: pid ${s.sending_now.pid} on ${s.sending_now.host} since ${s.sending_now.since}`);
+  lines.push(`  SMTP: ${s.smtp === null ? 'never checked (npx mail-updater smtp-check)' : `${s.smtp.ok ? 'OK' : 'FAILING'} at ${s.smtp.checked_at}`}`);
+  lines.push(`  Last Qualtrics sync: ${s.last_sync === null ? 'never' : `${s.last_sync.ok ? 'OK' : 'FAILED'} at ${s.last_sync.at}`}`);
+  if (s.recent_runs.length > 0) {
+    lines.push('  Recent runs:');
+    for (const r of s.recent_runs) lines.push(`    ${r.report_date} ${r.state.padEnd(10)} sent ${r.counts.sent}, failed ${r.counts.failed}, unknown ${r.counts.unknown} (${r.id})`);
+  }
+  return lines.join('\n');
+}
+
+export const status = defineCommand({
+  name: 'status',
+  summary: "The day's run: state, counts, who approved, failures; last sync; SMTP health.",
+  usage: 'status [--date YYYY-MM-DD] [--json]',
+  slash: '/mail-status',
+  flags: { date: dateFlag, json: jsonFlag },
+  parse: (flags, positionals, ctx) => {
+    noPositionals(positionals, 1);
+    return { reportDate: reportDateOption(flags, positionals, ctx) };
+  },
+  async run(ctx, options) {
+    const s = dayStatus(ctx, options.reportDate);
+    const troubled = s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');
+    return { exitCode: troubled ? ExitCode.problemsFound : ExitCode.ok, text: statusText(s), json: s };
+  },
+});

@@ -1,0 +1,73 @@
+import { defineCommand, type CommandOutput } from '../src/command.js';
+import { ExitCode } from '../src/errors.js';
+import { countFindings, describeFinding, type Finding } from '../src/validation/finding.js';
+import { validateDay, type DayValidation } from '../src/validation/validate-day.js';
+import { ensureDefaultFixture } from './default-fixture.js';
+import { dateFlag, jsonFlag, reportDateOption } from './options.js';
+
+/** At most this many findings of one code are printed; --json always has them all. */
+const PER_CODE_LIMIT = 20;
+
+export function summariseParticipants(validation: DayValidation): Record<string, number> {
+  const counts: Record<string, number> = { eligible: 0, skipped: 0, blocked: 0 };
+  for (const p of validation.participants) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
+  return counts;
+}
+
+export function renderFindingsText(findings: readonly Finding[]): string[] {
+  const lines: string[] = [];
+  const byCode = new Map<string, Finding[]>();
+  for (const f of findings) {
+    const key = `${f.severity}:${f.code}`;
+    const group = byCode.get(key) ?? [];
+    group.push(f);
+    byCode.set(key, group);
+  }
+  const ordered = [...byCode.entries()].sort(([a], [b]) => (a.startsWith('error') === b.startsWith('error') ? a.localeCompare(b) : a.startsWith('error') ? -1 : 1));
+  for (const [, group] of ordered) {
+    for (const f of group.slice(0, PER_CODE_LIMIT)) lines.push(`  ${describeFinding(f)}`);
+    if (group.length > PER_CODE_LIMIT) lines.push(`  ... and ${group.length - PER_CODE_LIMIT} more ${group[0]!.code} (use --json for all)`);
+  }
+  return lines;
+}
+
+export function validationOutput(validation: DayValidation): CommandOutput {
+  const counts = countFindings(validation.findings);
+  const participants = summariseParticipants(validation);
+  const ok = counts.errors === 0;
+  const text = [
+    `Validation for ${validation.reportDate}: ${ok ? 'OK' : 'PROBLEMS FOUND'} — ${counts.errors} error(s), ${counts.warnings} warning(s).`,
+    `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.length}.`,
+    `Participants: ${participants.eligible} to e-mail, ${participants.skipped} skipped, ${participants.blocked} blocked.`,
+    ...(validation.runBlocked ? ['The whole run is blocked until the errors marked "run" below are fixed.'] : []),
+    ...renderFindingsText(validation.findings),
+  ].join('\n');
+  return {
+    exitCode: ok ? ExitCode.ok : ExitCode.problemsFound,
+    text,
+    json: {
+      report_date: validation.reportDate,
+      ok,
+      run_blocked: validation.runBlocked,
+      counts: { ...counts, roster_rows: validation.roster.rows.length, compliance_rows: validation.day.dids.length, ...participants },
+      errors: validation.findings.filter((f) => f.severity === 'error'),
+      warnings: validation.findings.filter((f) => f.severity === 'warning'),
+      fields: [...validation.availableFields].sort(),
+      query: validation.querySource,
+      templates: validation.templates.source,
+    },
+  };
+}
+
+export const validateParticipants = defineCommand({
+  name: 'validate-participants',
+  summary: 'Check the roster and the compliance data for a report date.',
+  usage: 'validate-participants [--date YYYY-MM-DD] [--json]',
+  slash: '/mail-validate',
+  flags: { date: dateFlag, json: jsonFlag },
+  parse: (flags, positionals, ctx) => ({ reportDate: reportDateOption(flags, positionals, ctx) }),
+  async run(ctx, options) {
+    ensureDefaultFixture(ctx);
+    return validationOutput(validateDay(ctx.config, options.reportDate));
+  },
+});

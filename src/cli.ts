@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+/**
+ * The command-line entry point: argv → command. The only place (with `serve`) that reads
+ * process.env, talks to the terminal and exits; the one top-level catch maps errors to exit codes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { parse as parseDotenv } from 'dotenv';
+import { commands, findCommand } from '../commands/index.js';
+import type { CommandContext, CommandSpec } from './command.js';
+import { loadConfig, type Env } from './config.js';
+import { ConfigError, exitCodeOf, ExitCode, JobRefusedError, UsageError } from './errors.js';
+import { createLogger } from './logger.js';
+import { openStateDb, type StateDb } from './runs/state-db.js';
+
+function readEnv(): Env {
+  const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};
+  // The real environment wins over .env, as in every dotenv-style tool.
+  return { ...fromFile, ...process.env };
+}
+
+function helpText(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'mail-updater: validate, preview, approve and send the daily compliance e-mails.',
+    '',
+    'Usage: npx mail-updater <command> [options]',
+    '',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    `  ${'serve'.padEnd(width)}  Start the Slack bot and the scheduler (needs Slack settings).`,
+    '',
+    'Run `npx mail-updater <command> --help` for its options. Settings come from .env and the environment (see .env.example).',
+    'Exit codes: 0 success, 1 the job ran and found problems, 2 usage or configuration error.',
+  ].join('\n');
+}
+
+function commandHelp(spec: CommandSpec): string {
+  return [`Usage: npx mail-updater ${spec.usage}`, '', spec.summary, '', ...Object.entries(spec.flags).map(([name, f]) => `  --${name.padEnd(16)} ${f.description}`)].join('\n');
+}
+
+function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => stream.write(text.endsWith('\n') ? text : `${text}\n`, () => resolve()));
+}
+
+async function confirmOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question}\nType "yes" to send: `);
+    return answer.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    await write(process.stdout, helpText());
+    return name === undefined ? ExitCode.usageOrConfig : ExitCode.ok;
+  }
+  if (name === 'serve') {
+    const { serve } = await import('./serve.js');
+    return serve(readEnv());
+  }
+  const spec = findCommand(name);
+  if (spec === undefined) throw new UsageError(`Unknown command "${name}". Run \`npx mail-updater --help\` for the list.`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    await write(process.stdout, commandHelp(spec));
+    return ExitCode.ok;
+  }
+  const wantsJson = rest.includes('--json');
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: Object.fromEntries(Object.entries(spec.flags).map(([flag, f]) => [flag, { type: f.type }])), allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. Run \`npx mail-updater ${name} --help\` for its options.`);
+  }
+  const config = loadConfig(readEnv());
+  const logger = createLogger(config.LOG_LEVEL).child({ command: name });
+  const now = (): Date => new Date();
+  const options = spec.parse(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { config, now });
+
+  let db: StateDb | undefined;
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) process.exit(ExitCode.problemsFound);
+    void write(process.stderr, `${signal}: finishing the message in flight, then stopping (again to stop at once).`);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
+  const ctx: CommandContext = {
+    config,
+    logger,
+    now,
+    actor: `cli:${userInfo().username}`,
+    stateDb: () => (db ??= openStateDb(config.STATE_DB_PATH)),
+    ...(interactive ? { confirm: confirmOnTerminal } : {}),
+    progress: (line) => void write(process.stderr, line),
+    signal: abort.signal,
+  };
+  try {
+    const output = await spec.run(ctx, options);
+    await write(process.stdout, wantsJson ? JSON.stringify(output.json, null, 2) : output.text);
+    return output.exitCode;
+  } finally {
+    db?.close();
+  }
+}
+
+async function reportError(error: unknown, wantsJson: boolean): Promise<number> {
+  const known = error instanceof UsageError || error instanceof JobRefusedError;
+  const message = known ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mail-updater; please report it with the lines above.`;
+  if (wantsJson) {
+    const code = error instanceof ConfigError ? 'config' : known ? error.code : 'unexpected';
+    await write(process.stdout, JSON.stringify({ error: { code, message, ...(error instanceof ConfigError ? { problems: error.problems } : {}) } }, null, 2));
+  }
+  await write(process.stderr, message);
+  return exitCodeOf(error);
+}
+
+const argv = process.argv.slice(2);
+main(argv)
+  .catch((error: unknown) => reportError(error, argv.includes('--json')))
+  .then((code) => process.exit(code));

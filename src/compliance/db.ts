@@ -1,0 +1,105 @@
+/**
+ * Read-only access to the compliance database (owned by another pipeline). The file is opened
+ * with SQLITE_OPEN_READONLY: nothing here can write to it, not even a journal.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../util/fs.js';
+
+export type ComplianceDb = Database.Database;
+export type ComplianceRow = Record<string, unknown> & { did: string };
+
+export interface DayData {
+  columns: string[];
+  byDid: Map<string, ComplianceRow>;
+  /** DIDs with a row on :day, in query order. */
+  dids: string[];
+}
+
+export function openComplianceDb(path: string): ComplianceDb {
+  if (!existsSync(path)) {
+    throw new UsageError(
+      `The compliance database COMPLIANCE_DB_PATH=${path} does not exist. Point COMPLIANCE_DB_PATH at the compliance SQLite file, ` +
+        'or run `npx mail-updater create-fixture` for a local test database.',
+      'compliance_db_missing',
+    );
+  }
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.prepare('SELECT count(*) FROM sqlite_master').get(); // forces the header to be read
+    return db;
+  } catch (error) {
+    throw new UsageError(
+      `The compliance database COMPLIANCE_DB_PATH=${path} cannot be read: ${(error as Error).message}. ` +
+        'Check that it is the SQLite file written by the compliance pipeline (not a partial copy) and that it is readable.',
+      'compliance_db_unreadable',
+    );
+  }
+}
+
+export function builtInQueryPath(): string {
+  return join(packageRoot(), 'src', 'compliance', 'daily-compliance.sql');
+}
+
+export function loadQuery(queryPath: string | undefined): { sql: string; source: string } {
+  const path = queryPath ?? builtInQueryPath();
+  try {
+    return { sql: readFileSync(path, 'utf8'), source: queryPath === undefined ? 'built-in' : path };
+  } catch (error) {
+    throw new UsageError(
+      `Cannot read the compliance query COMPLIANCE_QUERY_PATH=${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}). Point it at a .sql file, or unset it to use the built-in query.`,
+      'query_unreadable',
+    );
+  }
+}
+
+function prepareQuery(db: ComplianceDb, sql: string, source: string): Database.Statement {
+  try {
+    return db.prepare(sql);
+  } catch (error) {
+    throw new UsageError(
+      `The compliance query (${source}) does not run against COMPLIANCE_DB_PATH: ${(error as Error).message}. ` +
+        'Fix the SQL, or check that the database has the expected tables (daily_compliance).',
+      'query_invalid',
+    );
+  }
+}
+
+/** The fields the query provides, without running it. */
+export function queryColumns(db: ComplianceDb, sql: string, source: string): string[] {
+  return prepareQuery(db, sql, source).columns().map((c) => c.name);
+}
+
+export function queryDay(db: ComplianceDb, sql: string, source: string, day: string): DayData {
+  const statement = prepareQuery(db, sql, source);
+  const columns = statement.columns().map((c) => c.name);
+  if (!columns.includes('did')) {
+    throw new UsageError(`The compliance query (${source}) returns no "did" column. Select the participant's DID AS did.`, 'query_no_did');
+  }
+  let rows: ComplianceRow[];
+  try {
+    rows = statement.all({ day }) as ComplianceRow[];
+  } catch (error) {
+    throw new UsageError(`The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`, 'query_failed');
+  }
+  const byDid = new Map<string, ComplianceRow>();
+  const dids: string[] = [];
+  for (const row of rows) {
+    const did = String(row.did);
+    if (!byDid.has(did)) dids.push(did);
+    byDid.set(did, row);
+  }
+  return { columns, byDid, dids };
+}
+
+/** The newest day in the built-in table, to say how stale the data is; undefined for other schemas. */
+export function latestDay(db: ComplianceDb): string | undefined {
+  try {
+    const row = db.prepare('SELECT MAX(day) AS day FROM daily_compliance').get() as { day: string | null } | undefined;
+    return row?.day ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

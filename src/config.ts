@@ -1,0 +1,173 @@
+/**
+ * Configuration: read once, from an env object the entry point passes in (.env merged under the
+ * process environment). Every problem is reported at once, by variable name, with the fix.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, type ConfigProblem } from './errors.js';
+import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** Secrets that may instead be given as NAME_FILE (a path to a file holding the value). */
+export const SECRET_VARIABLES = [
+  'SMTP_PASS',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'QUALTRICS_API_TOKEN',
+] as const;
+
+export const DEFAULT_COMPLIANCE_DB_PATH = 'fixtures/compliance.db';
+export const DEFAULT_PARTICIPANTS_CSV_PATH = 'fixtures/participants.csv';
+
+const emailAddress = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+
+const optionalText = z.string().optional();
+const intInRange = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` })
+    .default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const address = z.string().regex(emailAddress, { error: 'must be an e-mail address such as study@example.org' });
+const timeZone = z.string().refine(isValidTimeZone, { error: 'must be an IANA time zone such as Europe/London or America/New_York' });
+const idList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+  .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]+$/, { error: 'must be Slack user IDs such as U012ABCDEF, comma-separated' })));
+const cron = z.string().refine((v) => v.trim().split(/\s+/).length >= 5 && v.trim().split(/\s+/).length <= 6, {
+  error: 'must be a cron expression with 5 fields, e.g. "0 9 * * *"',
+});
+const url = z.url({ error: 'must be a URL such as https://iad1.qualtrics.com' });
+
+const schema = z.object({
+  COMPLIANCE_DB_PATH: z.string().default(DEFAULT_COMPLIANCE_DB_PATH),
+  PARTICIPANTS_CSV_PATH: z.string().default(DEFAULT_PARTICIPANTS_CSV_PATH),
+  COMPLIANCE_QUERY_PATH: optionalText,
+  TEMPLATE_DIR: optionalText,
+  STATE_DB_PATH: z.string().default('var/mail-updater.db'),
+  OUTBOX_DIR: z.string().default('outbox'),
+  STUDY_TZ: timeZone.default('UTC'),
+  MAIL_FROM: optionalText,
+  MAIL_REPLY_TO: address.optional(),
+  MAIL_REDIRECT_TO: address.optional(),
+  SMTP_HOST: optionalText,
+  SMTP_PORT: intInRange(1, 65535, 587),
+  SMTP_SECURE: bool(false),
+  SMTP_USER: optionalText,
+  SMTP_PASS: optionalText,
+  SMTP_MAX_CONNECTIONS: intInRange(1, 100, 5),
+  SMTP_RATE_PER_SECOND: intInRange(0, 100_000, 0),
+  SEND_MAX_ATTEMPTS: intInRange(1, 20, 3),
+  SEND_RETRY_BACKOFF_MS: intInRange(0, 600_000, 2000),
+  SEND_PAUSE_AFTER_FAILURES: intInRange(1, 100_000, 10),
+  SMTP_CREDENTIAL_EXPIRES_AT: z.string().refine(isIsoDate, { error: 'must be a date in the form YYYY-MM-DD' }).optional(),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_CHANNEL_ID: z.string().regex(/^[CGD][A-Z0-9]+$/, { error: 'must be a Slack channel ID such as C012ABCDEF (not a #name)' }).optional(),
+  SLACK_APPROVER_IDS: idList.optional(),
+  SLACK_OPERATOR_IDS: idList.optional(),
+  SLACK_API_URL: url.optional(),
+  PORT: intInRange(0, 65535, 3000),
+  HOST: z.string().default('0.0.0.0'),
+  ALLOW_SELF_APPROVAL: bool(false),
+  APPROVAL_TTL_HOURS: intInRange(1, 24 * 14, 12),
+  SEND_DEADLINE: z.string().default('21:00').refine((v) => parseClockTime(v) !== undefined, {
+    error: 'must be a local time HH:MM such as 21:00',
+  }),
+  SCHEDULE_DAILY_CRON: cron.default('0 9 * * *'),
+  SCHEDULE_HEALTH_CRON: cron.default('0 * * * *'),
+  SCHEDULE_SYNC_CRON: cron.optional(),
+  QUALTRICS_BASE_URL: url.optional(),
+  QUALTRICS_API_TOKEN: optionalText,
+  QUALTRICS_SURVEY_ID: z.string().regex(/^SV_[A-Za-z0-9]+$/, { error: 'must be a survey ID such as SV_1234abcd' }).optional(),
+  QUALTRICS_EXPORT_TIMEOUT_S: intInRange(5, 24 * 3600, 300),
+  QUALTRICS_FIELD_MAP: z.string().default('did=DID,email=Email,first_name=FirstName'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }).default('info'),
+});
+
+type Parsed = z.output<typeof schema>;
+
+export interface Config extends Omit<Parsed, 'SLACK_OPERATOR_IDS' | 'SLACK_APPROVER_IDS' | 'SEND_DEADLINE'> {
+  SLACK_APPROVER_IDS: string[];
+  SLACK_OPERATOR_IDS: string[];
+  /** SEND_DEADLINE as minutes after local midnight. */
+  sendDeadlineMinutes: number;
+  SEND_DEADLINE: string;
+  /** True when every Qualtrics variable is set. */
+  qualtricsConfigured: boolean;
+}
+
+/** Empty values count as unset, the way most .env files are written. */
+function normalise(env: Env): { values: Env; problems: ConfigProblem[] } {
+  const values: Env = {};
+  const problems: ConfigProblem[] = [];
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') values[key] = value.trim();
+  }
+  for (const name of SECRET_VARIABLES) {
+    const filePath = values[`${name}_FILE`];
+    if (filePath === undefined) continue;
+    if (values[name] !== undefined) {
+      problems.push({ variable: name, message: `both ${name} and ${name}_FILE are set; keep only one.` });
+      continue;
+    }
+    try {
+      values[name] = readFileSync(filePath, 'utf8').trim();
+    } catch (error) {
+      const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+      problems.push({ variable: `${name}_FILE`, message: `cannot read ${filePath} (${reason}); point it at a readable file holding the value.` });
+    }
+  }
+  return { values, problems };
+}
+
+export function loadConfig(env: Env): Config {
+  const { values, problems } = normalise(env);
+  const result = schema.safeParse(values);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const variable = String(issue.path[0] ?? 'environment');
+      problems.push({ variable, message: `${issue.message} (got "${redactIfSecret(variable, values[variable])}").` });
+    }
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  const parsed = result.data;
+  const approvers = parsed.SLACK_APPROVER_IDS ?? [];
+  const qualtricsConfigured =
+    parsed.QUALTRICS_BASE_URL !== undefined && parsed.QUALTRICS_API_TOKEN !== undefined && parsed.QUALTRICS_SURVEY_ID !== undefined;
+  return {
+    ...parsed,
+    SLACK_APPROVER_IDS: approvers,
+    SLACK_OPERATOR_IDS: parsed.SLACK_OPERATOR_IDS ?? approvers,
+    sendDeadlineMinutes: parseClockTime(parsed.SEND_DEADLINE) ?? 21 * 60,
+    SCHEDULE_SYNC_CRON: parsed.SCHEDULE_SYNC_CRON ?? (qualtricsConfigured ? '30 8 * * *' : undefined),
+    qualtricsConfigured,
+  };
+}
+
+function redactIfSecret(variable: string, value: string | undefined): string {
+  if ((SECRET_VARIABLES as readonly string[]).includes(variable)) return '[redacted]';
+  return value ?? '';
+}
+
+/** Settings a live send cannot do without, reported together. */
+export function requireSendSettings(config: Config): void {
+  const problems: ConfigProblem[] = [];
+  if (config.SMTP_HOST === undefined) problems.push({ variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' });
+  if (config.MAIL_FROM === undefined) problems.push({ variable: 'MAIL_FROM', message: 'is not set; set it to the From address, e.g. "Study Team <study@example.org>".' });
+  if (config.SMTP_USER !== undefined && config.SMTP_PASS === undefined) {
+    problems.push({ variable: 'SMTP_PASS', message: 'is not set although SMTP_USER is; set it in .env or point SMTP_PASS_FILE at a file that holds it.' });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}

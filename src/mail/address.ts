@@ -1,0 +1,56 @@
+/**
+ * Addresses: validation of roster e-mails and formatting of header mailboxes. Every value that
+ * reaches a header passes through here, so CR/LF or other control characters from the roster can
+ * never start a new header line.
+ */
+import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
+
+// Practical, not RFC 5322-complete: one @, a dotted domain with a 2+ letter TLD, no spaces,
+// quotes, angle brackets or control characters. Rejecting rare-but-legal forms is the safe side.
+const addressPattern = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
+
+export function isValidEmail(address: string): boolean {
+  return address.length <= 254 && addressPattern.test(address) && !address.includes('..');
+}
+
+export interface Mailbox {
+  name?: string;
+  address: string;
+}
+
+/** Parses `Name <addr>` or a bare address (MAIL_FROM, MAIL_REPLY_TO). */
+export function parseMailbox(value: string): Mailbox | undefined {
+  const trimmed = value.trim();
+  const angled = /^(.*)<([^<>]+)>$/.exec(trimmed);
+  if (angled) {
+    const address = (angled[2] ?? '').trim();
+    const name = stripControl((angled[1] ?? '').trim().replace(/^"(.*)"$/, '$1'));
+    return isValidEmail(address) ? (name === '' ? { address } : { name, address }) : undefined;
+  }
+  return isValidEmail(trimmed) ? { address: trimmed } : undefined;
+}
+
+/** Control characters (CR, LF, NUL, ...) become spaces; runs of white space collapse. */
+export function stripControl(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+}
+
+/** An RFC 5322 mailbox with the display name quoted or RFC 2047-encoded as needed. */
+export function formatMailbox(mailbox: Mailbox): string {
+  const name = mailbox.name === undefined ? '' : stripControl(mailbox.name);
+  if (name === '') return mailbox.address;
+  return `${encodeDisplayName(name)} <${mailbox.address}>`;
+}
+
+function encodeDisplayName(name: string): string {
+  if (!mimeFuncs.isPlainText(name)) return mimeFuncs.encodeWord(name, 'Q', 52);
+  if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) return name;
+  return `"${name.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** A header's free-text value (the subject): control characters removed, non-ASCII encoded. */
+export function encodeHeaderText(value: string): string {
+  const clean = stripControl(value);
+  return mimeFuncs.isPlainText(clean) ? clean : mimeFuncs.encodeWords(clean, 'Q', 52);
+}

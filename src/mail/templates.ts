@@ -1,0 +1,103 @@
+/**
+ * Mustache-style templates: subject.txt, body.txt, body.html. HTML fields are escaped; text and
+ * subject are not (the subject is sanitised as a header by the composer instead).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Mustache from 'mustache';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../util/fs.js';
+
+export const TEMPLATE_FILES = { subject: 'subject.txt', text: 'body.txt', html: 'body.html' } as const;
+export type TemplatePart = keyof typeof TEMPLATE_FILES;
+
+export interface Templates {
+  subject: string;
+  text: string;
+  html: string;
+  /** Hash of the three files: tells "template changed since last send". */
+  hash: string;
+  source: string;
+}
+
+export type TemplateView = Record<string, unknown>;
+
+export function builtInTemplateDir(): string {
+  return join(packageRoot(), 'src', 'mail', 'default-templates');
+}
+
+export function loadTemplates(dir: string | undefined): Templates {
+  const folder = dir ?? builtInTemplateDir();
+  const read = (part: TemplatePart): string => {
+    const path = join(folder, TEMPLATE_FILES[part]);
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read the template ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}). TEMPLATE_DIR must hold subject.txt, body.txt and body.html; unset it to use the built-in templates.`,
+        'template_unreadable',
+      );
+    }
+  };
+  const subject = read('subject').trim();
+  const text = read('text');
+  const html = read('html');
+  const hash = createHash('sha256').update(subject).update('\0').update(text).update('\0').update(html).digest('hex');
+  return { subject, text, html, hash, source: dir ?? 'built-in' };
+}
+
+export interface TemplateProblem {
+  part: TemplatePart;
+  message: string;
+}
+
+/** Field names a template refers to ({{x}}, {{{x}}}, {{&x}}, sections). Throws on syntax errors. */
+function referencedFields(template: string): Set<string> {
+  const names = new Set<string>();
+  const walk = (tokens: unknown[]): void => {
+    for (const token of tokens as [string, string, number, number, unknown[]?][]) {
+      const [kind, value, , , children] = token;
+      if (kind === 'name' || kind === '&' || kind === '#' || kind === '^') names.add(value.split('.')[0] ?? value);
+      if (Array.isArray(children)) walk(children);
+    }
+  };
+  walk(Mustache.parse(template) as unknown[]);
+  return names;
+}
+
+/** Every field the templates use that `available` does not provide, and every syntax error. */
+export function checkTemplates(templates: Templates, available: ReadonlySet<string>): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  for (const part of Object.keys(TEMPLATE_FILES) as TemplatePart[]) {
+    let fields: Set<string>;
+    try {
+      fields = referencedFields(templates[part]);
+    } catch (error) {
+      problems.push({ part, message: `${TEMPLATE_FILES[part]} does not parse: ${(error as Error).message}` });
+      continue;
+    }
+    for (const field of fields) {
+      if (field !== '.' && !available.has(field)) {
+        problems.push({ part, message: `${TEMPLATE_FILES[part]} uses {{${field}}}, which neither the compliance query nor the roster provides.` });
+      }
+    }
+  }
+  return problems;
+}
+
+export interface RenderedContent {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const noEscaping = { escape: (value: unknown) => String(value) };
+
+export function renderTemplates(templates: Templates, view: TemplateView): RenderedContent {
+  return {
+    subject: Mustache.render(templates.subject, view, undefined, noEscaping),
+    text: Mustache.render(templates.text, view, undefined, noEscaping),
+    html: Mustache.render(templates.html, view),
+  };
+}

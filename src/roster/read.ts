@@ -1,0 +1,136 @@
+/**
+ * Reads the roster CSV into rows keyed by normalised column names. Anything wrong with the file
+ * itself (not text, malformed quoting, missing columns) comes back as findings, never a throw.
+ */
+import { readFileSync } from 'node:fs';
+import { parse } from 'csv-parse/sync';
+import { UsageError } from '../errors.js';
+import type { Finding } from '../validation/finding.js';
+
+export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
+export type RosterStatus = (typeof ROSTER_STATUSES)[number];
+export const REQUIRED_COLUMNS = ['did', 'email'] as const;
+
+export interface RosterRow {
+  /** Line number in the file, counting the header as row 1: what a spreadsheet shows. */
+  row: number;
+  did: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  timezone: string;
+  /** As written (lower-cased); validated by the rules, defaults to active when empty. */
+  status: string;
+  /** Every column, by normalised name, including ones the template may use (e.g. site). */
+  fields: Record<string, string>;
+  /** False when this row's column count differs from the header: its values cannot be trusted. */
+  shapeOk: boolean;
+}
+
+export interface Roster {
+  columns: string[];
+  rows: RosterRow[];
+  findings: Finding[];
+}
+
+const fileFix = 'Re-export the roster from the spreadsheet or Qualtrics as "CSV UTF-8" and check the named line.';
+
+export function readRosterFile(path: string): Roster {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `The roster PARTICIPANTS_CSV_PATH=${path} does not exist. Point PARTICIPANTS_CSV_PATH at the roster CSV, or run \`npx mail-updater create-fixture\` for a local test roster.`
+        : `Cannot read the roster PARTICIPANTS_CSV_PATH=${path} (${code ?? 'error'}). Check the path and its permissions.`,
+      'roster_unreadable',
+    );
+  }
+  return parseRoster(bytes);
+}
+
+function runError(code: string, message: string, fix: string, row?: number): Finding {
+  return { severity: 'error', scope: 'run', code, message, fix, ...(row === undefined ? {} : { row }) };
+}
+
+export function parseRoster(bytes: Buffer): Roster {
+  const empty = (finding: Finding): Roster => ({ columns: [], rows: [], findings: [finding] });
+  if (bytes.length === 0 || bytes.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
+    return empty(runError('roster_empty', 'The roster file is empty.', 'Export the roster again; it needs a header row (did,email,...) and one row per participant.'));
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return empty(runError('roster_not_text', 'The roster is not UTF-8 text (it looks like a binary file or another encoding).', fileFix));
+  }
+  if (text.includes('\u0000')) {
+    return empty(runError('roster_not_text', 'The roster contains NUL bytes: it is not a CSV file.', fileFix));
+  }
+
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as typeof records;
+  } catch (error) {
+    const line = (error as { lines?: number }).lines;
+    return empty(runError('roster_malformed', `The roster is not valid CSV: ${(error as Error).message}.`, `${fileFix} Look for an unclosed or stray double quote.`, line));
+  }
+
+  const [header, ...body] = records;
+  if (header === undefined) return empty(runError('roster_empty', 'The roster has no header row.', fileFix));
+  const columns = header.record.map((name) => name.trim().toLowerCase());
+  const findings = headerFindings(columns);
+  if (findings.some((f) => f.severity === 'error')) return { columns, rows: [], findings };
+
+  const rows: RosterRow[] = [];
+  for (const { record, info } of body) {
+    const fields: Record<string, string> = {};
+    columns.forEach((column, i) => {
+      if (column !== '') fields[column] = (record[i] ?? '').trim();
+    });
+    const shapeOk = record.length === columns.length;
+    if (!shapeOk) {
+      findings.push({
+        severity: 'error',
+        scope: 'row',
+        code: 'column_count',
+        row: info.lines,
+        message: `This row has ${record.length} values but the header has ${columns.length} columns.`,
+        fix: 'Check for a comma inside a value that is not quoted, or a missing value; quote values that contain commas.',
+        ...(fields.did ? { did: fields.did } : {}),
+      });
+    }
+    rows.push({
+      row: info.lines,
+      did: fields.did ?? '',
+      email: fields.email ?? '',
+      firstName: fields.first_name ?? '',
+      lastName: fields.last_name ?? '',
+      timezone: fields.timezone ?? '',
+      status: (fields.status ?? '').toLowerCase() || 'active',
+      fields,
+      shapeOk,
+    });
+  }
+  return { columns, rows, findings };
+}
+
+function headerFindings(columns: string[]): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const column of columns) {
+    if (column === '') continue;
+    if (seen.has(column)) {
+      findings.push({ ...runError('duplicate_column', `The header names the column "${column}" more than once (names are compared case-insensitively).`, 'Rename or remove the extra column.', 1), column });
+    }
+    seen.add(column);
+  }
+  for (const required of REQUIRED_COLUMNS) {
+    if (!seen.has(required)) {
+      findings.push({ ...runError('missing_column', `The header has no "${required}" column (found: ${columns.filter((c) => c !== '').join(', ') || 'none'}).`, `Add a "${required}" column to the header row.`, 1), column: required });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,99 @@
+/**
+ * Row rules for the roster, as small named functions returning findings. The same rules check
+ * rows coming from Qualtrics before they are merged.
+ */
+import { isValidEmail } from '../mail/address.js';
+import { isValidTimeZone } from '../util/dates.js';
+import type { Finding } from '../validation/finding.js';
+import { ROSTER_STATUSES, type RosterRow } from './read.js';
+
+/** DIDs become file names (outbox/dry-run/D/<DID>.eml), so they are kept to a safe alphabet. */
+const didPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+type Rule = (rows: readonly RosterRow[]) => Finding[];
+
+function rowFinding(row: RosterRow, severity: Finding['severity'], code: string, column: string, message: string, fix: string): Finding {
+  return { severity, scope: 'row', code, row: row.row, column, message, fix, ...(row.did !== '' ? { did: row.did } : {}) };
+}
+
+/** Problems with e-mail or time zone only matter for people we write to. */
+const severityFor = (row: RosterRow): Finding['severity'] => (row.status === 'active' ? 'error' : 'warning');
+
+const didPresentAndSafe: Rule = (rows) =>
+  rows.flatMap((row) => {
+    if (row.did === '') return [rowFinding(row, 'error', 'did_empty', 'did', 'The DID is empty.', 'Fill in the participant\'s DID, or delete the row if it is not a participant.')];
+    if (!didPattern.test(row.did)) {
+      return [rowFinding(row, 'error', 'did_invalid', 'did', `The DID "${row.did}" contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.`, 'Correct the DID to the form used in the compliance database (e.g. P0123).')];
+    }
+    return [];
+  });
+
+const didUnique: Rule = (rows) => {
+  const rowsByDid = new Map<string, number[]>();
+  for (const row of rows) {
+    if (row.did === '') continue;
+    const seen = rowsByDid.get(row.did) ?? [];
+    seen.push(row.row);
+    rowsByDid.set(row.did, seen);
+  }
+  return rows.flatMap((row) => {
+    const all = rowsByDid.get(row.did) ?? [];
+    if (all.length < 2) return [];
+    return [rowFinding(row, 'error', 'did_duplicate', 'did', `The DID ${row.did} appears on rows ${all.join(', ')}; none of them is e-mailed until it is unique.`, 'Keep one row per DID; fix the DID that was mistyped.')];
+  });
+};
+
+const emailValid: Rule = (rows) =>
+  rows.flatMap((row) => {
+    if (row.email === '') return [rowFinding(row, severityFor(row), 'email_missing', 'email', 'The e-mail address is empty.', 'Fill in the participant\'s e-mail address.')];
+    if (!isValidEmail(row.email)) {
+      // The address itself is never echoed: findings go to Slack and logs.
+      return [rowFinding(row, severityFor(row), 'email_invalid', 'email', 'The e-mail address is not valid (expected name@domain.tld with no spaces).', 'Correct the address in the roster.')];
+    }
+    return [];
+  });
+
+const emailUnique: Rule = (rows) => {
+  const didsByEmail = new Map<string, string[]>();
+  for (const row of rows) {
+    if (row.email === '' || row.status !== 'active') continue;
+    const key = row.email.toLowerCase();
+    const dids = didsByEmail.get(key) ?? [];
+    dids.push(row.did || `row ${row.row}`);
+    didsByEmail.set(key, dids);
+  }
+  return rows.flatMap((row) => {
+    if (row.status !== 'active') return [];
+    const dids = didsByEmail.get(row.email.toLowerCase()) ?? [];
+    if (dids.length < 2) return [];
+    return [rowFinding(row, 'error', 'email_duplicate', 'email', `The same e-mail address is used by ${dids.join(', ')}; one participant would receive another's data, so none of them is e-mailed.`, 'Correct the address that was copied to the wrong row.')];
+  });
+};
+
+const statusKnown: Rule = (rows) =>
+  rows.flatMap((row) =>
+    (ROSTER_STATUSES as readonly string[]).includes(row.status)
+      ? []
+      : [rowFinding(row, 'error', 'status_unknown', 'status', `The status "${row.status}" is not one of ${ROSTER_STATUSES.join(', ')}.`, 'Use one of the listed statuses (empty means active).')],
+  );
+
+const timezoneValid: Rule = (rows) =>
+  rows.flatMap((row) =>
+    row.timezone === '' || isValidTimeZone(row.timezone)
+      ? []
+      : [rowFinding(row, severityFor(row), 'timezone_invalid', 'timezone', `The time zone "${row.timezone}" is not an IANA time zone.`, 'Use a name such as Europe/London or America/Chicago, or leave it empty.')],
+  );
+
+const namesPrintable: Rule = (rows) =>
+  rows.flatMap((row) =>
+    // eslint-disable-next-line no-control-regex
+    [row.firstName, row.lastName].some((name) => /[\u0000-\u001f\u007f]/.test(name))
+      ? [rowFinding(row, 'warning', 'name_control_characters', 'first_name', 'The name contains line breaks or control characters; they are replaced by spaces in the e-mail.', 'Clean up the name in the roster.')]
+      : [],
+  );
+
+export const rosterRules: readonly Rule[] = [didPresentAndSafe, didUnique, emailValid, emailUnique, statusKnown, timezoneValid, namesPrintable];
+
+export function checkRosterRows(rows: readonly RosterRow[]): Finding[] {
+  return rosterRules.flatMap((rule) => rule(rows));
+}

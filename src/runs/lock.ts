@@ -1,0 +1,82 @@
+/**
+ * One sender per report date, across processes (the bot and any number of CLI shells). The lock
+ * is a row in the state DB taken in an IMMEDIATE transaction; a holder that died (SIGKILL, power
+ * cut) is detected by its pid on this host or, from another host, by a stale heartbeat.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { StateDb } from './state-db.js';
+import { JobRefusedError } from '../errors.js';
+
+const HEARTBEAT_MS = 5_000;
+const STALE_AFTER_MS = 60_000;
+
+interface LockRow {
+  owner: string;
+  pid: number;
+  host: string;
+  acquired_at: string;
+  heartbeat_at: string;
+}
+
+export interface HeldLock {
+  owner: string;
+  release(): void;
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function holderIsGone(row: LockRow, now: Date): boolean {
+  const heartbeatAge = now.getTime() - Date.parse(row.heartbeat_at);
+  if (row.host === hostname()) return !processIsAlive(row.pid) || heartbeatAge > STALE_AFTER_MS * 5;
+  return heartbeatAge > STALE_AFTER_MS;
+}
+
+/**
+ * Takes the named lock or throws JobRefusedError saying who holds it. `onTakeover` runs inside
+ * the same transaction when a dead holder's lock is taken over, so that its leftovers can be
+ * reconciled before anyone else can look.
+ */
+export function acquireLock(db: StateDb, name: string, now: () => Date, onTakeover?: (previousOwner: string) => void): HeldLock {
+  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  db.transaction(() => {
+    const existing = db.prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?').get(name) as LockRow | undefined;
+    if (existing !== undefined) {
+      if (!holderIsGone(existing, now())) {
+        throw new JobRefusedError(
+          `Another mail-updater process (pid ${existing.pid} on ${existing.host}, since ${existing.acquired_at}) is already sending ${name}. ` +
+            'Wait for it to finish, then check `npx mail-updater status`.',
+          'lock_held',
+        );
+      }
+      onTakeover?.(existing.owner);
+      db.prepare('DELETE FROM locks WHERE name = ?').run(name);
+    }
+    const at = now().toISOString();
+    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(name, owner, process.pid, hostname(), at, at);
+  }).immediate();
+
+  const heartbeat = setInterval(() => {
+    db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ?').run(now().toISOString(), name, owner);
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  return {
+    owner,
+    release() {
+      clearInterval(heartbeat);
+      db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(name, owner);
+    },
+  };
+}
+
+export function lockHolder(db: StateDb, name: string): LockRow | undefined {
+  return db.prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?').get(name) as LockRow | undefined;
+}

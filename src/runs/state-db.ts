@@ -1,0 +1,127 @@
+/**
+ * Our own SQLite database: runs, messages (the ledger), locks, audit and health. WAL mode so the
+ * bot and a CLI process can read while the other writes; every write is a short transaction.
+ */
+import Database from 'better-sqlite3';
+import { ensureParentDir } from '../util/fs.js';
+import { UsageError } from '../errors.js';
+
+export type StateDb = Database.Database;
+
+const migrations: string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    report_date TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    state TEXT NOT NULL,
+    batch_hash TEXT NOT NULL,
+    template_hash TEXT NOT NULL,
+    mail_from TEXT,
+    redirect_to TEXT,
+    expires_at TEXT NOT NULL,
+    summary_json TEXT NOT NULL,
+    superseded_by TEXT,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_reason TEXT,
+    finished_at TEXT,
+    slack_channel TEXT,
+    slack_ts TEXT
+  );
+  CREATE INDEX runs_by_date ON runs(report_date, created_at);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    report_date TEXT NOT NULL,
+    did TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    to_masked TEXT,
+    sha256 TEXT,
+    message_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    failure_kind TEXT,
+    smtp_response TEXT,
+    owner TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (run_id, did)
+  );
+  CREATE INDEX messages_by_run_state ON messages(run_id, state, id);
+  -- The ledger's central guarantee: for one report date, a participant has at most one message
+  -- that may have reached them (sending, sent or unknown), across every run of that day.
+  CREATE UNIQUE INDEX one_delivery_per_day ON messages(report_date, did)
+    WHERE state IN ('sending', 'sent', 'unknown');
+
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    run_id TEXT,
+    report_date TEXT,
+    batch_hash TEXT,
+    detail_json TEXT
+  );
+  -- Append-only: the audit trail cannot be edited or trimmed through this database.
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+  CREATE TABLE health (
+    check_name TEXT PRIMARY KEY,
+    ok INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    detail_json TEXT NOT NULL
+  );
+  `,
+];
+
+export function openStateDb(path: string): StateDb {
+  ensureParentDir(path);
+  let db: StateDb;
+  try {
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw new UsageError(
+      `Cannot open the state database STATE_DB_PATH=${path}: ${(error as Error).message}. ` +
+        'Point STATE_DB_PATH at a writable file (it is created if missing).',
+      'state_db',
+    );
+  }
+  // NORMAL keeps every committed transaction across a process crash (SIGKILL); only a power cut
+  // can lose the last few commits (see README, "Guarantees").
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 10000');
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: StateDb): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > migrations.length) {
+    throw new UsageError(
+      `The state database was written by a newer mail-updater (schema ${current}, this one knows ${migrations.length}). Upgrade mail-updater.`,
+      'state_db',
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
