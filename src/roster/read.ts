@@ -70,9 +70,9 @@ export function parseRoster(bytes: Buffer): Roster {
     return empty(runError('roster_not_text', 'The roster contains NUL bytes: it is not a CSV file.', fileFix));
   }
 
-  let records: { record: string[]; info: { lines: number } }[];
+  let records: { record: string[]; raw: string; info: { lines: number } }[];
   try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true }) as unknown as typeof records;
+    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, info: true, raw: true }) as unknown as typeof records;
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     return empty(runError('roster_malformed', `The roster is not valid CSV: ${(error as Error).message}.`, `${fileFix} Look for an unclosed or stray double quote.`, line));
@@ -85,7 +85,9 @@ export function parseRoster(bytes: Buffer): Roster {
   if (findings.some((f) => f.severity === 'error')) return { columns, rows: [], findings };
 
   const rows: RosterRow[] = [];
-  for (const { record, info } of body) {
+  for (const { record, raw, info } of body) {
+    // A quoted value may span lines: the row is numbered by the line it starts on.
+    const row = info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
     const fields: Record<string, string> = {};
     columns.forEach((column, i) => {
       if (column !== '') fields[column] = (record[i] ?? '').trim();
@@ -96,14 +98,14 @@ export function parseRoster(bytes: Buffer): Roster {
         severity: 'error',
         scope: 'row',
         code: 'column_count',
-        row: info.lines,
+        row,
         message: `This row has ${record.length} values but the header has ${columns.length} columns.`,
         fix: 'Check for a comma inside a value that is not quoted, or a missing value; quote values that contain commas.',
         ...(fields.did ? { did: fields.did } : {}),
       });
     }
     rows.push({
-      row: info.lines,
+      row,
       did: fields.did ?? '',
       email: fields.email ?? '',
       firstName: fields.first_name ?? '',

@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, requireSendSettings } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+
+const problemsOf = (fn: () => unknown): { variable: string; message: string }[] => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('works with no settings at all, using the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      COMPLIANCE_DB_PATH: 'fixtures/compliance.db',
+      PARTICIPANTS_CSV_PATH: 'fixtures/participants.csv',
+      STATE_DB_PATH: 'var/mail-updater.db',
+      OUTBOX_DIR: 'outbox',
+      STUDY_TZ: 'UTC',
+      SMTP_PORT: 587,
+      SMTP_SECURE: false,
+      SMTP_MAX_CONNECTIONS: 5,
+      SMTP_RATE_PER_SECOND: 0,
+      SEND_MAX_ATTEMPTS: 3,
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      ALLOW_SELF_APPROVAL: false,
+      APPROVAL_TTL_HOURS: 12,
+      SEND_DEADLINE: '21:00',
+      sendDeadlineMinutes: 21 * 60,
+      SCHEDULE_DAILY_CRON: '0 9 * * *',
+      SCHEDULE_HEALTH_CRON: '0 * * * *',
+      QUALTRICS_EXPORT_TIMEOUT_S: 300,
+      LOG_LEVEL: 'info',
+    });
+    expect(config.SCHEDULE_SYNC_CRON).toBeUndefined();
+  });
+
+  it('reports every problem at once, each by variable name', () => {
+    const problems = problemsOf(() =>
+      loadConfig({ SMTP_PORT: 'abc', STUDY_TZ: 'Mars/Base', SMTP_SECURE: 'maybe', SEND_DEADLINE: '25:00', SLACK_CHANNEL_ID: '#study', MAIL_REDIRECT_TO: 'nobody' }),
+    );
+    expect(problems.map((p) => p.variable).sort()).toEqual(['MAIL_REDIRECT_TO', 'SEND_DEADLINE', 'SLACK_CHANNEL_ID', 'SMTP_PORT', 'SMTP_SECURE', 'STUDY_TZ']);
+    expect(problems.find((p) => p.variable === 'STUDY_TZ')?.message).toMatch(/IANA time zone such as Europe\/London/);
+  });
+
+  it('reads secrets from NAME_FILE and never echoes a secret in an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mu-config-'));
+    writeFileSync(join(dir, 'pass'), 's3cret\n');
+    expect(loadConfig({ SMTP_PASS_FILE: join(dir, 'pass') }).SMTP_PASS).toBe('s3cret');
+    const problems = problemsOf(() => loadConfig({ SMTP_PASS: 'inline', SMTP_PASS_FILE: join(dir, 'pass'), SLACK_BOT_TOKEN_FILE: join(dir, 'missing') }));
+    expect(problems.map((p) => p.variable)).toEqual(['SMTP_PASS', 'SLACK_BOT_TOKEN_FILE']);
+    expect(JSON.stringify(problems)).not.toContain('s3cret');
+  });
+
+  it('treats empty values as unset and lets operators default to approvers', () => {
+    const config = loadConfig({ SLACK_API_URL: '', SLACK_APPROVER_IDS: 'U111, U222', SMTP_HOST: '  ' });
+    expect(config.SLACK_API_URL).toBeUndefined();
+    expect(config.SMTP_HOST).toBeUndefined();
+    expect(config.SLACK_OPERATOR_IDS).toEqual(['U111', 'U222']);
+  });
+
+  it('names what a live send still needs', () => {
+    const problems = problemsOf(() => requireSendSettings(loadConfig({ SMTP_USER: 'study' })));
+    expect(problems.map((p) => p.variable)).toEqual(['SMTP_HOST', 'MAIL_FROM', 'SMTP_PASS']);
+    expect(problems[2]?.message).toMatch(/SMTP_PASS_FILE/);
+  });
+});

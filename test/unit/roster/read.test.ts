@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRoster, readRosterFile } from '../../../src/roster/read.js';
+import { UsageError } from '../../../src/errors.js';
+
+const scenario = (name: string): Buffer => readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name));
+
+describe('reading the roster CSV', () => {
+  it('reads a valid roster, defaulting an empty status to active', () => {
+    const roster = parseRoster(scenario('valid.csv'));
+    expect(roster.findings).toEqual([]);
+    expect(roster.rows.map((r) => [r.row, r.did, r.status, r.firstName])).toEqual([
+      [2, 'P0001', 'active', 'Ana'],
+      [3, 'P0002', 'active', 'Zoë'],
+    ]);
+  });
+
+  it('accepts a BOM, CRLF line ends and header names in any case with spaces', () => {
+    const roster = parseRoster(scenario('bom-crlf.csv'));
+    expect(roster.findings).toEqual([]);
+    expect(roster.columns).toEqual(['did', 'email', 'first_name']);
+    expect(roster.rows[1]).toMatchObject({ did: 'P0002', email: 'bo@example.org', firstName: 'Bo' });
+  });
+
+  it('reports an empty file as a run error, not a crash', () => {
+    expect(parseRoster(scenario('empty.csv')).findings).toMatchObject([{ code: 'roster_empty', scope: 'run', severity: 'error' }]);
+  });
+
+  it('reports binary junk as "not text"', () => {
+    const junk = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x00]), randomBytes(512)]);
+    const { findings, rows } = parseRoster(junk);
+    expect(rows).toEqual([]);
+    expect(findings).toMatchObject([{ code: 'roster_not_text', scope: 'run' }]);
+  });
+
+  it('reports unbalanced quotes with the line where the quoted field starts', () => {
+    const { findings } = parseRoster(scenario('unbalanced-quotes.csv'));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ code: 'roster_malformed', scope: 'run', severity: 'error' });
+    expect(findings[0]!.row).toBeGreaterThanOrEqual(2);
+    expect(findings[0]!.fix).toMatch(/quote/);
+  });
+
+  it('blocks rows whose column count differs from the header, naming each row', () => {
+    const { findings, rows } = parseRoster(scenario('wrong-column-count.csv'));
+    expect(findings.map((f) => [f.code, f.row, f.did])).toEqual([
+      ['column_count', 3, 'P0002'],
+      ['column_count', 4, 'P0003'],
+    ]);
+    expect(rows.map((r) => r.shapeOk)).toEqual([true, false, false]);
+  });
+
+  it('reports a missing required column and a duplicated column', () => {
+    expect(parseRoster(scenario('missing-email-column.csv')).findings).toMatchObject([{ code: 'missing_column', column: 'email', row: 1 }]);
+    expect(parseRoster(scenario('duplicate-column.csv')).findings).toMatchObject([{ code: 'duplicate_column', column: 'email' }]);
+  });
+
+  it('throws a usage error naming the variable when the file does not exist', () => {
+    expect(() => readRosterFile('/nonexistent/roster.csv')).toThrow(UsageError);
+    expect(() => readRosterFile('/nonexistent/roster.csv')).toThrow(/PARTICIPANTS_CSV_PATH=\/nonexistent\/roster.csv does not exist/);
+  });
+});
