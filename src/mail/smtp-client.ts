@@ -47,11 +47,13 @@ export function describeSmtpError(error: SmtpError): string {
 
 export class SmtpClient {
   private connection: SMTPConnection | undefined;
+  private closed = false;
 
   constructor(private readonly settings: SmtpSettings) {}
 
   private open(): Promise<SMTPConnection> {
     if (this.connection !== undefined) return Promise.resolve(this.connection);
+    this.closed = false;
     const { host, port, secure, user, pass } = this.settings;
     const connection = new SMTPConnection({
       host,
@@ -142,12 +144,13 @@ export class SmtpClient {
     this.connection = undefined;
     connection.reset((resetError) => {
       if (resetError) connection.close();
-      else if (this.connection === undefined) this.connection = connection;
+      else if (this.connection === undefined && !this.closed) this.connection = connection;
       else connection.quit();
     });
   }
 
   close(): void {
+    this.closed = true;
     const connection = this.connection;
     this.connection = undefined;
     if (connection !== undefined) connection.quit();

@@ -11,7 +11,7 @@ export type Behaviour =
   | { kind: 'accept' }
   | { kind: 'reject'; code?: number; message?: string }
   | { kind: 'defer'; times: number }
-  | { kind: 'drop-before-data' }
+  | { kind: 'drop-before-data'; times?: number }
   | { kind: 'drop-after-data' };
 
 export interface ReceivedMessage {
@@ -72,7 +72,13 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
           return callback(smtpError(451, '4.3.0 Temporary failure, try again later'));
         }
       }
-      if (b.kind === 'drop-before-data') return destroyConnection(server, session);
+      if (b.kind === 'drop-before-data') {
+        const seen = deferred.get(to) ?? 0;
+        if (b.times === undefined || seen < b.times) {
+          deferred.set(to, seen + 1);
+          return destroyConnection(server, session);
+        }
+      }
       callback();
     },
     onData(stream, session, callback) {
@@ -100,12 +106,20 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   sink.port = (server.server.address() as AddressInfo).port;
-  sink.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  sink.close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Do not wait out smtp-server's 30 s grace period for clients a test left connected.
+      for (const connection of connectionsOf(server)) connection._socket.destroy();
+    });
   return sink;
 }
 
 /** smtp-server has no public way to cut one client off; tests reach for the connection's socket. */
+function connectionsOf(server: SMTPServer): Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> {
+  return (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections;
+}
+
 function destroyConnection(server: SMTPServer, session: SMTPServerSession): void {
-  const connections = (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections;
-  for (const connection of connections) if (connection.session === session) connection._socket.destroy();
+  for (const connection of connectionsOf(server)) if (connection.session === session) connection._socket.destroy();
 }

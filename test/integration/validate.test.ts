@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateParticipants } from '../../commands/validate-participants.js';
+import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
+import { testContext } from '../support/context.js';
+
+let ws: Workspace;
+afterEach(() => ws?.cleanup());
+
+const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+async function validate(env: Record<string, string> = {}, date?: string) {
+  const t = testContext(ws, env);
+  try {
+    const output = await validateParticipants.run(t.ctx, { reportDate: date ?? ws.reportDate });
+    return output as { exitCode: number; text: string; json: { ok: boolean; run_blocked: boolean; errors: { code: string; did?: string; message: string }[]; warnings: { code: string; did?: string; message: string }[]; counts: Record<string, number>; fields: string[] } };
+  } finally {
+    t.close();
+  }
+}
+
+describe('validate-participants', () => {
+  it('passes the generated fixture with only the planted warnings, and never writes the compliance DB', async () => {
+    ws = makeWorkspace({ participants: 40 });
+    const before = { hash: sha(ws.fixture.dbPath), mtime: statSync(ws.fixture.dbPath).mtimeMs };
+    const out = await validate();
+    expect(out.exitCode).toBe(0);
+    expect(out.json.errors).toEqual([]);
+    const { planted } = ws.fixture;
+    expect(out.json.warnings.filter((w) => w.code === 'no_data_for_day').map((w) => w.did).sort()).toEqual([planted.noDataOnLastDay, planted.typoInRoster.roster].sort());
+    const stranger = out.json.warnings.find((w) => w.code === 'did_not_in_roster');
+    expect(stranger?.did).toBe(planted.typoInRoster.database);
+    expect(stranger?.message).toContain(`Did you mean ${planted.typoInRoster.roster}?`);
+    expect(out.json.fields).toEqual(expect.arrayContaining(['surveys_completed', 'std_percent', 'first_name', 'site', 'report_date_long']));
+    expect(sha(ws.fixture.dbPath)).toBe(before.hash);
+    expect(statSync(ws.fixture.dbPath).mtimeMs).toBe(before.mtime);
+  });
+
+  it('blocks the run when the compliance data was not updated for the day, saying which day is newest', async () => {
+    ws = makeWorkspace();
+    const out = await validate({}, '2099-01-01');
+    expect(out.exitCode).toBe(1);
+    expect(out.json.run_blocked).toBe(true);
+    expect(out.json.errors[0]?.code).toBe('compliance_not_updated');
+    expect(out.json.errors[0]?.message).toContain(`the newest day in it is ${ws.reportDate}`);
+  });
+
+  it('blocks the run when a template names a field the query does not provide', async () => {
+    ws = makeWorkspace();
+    const dir = join(ws.dir, 'templates');
+    mkdirSync(dir);
+    for (const f of ['subject.txt', 'body.txt', 'body.html']) copyFileSync(join(import.meta.dirname, '../../src/mail/default-templates', f), join(dir, f));
+    writeFileSync(join(dir, 'body.txt'), 'Hello {{first_name}}, your streak is {{streak_days}}.');
+    const out = await validate({ TEMPLATE_DIR: dir });
+    expect(out.exitCode).toBe(1);
+    expect(out.json.errors).toMatchObject([{ code: 'template_field_unknown', message: expect.stringContaining('{{streak_days}}') }]);
+  });
+
+  it('reports row problems with row, DID and column, and blocks only those participants', async () => {
+    ws = makeWorkspace({ participants: 10 });
+    ws.writeRoster([
+      { did: 'P0001', email: 'ana@example.org', first_name: 'Ana' },
+      { did: 'P0002', email: 'not-an-address', first_name: 'Bo' },
+      { did: 'P0003', email: 'cy@example.org', first_name: 'Cy', status: 'sleeping' },
+    ], ['did', 'email', 'first_name', 'status']);
+    const out = await validate();
+    expect(out.exitCode).toBe(1);
+    expect(out.json.run_blocked).toBe(false);
+    expect(out.json.errors.map((e) => [e.code, e.did])).toEqual([
+      ['email_invalid', 'P0002'],
+      ['status_unknown', 'P0003'],
+    ]);
+    expect(out.json.counts).toMatchObject({ eligible: 1, blocked: 2 });
+    expect(out.text).toMatch(/ERROR email_invalid \(row 3, DID P0002, column email\)/);
+  });
+});
+
+describe('validate-participants from the command line', () => {
+  it('exits 2 naming COMPLIANCE_DB_PATH when the database is missing', async () => {
+    ws = makeWorkspace();
+    const result = await cli(['validate-participants'], { ...ws.env, COMPLIANCE_DB_PATH: join(ws.dir, 'nope.db') }, ws.dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`COMPLIANCE_DB_PATH=${join(ws.dir, 'nope.db')} does not exist`);
+  });
+
+  it('exits 2 with what to check when the database file is corrupt', async () => {
+    ws = makeWorkspace();
+    writeFileSync(ws.fixture.dbPath, Buffer.alloc(4096, 7));
+    const result = await cli(['validate-participants', '--json'], ws.env, ws.dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot be read: file is not a database/);
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'compliance_db_unreadable' } });
+  });
+
+  it('exits 1 with a clear finding for a malformed CSV, and prints only JSON on stdout with --json', async () => {
+    ws = makeWorkspace();
+    writeFileSync(ws.fixture.rosterPath, 'did,email\nP0001,"ana@example.org\nP0002,bo@example.org\n');
+    const result = await cli(['validate-participants', '--json'], ws.env, ws.dir);
+    expect(result.code).toBe(1);
+    const json = JSON.parse(result.stdout);
+    expect(json.errors[0]).toMatchObject({ code: 'roster_malformed', scope: 'run' });
+  });
+
+  it('exits 2 for a bad --date and for bad settings, naming them', async () => {
+    ws = makeWorkspace();
+    const badDate = await cli(['validate-participants', '--date', '23/11/2026'], ws.env, ws.dir);
+    expect(badDate.code).toBe(2);
+    expect(badDate.stderr).toContain('"23/11/2026" is not a date');
+    const badConfig = await cli(['validate-participants'], { ...ws.env, STUDY_TZ: 'Nowhere', SMTP_PORT: 'x' }, ws.dir);
+    expect(badConfig.code).toBe(2);
+    expect(badConfig.stderr).toMatch(/STUDY_TZ: must be an IANA time zone/);
+    expect(badConfig.stderr).toMatch(/SMTP_PORT: must be a whole number/);
+  });
+});
