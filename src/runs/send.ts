@@ -102,6 +102,8 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
 
   const lock = acquireLock(db, sendLockName(run.report_date), deps.now);
   try {
+    // Another process may have superseded or finished the run while we waited for the lock.
+    assertSendable(getRun(db, run.id) ?? run, config);
     reconcileBeforeSend(db, run, options, deps.now(), (m) => logLine({ ...m, message_id: m.message_id ?? '' }, { status: 'unknown', attempt: m.attempts, error: 'outcome unknown: the previous sender stopped while this message was in flight; not re-sent (use --resend-unknown)' }));
     db.prepare("UPDATE runs SET state = 'sending' WHERE id = ?").run(run.id);
     audit(db, { actor: options.actor, action: 'send_started', runId: run.id, reportDate: run.report_date, batchHash: run.batch_hash }, deps.now());
