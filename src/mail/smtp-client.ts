@@ -5,11 +5,10 @@
  *   temporary  not delivered, try again later (4xx, or the connection failed before the whole
  *              message was handed over);
  *   permanent  not delivered, do not retry (5xx);
- *   unknown    the connection failed after the whole message was handed over: the server may
- *              have accepted it, so it must not be re-sent automatically;
+ *   unknown    the connection failed after the server invited the message (354): it may
+ *              have been accepted, so it must not be re-sent automatically;
  *   fatal      nothing can be sent with these settings (authentication or TLS failed).
  */
-import { PassThrough } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { maskAddressesInText } from '../util/mask.js';
 
@@ -43,6 +42,10 @@ const fatalCodes = new Set(['EAUTH', 'ENOAUTH', 'ETLS', 'EREQUIRETLS', 'ECONFIG'
 export function describeSmtpError(error: SmtpError): string {
   const detail = error.response ?? error.message;
   return maskAddressesInText(`${error.code ? `${error.code}: ` : ''}${detail}`).slice(0, 500);
+}
+
+function dataPhaseStarted(connection: SMTPConnection): boolean {
+  return typeof connection.lastServerResponse === 'string' && connection.lastServerResponse.startsWith('354');
 }
 
 export class SmtpClient {
@@ -116,14 +119,8 @@ export class SmtpClient {
       const e = error as SmtpError;
       return { kind: fatalCodes.has(e.code ?? '') ? 'fatal' : 'temporary', error: describeSmtpError(e), ...(e.responseCode ? { responseCode: e.responseCode } : {}) };
     }
-    const body = new PassThrough();
-    let handedOver = false;
-    body.once('end', () => {
-      handedOver = true;
-    });
-    body.end(message);
     return new Promise((resolve) => {
-      connection.send({ from: envelope.from, to: [envelope.to] }, body, (error, info) => {
+      connection.send({ from: envelope.from, to: [envelope.to] }, message, (error, info) => {
         if (!error) {
           resolve({ kind: 'sent', response: maskAddressesInText(info?.response ?? '250') });
           return;
@@ -132,7 +129,9 @@ export class SmtpClient {
         const code = e.responseCode;
         if (code !== undefined && code >= 500) resolve({ kind: 'permanent', error: describeSmtpError(e), responseCode: code });
         else if (code !== undefined && code >= 400) resolve({ kind: 'temporary', error: describeSmtpError(e), responseCode: code });
-        else resolve({ kind: handedOver ? 'unknown' : 'temporary', error: describeSmtpError(e) });
+        // No reply code: the connection failed. Once the server has said 354 the message was (at
+        // least partly) handed over and may have been accepted: that outcome is unknown.
+        else resolve({ kind: dataPhaseStarted(connection) ? 'unknown' : 'temporary', error: describeSmtpError(e) });
         this.afterFailure(connection);
       });
     });

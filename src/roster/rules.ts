@@ -28,20 +28,31 @@ const didPresentAndSafe: Rule = (rows) =>
     return [];
   });
 
-const didUnique: Rule = (rows) => {
-  const rowsByDid = new Map<string, number[]>();
+/** Groups rows by a key, keeping only keys that occur more than once (cheap for 100k unique keys). */
+function duplicatesBy(rows: readonly RosterRow[], keyOf: (row: RosterRow) => string | undefined): Map<string, RosterRow[]> {
+  const firstSeen = new Map<string, RosterRow>();
+  const duplicates = new Map<string, RosterRow[]>();
   for (const row of rows) {
-    if (row.did === '') continue;
-    const seen = rowsByDid.get(row.did) ?? [];
-    seen.push(row.row);
-    rowsByDid.set(row.did, seen);
+    const key = keyOf(row);
+    if (key === undefined) continue;
+    const first = firstSeen.get(key);
+    if (first === undefined) {
+      firstSeen.set(key, row);
+      continue;
+    }
+    const group = duplicates.get(key);
+    if (group === undefined) duplicates.set(key, [first, row]);
+    else group.push(row);
   }
-  return rows.flatMap((row) => {
-    const all = rowsByDid.get(row.did) ?? [];
-    if (all.length < 2) return [];
-    return [rowFinding(row, 'error', 'did_duplicate', 'did', `The DID ${row.did} appears on rows ${all.join(', ')}; none of them is e-mailed until it is unique.`, 'Keep one row per DID; fix the DID that was mistyped.')];
-  });
-};
+  return duplicates;
+}
+
+const didUnique: Rule = (rows) =>
+  [...duplicatesBy(rows, (row) => (row.did === '' ? undefined : row.did)).values()].flatMap((group) =>
+    group.map((row) =>
+      rowFinding(row, 'error', 'did_duplicate', 'did', `The DID ${row.did} appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`, 'Keep one row per DID; fix the DID that was mistyped.'),
+    ),
+  );
 
 const emailValid: Rule = (rows) =>
   rows.flatMap((row) => {
@@ -53,22 +64,12 @@ const emailValid: Rule = (rows) =>
     return [];
   });
 
-const emailUnique: Rule = (rows) => {
-  const didsByEmail = new Map<string, string[]>();
-  for (const row of rows) {
-    if (row.email === '' || row.status !== 'active') continue;
-    const key = row.email.toLowerCase();
-    const dids = didsByEmail.get(key) ?? [];
-    dids.push(row.did || `row ${row.row}`);
-    didsByEmail.set(key, dids);
-  }
-  return rows.flatMap((row) => {
-    if (row.status !== 'active') return [];
-    const dids = didsByEmail.get(row.email.toLowerCase()) ?? [];
-    if (dids.length < 2) return [];
-    return [rowFinding(row, 'error', 'email_duplicate', 'email', `The same e-mail address is used by ${dids.join(', ')}; one participant would receive another's data, so none of them is e-mailed.`, 'Correct the address that was copied to the wrong row.')];
-  });
-};
+const emailUnique: Rule = (rows) =>
+  [...duplicatesBy(rows, (row) => (row.email === '' || row.status !== 'active' ? undefined : row.email.toLowerCase())).values()].flatMap((group) =>
+    group.map((row) =>
+      rowFinding(row, 'error', 'email_duplicate', 'email', `The same e-mail address is used by ${group.map((r) => r.did || `row ${r.row}`).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`, 'Correct the address that was copied to the wrong row.'),
+    ),
+  );
 
 const statusKnown: Rule = (rows) =>
   rows.flatMap((row) =>

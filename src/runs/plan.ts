@@ -5,7 +5,8 @@
  * large the roster is.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -83,7 +84,10 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
      VALUES (?, ?, ?, ?, 'planning', '', ?, ?, ?, ?, '{}')`,
   ).run(runId, reportDate, startedAt.toISOString(), requestedBy, validation.templates.hash, config.MAIL_FROM ?? null, config.MAIL_REDIRECT_TO ?? null, expiresAt);
 
-  clearPreviousPreview(paths.dryRunDir);
+  // Previews are written to a fresh folder and swapped in at the end: a reader never sees a mix
+  // of two runs, and the old files are not overwritten one by one (slow on large folders).
+  const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
+  ensurePrivateDir(stagingDir);
   const sendLog = new SendLog(config.OUTBOX_DIR, 1000);
   const insert = db.prepare(
     `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, updated_at)
@@ -138,8 +142,7 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
         extraHeaders: { 'X-Mail-Updater-Run': runId },
       });
       const sha = createHash('sha256').update(bytes).digest('hex');
-      ensurePrivateDir(paths.dryRunDir);
-      writeFileSync(paths.dryRunFile(did), bytes, { mode: 0o600 });
+      writeFileSync(join(stagingDir, `${did}.eml`), bytes, { mode: 0o600 });
       hashes.push(`${did}\t${sha}`);
       pendingRows.push([runId, reportDate, did, 'planned', null, toMasked, sha, messageId, ts]);
       sendLog.append({ ...logBase, status: 'dry_run', message_id: messageId });
@@ -164,6 +167,7 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
   }
   flushRows(pendingRows);
   sendLog.close();
+  swapInPreviews(stagingDir, paths.dryRunDir);
   deps.onProgress?.(total, total);
 
   hashes.sort();
@@ -213,13 +217,9 @@ function* dedupeByDid(entries: readonly Classification[]): Generator<Classificat
   }
 }
 
-/** Old previews of the same day would otherwise linger beside the new ones and mislead. */
-function clearPreviousPreview(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) if (name.endsWith('.eml')) rmSync(`${dir}/${name}`, { force: true });
+function swapInPreviews(stagingDir: string, dryRunDir: string): void {
+  const retired = `${stagingDir}.retired`;
+  if (existsSync(dryRunDir)) renameSync(dryRunDir, retired);
+  renameSync(stagingDir, dryRunDir);
+  rmSync(retired, { recursive: true, force: true });
 }

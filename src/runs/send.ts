@@ -7,7 +7,7 @@
  * whose outcome is unknown is never re-sent without an explicit --resend-unknown.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFileSync, linkSync, readFileSync, rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobRefusedError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -159,6 +159,7 @@ class SendEngine {
   private stopReason: string | undefined;
   private interrupted = false;
   private sentNow = 0;
+  private sentDirReady = false;
   private nextSlot = 0;
   private readonly progress: SendProgress;
   private readonly claim;
@@ -247,7 +248,7 @@ class SendEngine {
 
   private async sendOne(transport: MessageTransport, message: QueuedMessage): Promise<void> {
     const { db } = this.deps;
-    const bytes = await this.loadVerified(message);
+    const bytes = this.loadVerified(message);
     if (bytes === undefined) return;
     const envelope = envelopeOf(bytes);
     if (envelope === undefined) {
@@ -275,7 +276,7 @@ class SendEngine {
       this.sentNow++;
       this.bump('sent');
       this.logLine(message, { status: 'sent', attempt, smtp_response: outcome.response });
-      await this.archive(message.did, bytes);
+      this.archive(message.did);
       return;
     }
     if (outcome.kind === 'fatal') {
@@ -318,11 +319,12 @@ class SendEngine {
   }
 
   /** The previewed bytes, or undefined (and the run paused) if they are gone or changed. */
-  private async loadVerified(message: QueuedMessage): Promise<Buffer | undefined> {
+  private loadVerified(message: QueuedMessage): Buffer | undefined {
     const path = this.paths.dryRunFile(message.did);
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      // Synchronous on purpose: a few-kB local read is cheaper than a thread-pool round trip.
+      bytes = readFileSync(path);
     } catch {
       this.pause(`the previewed message ${path} is missing. Run send-daily --dry-run again and approve the new batch.`);
       return undefined;
@@ -334,10 +336,23 @@ class SendEngine {
     return bytes;
   }
 
-  private async archive(did: string, bytes: Buffer): Promise<void> {
+  /**
+   * The sent copy is a hard link to the verified preview (previews are never modified in place,
+   * a new dry run writes a new folder), so archiving costs one directory entry, not a copy.
+   */
+  private archive(did: string): void {
+    const target = this.paths.sentFile(did);
     try {
-      ensurePrivateDir(this.paths.sentDir);
-      await writeFile(this.paths.sentFile(did), bytes, { mode: 0o600 });
+      if (!this.sentDirReady) {
+        ensurePrivateDir(this.paths.sentDir);
+        this.sentDirReady = true;
+      }
+      rmSync(target, { force: true });
+      try {
+        linkSync(this.paths.dryRunFile(did), target);
+      } catch {
+        copyFileSync(this.paths.dryRunFile(did), target);
+      }
     } catch (error) {
       // The message is sent and recorded; a missing archive copy must not stop the run.
       this.log.warn({ did, error: (error as Error).message }, 'could not archive the sent message');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
+import type { Env } from '../../src/config.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { startSmtpSink, type Behaviour, type SmtpSink } from '../support/smtp-sink.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 type Json = Record<string, any>;
 
-async function sendDailyIn(env: Record<string, string>, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
+async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
   const t = testContext(ws, env);
   try {
     const out = (await sendDaily.run(t.ctx, { reportDate: ws.reportDate, dryRun: options.dryRun ?? false, yes: true, resendUnknown: options.resendUnknown ?? false })) as { exitCode: number; text: string; json: Json };
