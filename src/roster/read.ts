@@ -21,8 +21,12 @@ export interface RosterRow {
   timezone: string;
   /** As written (lower-cased); validated by the rules, defaults to active when empty. */
   status: string;
-  /** Every column, by normalised name, including ones the template may use (e.g. site). */
-  fields: Record<string, string>;
+  /**
+   * Every value in header order (see Roster.columns), including columns only the templates use
+   * (e.g. site). An array rather than a record per row: it is the parser's own array, trimmed,
+   * which keeps a 100,000-row roster small in memory. `rosterFields` gives the record.
+   */
+  values: string[];
   /** False when this row's column count differs from the header: its values cannot be trusted. */
   shapeOk: boolean;
 }
@@ -79,16 +83,25 @@ function runError(code: string, message: string, fix: string, row?: number): Fin
   return { severity: 'error', scope: 'run', code, message, fix, ...(row === undefined ? {} : { row }) };
 }
 
+/** The row as a record by column name, for the templates. */
+export function rosterFields(columns: readonly string[], row: RosterRow): Record<string, string> {
+  const fields: Record<string, string> = {};
+  columns.forEach((column, i) => {
+    if (column !== '') fields[column] = row.values[i] ?? '';
+  });
+  return fields;
+}
+
 export function parseRoster(bytes: Buffer): Roster {
   const empty = (finding: Finding): Roster => ({ columns: [], rows: [], findings: [finding] });
-  if (bytes.length === 0 || bytes.toString('utf8').replace(/^\uFEFF/, '').trim() === '') {
-    return empty(runError('roster_empty', 'The roster file is empty.', 'Export the roster again; it needs a header row (did,email,...) and one row per participant.'));
-  }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a BOM
   } catch {
     return empty(runError('roster_not_text', 'The roster is not UTF-8 text (it looks like a binary file or another encoding).', fileFix));
+  }
+  if (/^\s*$/.test(text)) {
+    return empty(runError('roster_empty', 'The roster file is empty.', 'Export the roster again; it needs a header row (did,email,...) and one row per participant.'));
   }
   if (text.includes('\u0000')) {
     return empty(runError('roster_not_text', 'The roster contains NUL bytes: it is not a CSV file.', fileFix));
@@ -110,10 +123,12 @@ export function parseRoster(bytes: Buffer): Roster {
 
   const rows: RosterRow[] = [];
   for (const { record, row } of body) {
-    const fields: Record<string, string> = {};
-    columns.forEach((column, i) => {
-      if (column !== '') fields[column] = (record[i] ?? '').trim();
-    });
+    for (let i = 0; i < record.length; i++) record[i] = record[i]!.trim();
+    const value = (column: string): string => {
+      const index = columns.indexOf(column);
+      return index === -1 ? '' : (record[index] ?? '');
+    };
+    const did = value('did');
     const shapeOk = record.length === columns.length;
     if (!shapeOk) {
       findings.push({
@@ -123,18 +138,18 @@ export function parseRoster(bytes: Buffer): Roster {
         row,
         message: `This row has ${record.length} values but the header has ${columns.length} columns.`,
         fix: 'Check for a comma inside a value that is not quoted, or a missing value; quote values that contain commas.',
-        ...(fields.did ? { did: fields.did } : {}),
+        ...(did ? { did } : {}),
       });
     }
     rows.push({
       row,
-      did: fields.did ?? '',
-      email: fields.email ?? '',
-      firstName: fields.first_name ?? '',
-      lastName: fields.last_name ?? '',
-      timezone: fields.timezone ?? '',
-      status: (fields.status ?? '').toLowerCase() || 'active',
-      fields,
+      did,
+      email: value('email'),
+      firstName: value('first_name'),
+      lastName: value('last_name'),
+      timezone: value('timezone'),
+      status: value('status').toLowerCase() || 'active',
+      values: record,
       shapeOk,
     });
   }

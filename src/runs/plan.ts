@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import { composeMessage } from '../mail/compose.js';
 import { parseMailbox, type Mailbox } from '../mail/address.js';
 import { renderTemplates } from '../mail/templates.js';
+import { rosterFields } from '../roster/read.js';
 import { longDate } from '../util/dates.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { maskEmail } from '../util/mask.js';
@@ -122,7 +123,7 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
     if (decision.kind === 'eligible') {
       const messageId = `${runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${messageDomain}`;
       const rendered = renderTemplates(validation.templates, {
-        ...entry.row.fields,
+        ...rosterFields(validation.roster.columns, entry.row),
         ...decision.data,
         did,
         report_date: reportDate,
