@@ -37,7 +37,7 @@ export function validationOutput(validation: DayValidation): CommandOutput {
   const ok = counts.errors === 0;
   const text = [
     `Validation for ${validation.reportDate}: ${ok ? 'OK' : 'PROBLEMS FOUND'} — ${counts.errors} error(s), ${counts.warnings} warning(s).`,
-    `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.length}.`,
+    `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.size}.`,
     `Participants: ${participants.eligible} to e-mail, ${participants.skipped} skipped, ${participants.blocked} blocked.`,
     ...(validation.runBlocked ? ['The whole run is blocked until the errors marked "run" below are fixed.'] : []),
     ...renderFindingsText(validation.findings),
@@ -49,11 +49,11 @@ export function validationOutput(validation: DayValidation): CommandOutput {
       report_date: validation.reportDate,
       ok,
       run_blocked: validation.runBlocked,
-      counts: { ...counts, roster_rows: validation.roster.rows.length, compliance_rows: validation.day.dids.length, ...participants },
+      counts: { ...counts, roster_rows: validation.roster.rows.length, compliance_rows: validation.day.dids.size, ...participants },
       errors: validation.findings.filter((f) => f.severity === 'error'),
       warnings: validation.findings.filter((f) => f.severity === 'warning'),
       fields: [...validation.availableFields].sort(),
-      query: validation.querySource,
+      query: validation.query.source,
       templates: validation.templates.source,
     },
   };

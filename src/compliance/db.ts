@@ -11,11 +11,11 @@ import { packageRoot } from '../util/fs.js';
 export type ComplianceDb = Database.Database;
 export type ComplianceRow = Record<string, unknown> & { did: string };
 
+/** What validation needs of a day: which DIDs have data, and which fields the query provides. */
 export interface DayData {
   columns: string[];
-  byDid: Map<string, ComplianceRow>;
-  /** DIDs with a row on :day, in query order. */
-  dids: string[];
+  /** DIDs with a row on :day (the rows themselves are streamed again when rendering). */
+  dids: Set<string>;
 }
 
 export function openComplianceDb(path: string): ComplianceDb {
@@ -72,26 +72,42 @@ export function queryColumns(db: ComplianceDb, sql: string, source: string): str
   return prepareQuery(db, sql, source).columns().map((c) => c.name);
 }
 
-export function queryDay(db: ComplianceDb, sql: string, source: string, day: string): DayData {
+function dayStatement(db: ComplianceDb, sql: string, source: string): { statement: Database.Statement; columns: string[] } {
   const statement = prepareQuery(db, sql, source);
   const columns = statement.columns().map((c) => c.name);
   if (!columns.includes('did')) {
     throw new UsageError(`The compliance query (${source}) returns no "did" column. Select the participant's DID AS did.`, 'query_no_did');
   }
-  let rows: ComplianceRow[];
+  return { statement, columns };
+}
+
+function queryFailed(source: string, day: string, error: unknown): UsageError {
+  return new UsageError(`The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`, 'query_failed');
+}
+
+/** Runs the query for :day keeping only the DIDs: memory stays small however large the study. */
+export function queryDay(db: ComplianceDb, sql: string, source: string, day: string): DayData {
+  const { statement, columns } = dayStatement(db, sql, source);
+  const didIndex = columns.indexOf('did');
+  const dids = new Set<string>();
   try {
-    rows = statement.all({ day }) as ComplianceRow[];
+    for (const row of statement.raw(true).iterate({ day }) as IterableIterator<unknown[]>) dids.add(String(row[didIndex]));
   } catch (error) {
-    throw new UsageError(`The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`, 'query_failed');
+    throw queryFailed(source, day, error);
   }
-  const byDid = new Map<string, ComplianceRow>();
-  const dids: string[] = [];
-  for (const row of rows) {
-    const did = String(row.did);
-    if (!byDid.has(did)) dids.push(did);
-    byDid.set(did, row);
+  return { columns, dids };
+}
+
+/** Streams the query's rows for :day, one at a time (for rendering). */
+export function* iterateDay(db: ComplianceDb, sql: string, source: string, day: string): Generator<ComplianceRow> {
+  const { statement } = dayStatement(db, sql, source);
+  let rows: IterableIterator<ComplianceRow>;
+  try {
+    rows = statement.iterate({ day }) as IterableIterator<ComplianceRow>;
+  } catch (error) {
+    throw queryFailed(source, day, error);
   }
-  return { columns, byDid, dids };
+  yield* rows;
 }
 
 /** The newest day in the built-in table, to say how stale the data is; undefined for other schemas. */

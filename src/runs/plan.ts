@@ -4,26 +4,24 @@
  * hash the whole batch. Messages are streamed to disk one at a time: memory stays flat however
  * large the roster is.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { composeMessage } from '../mail/compose.js';
 import { parseMailbox, type Mailbox } from '../mail/address.js';
-import { renderTemplates } from '../mail/templates.js';
-import { rosterFields } from '../roster/read.js';
-import { longDate } from '../util/dates.js';
 import { ensurePrivateDir } from '../util/fs.js';
-import { maskEmail } from '../util/mask.js';
 import { countFindings, type Finding, type FindingCounts } from '../validation/finding.js';
 import { validateDay, type Classification } from '../validation/validate-day.js';
+import { iterateDay, openComplianceDb } from '../compliance/db.js';
+import type { RosterRow } from '../roster/read.js';
+import { messageRenderer } from './render-message.js';
+import { PlanWriter } from './plan-writer.js';
 import { audit } from './audit.js';
 import { didsReachedOn, lastSentTemplateHash } from './ledger.js';
 import { lockHolder } from './lock.js';
 import { outboxPaths } from './outbox.js';
-import { SendLog } from './send-log.js';
 import type { StateDb } from './state-db.js';
 import { sendLockName } from './send.js';
 
@@ -61,10 +59,6 @@ export function newRunId(reportDate: string, at: Date): string {
   return `${reportDate}_${stamp}_${randomBytes(3).toString('hex')}`;
 }
 
-const increment = (record: Record<string, number>, key: string): void => {
-  record[key] = (record[key] ?? 0) + 1;
-};
-
 export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): PlanSummary {
   const { db, config, logger } = deps;
   const holder = lockHolder(db, sendLockName(reportDate));
@@ -89,91 +83,47 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
   // of two runs, and the old files are not overwritten one by one (slow on large folders).
   const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
   ensurePrivateDir(stagingDir);
-  const sendLog = new SendLog(config.OUTBOX_DIR, 1000);
-  const insert = db.prepare(
-    `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const writer = new PlanWriter(db, config.OUTBOX_DIR, { id: runId, reportDate, templateHash: validation.templates.hash, ts: startedAt.toISOString() });
+  const render = messageRenderer(config, validation, { runId, date: startedAt, from, replyTo });
+
+  // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, reportDate);
-  const hashes: string[] = [];
-  const skippedByReason: Record<string, number> = {};
-  const blockedByCode: Record<string, number> = {};
-  const reportDateLong = longDate(reportDate);
-  const ts = startedAt.toISOString();
-  const messageDomain = from.address.split('@')[1] ?? 'mail-updater.invalid';
-  let pendingRows: unknown[][] = [];
-  const flushRows = db.transaction((rows: unknown[][]) => {
-    for (const row of rows) insert.run(...row);
-  });
-  const total = validation.participants.length;
-  let done = 0;
-  let skippedCount = 0;
-  let blockedCount = 0;
-
+  const eligible = new Map<string, RosterRow>();
   for (const entry of dedupeByDid(validation.participants)) {
-    const did = entry.row.did;
-    const toMasked = entry.row.email === '' ? null : maskEmail(entry.row.email);
-    const logBase = { ts, run_id: runId, report_date: reportDate, did, dry_run: true, attempt: 0, to_masked: toMasked, template_hash: validation.templates.hash };
-    let decision: Classification | { kind: 'skipped'; row: typeof entry.row; reason: string } = entry;
-    if (entry.kind === 'eligible' && reached.has(did)) {
-      decision = { kind: 'skipped', row: entry.row, reason: reached.get(did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run' };
-    }
-    if (validation.runBlocked && decision.kind === 'eligible') decision = { kind: 'blocked', row: entry.row, codes: ['run_blocked'] };
-
-    if (decision.kind === 'eligible') {
-      const messageId = `${runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${messageDomain}`;
-      const rendered = renderTemplates(validation.templates, {
-        ...rosterFields(validation.roster.columns, entry.row),
-        ...decision.data,
-        did,
-        report_date: reportDate,
-        report_date_long: reportDateLong,
-      });
-      const redirected = config.MAIL_REDIRECT_TO !== undefined;
-      const bytes = composeMessage({
-        from,
-        to: redirected ? { address: config.MAIL_REDIRECT_TO! } : { name: `${entry.row.firstName} ${entry.row.lastName}`.trim(), address: entry.row.email },
-        replyTo,
-        subject: redirected ? `[TEST ${did}] ${rendered.subject}` : rendered.subject,
-        text: rendered.text,
-        html: rendered.html,
-        messageId,
-        date: startedAt,
-        boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
-        extraHeaders: { 'X-Mail-Updater-Run': runId },
-      });
-      const sha = createHash('sha256').update(bytes).digest('hex');
-      writeFileSync(join(stagingDir, `${did}.eml`), bytes, { mode: 0o600 });
-      hashes.push(`${did}\t${sha}`);
-      pendingRows.push([runId, reportDate, did, 'planned', null, toMasked, sha, messageId, ts]);
-      sendLog.append({ ...logBase, status: 'dry_run', message_id: messageId });
-    } else if (decision.kind === 'skipped') {
-      skippedCount++;
-      increment(skippedByReason, decision.reason);
-      pendingRows.push([runId, reportDate, did, 'skipped', decision.reason, toMasked, null, null, ts]);
-      sendLog.append({ ...logBase, status: 'skipped', message_id: null, error: `skipped: ${decision.reason}` });
-    } else {
-      blockedCount++;
-      const codes = [...new Set(decision.codes)];
-      for (const code of codes) increment(blockedByCode, code);
-      pendingRows.push([runId, reportDate, did, 'blocked', codes.join(','), toMasked, null, null, ts]);
-      sendLog.append({ ...logBase, status: 'skipped', message_id: null, error: `blocked: ${codes.join(',')}` });
-    }
-    if (pendingRows.length >= 1000) {
-      flushRows(pendingRows);
-      pendingRows = [];
-    }
-    done++;
-    if (done % 5000 === 0) deps.onProgress?.(done, total);
+    const { row } = entry;
+    if (entry.kind === 'blocked') writer.block(row, entry.codes);
+    else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
+    else if (reached.has(row.did)) writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
+    else if (validation.runBlocked) writer.block(row, ['run_blocked']);
+    else eligible.set(row.did, row);
   }
-  flushRows(pendingRows);
-  sendLog.close();
-  swapInPreviews(stagingDir, paths.dryRunDir);
-  deps.onProgress?.(total, total);
 
-  hashes.sort();
-  const batchHash = createHash('sha256').update(hashes.join('\n')).digest('hex');
-  const counts = { participants: done, toSend: hashes.length, skipped: skippedCount, blocked: blockedCount };
+  // Then the messages, streaming the compliance rows: one message in memory at a time.
+  const total = eligible.size;
+  if (total > 0) {
+    const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+    try {
+      for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, reportDate)) {
+        const row = eligible.get(String(data.did));
+        if (row === undefined) continue;
+        eligible.delete(row.did);
+        const message = render(row, data);
+        writeFileSync(join(stagingDir, `${row.did}.eml`), message.bytes, { mode: 0o600 });
+        writer.planned(row, message.sha256, message.messageId);
+        if (writer.toSend % 5000 === 0) deps.onProgress?.(writer.toSend, total);
+      }
+    } finally {
+      compliance.close();
+    }
+  }
+  // Rows that vanished from the compliance DB between validation and now.
+  for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
+  const batchHash = writer.finish();
+  swapInPreviews(stagingDir, paths.dryRunDir);
+  deps.onProgress?.(writer.toSend, total);
+
+  const counts = { participants: writer.participants, toSend: writer.toSend, skipped: writer.skipped, blocked: writer.blocked };
+  const { skippedByReason, blockedByCode } = writer;
   const previousTemplate = lastSentTemplateHash(db);
   const summary: PlanSummary = {
     runId,

@@ -377,11 +377,13 @@ class SendEngine {
         ensurePrivateDir(this.paths.sentDir);
         this.sentDirReady = true;
       }
-      rmSync(target, { force: true });
       try {
         linkSync(this.paths.dryRunFile(did), target);
-      } catch {
-        copyFileSync(this.paths.dryRunFile(did), target);
+      } catch (error) {
+        // EEXIST: a copy from an earlier, superseded run of the day; EXDEV/EPERM: no hard links.
+        rmSync(target, { force: true });
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') linkSync(this.paths.dryRunFile(did), target);
+        else copyFileSync(this.paths.dryRunFile(did), target);
       }
     } catch (error) {
       // The message is sent and recorded; a missing archive copy must not stop the run.

@@ -4,7 +4,7 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 import type { Config } from '../config.js';
-import { latestDay, loadQuery, openComplianceDb, queryDay, type ComplianceRow, type DayData } from '../compliance/db.js';
+import { latestDay, loadQuery, openComplianceDb, queryDay, type DayData } from '../compliance/db.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { readRosterFile, type Roster, type RosterRow } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
@@ -13,7 +13,7 @@ import type { Finding } from './finding.js';
 import { nearestMatches } from './near-match.js';
 
 export type Classification =
-  | { kind: 'eligible'; row: RosterRow; data: ComplianceRow }
+  | { kind: 'eligible'; row: RosterRow }
   | { kind: 'skipped'; row: RosterRow; reason: string }
   | { kind: 'blocked'; row: RosterRow; codes: string[] };
 
@@ -22,7 +22,7 @@ export interface DayValidation {
   roster: Roster;
   day: DayData;
   templates: Templates;
-  querySource: string;
+  query: { sql: string; source: string };
   findings: Finding[];
   /** One entry per roster row with a DID, in roster order. */
   participants: Classification[];
@@ -46,13 +46,13 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
   let newest: string | undefined;
   try {
     day = queryDay(db, query.sql, query.source, reportDate);
-    newest = day.dids.length === 0 ? latestDay(db) : undefined;
+    newest = day.dids.size === 0 ? latestDay(db) : undefined;
   } finally {
     db.close();
   }
 
   const findings: Finding[] = [...roster.findings, ...checkRosterRows(roster.rows)];
-  if (day.dids.length === 0) {
+  if (day.dids.size === 0) {
     findings.push({
       severity: 'error',
       scope: 'run',
@@ -71,7 +71,7 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
   const participants = classify(roster.rows, findings, day);
-  return { reportDate, roster, day, templates, querySource: query.source, findings, participants, runBlocked, availableFields };
+  return { reportDate, roster, day, templates, query, findings, participants, runBlocked, availableFields };
 }
 
 /** Every template is rendered once with placeholder values, so a broken one fails here, not mid-run. */
@@ -86,12 +86,12 @@ function renderCheck(templates: Templates, fields: Set<string>, reportDate: stri
 }
 
 function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string): Finding[] {
-  if (day.dids.length === 0) return [];
+  if (day.dids.size === 0) return [];
   const findings: Finding[] = [];
   const rosterDids = new Set(rows.map((r) => r.did));
   const orphans: string[] = [];
   for (const row of rows) {
-    if (row.did === '' || row.status !== 'active' || day.byDid.has(row.did)) continue;
+    if (row.did === '' || row.status !== 'active' || day.dids.has(row.did)) continue;
     orphans.push(row.did);
     findings.push({
       severity: 'warning',
@@ -139,9 +139,8 @@ function classify(rows: readonly RosterRow[], findings: readonly Finding[], day:
       result.push({ kind: 'skipped', row, reason: `status_${row.status}` });
       continue;
     }
-    const data = day.byDid.get(row.did);
-    if (data === undefined) result.push({ kind: 'skipped', row, reason: 'no_data_for_day' });
-    else result.push({ kind: 'eligible', row, data });
+    if (day.dids.has(row.did)) result.push({ kind: 'eligible', row });
+    else result.push({ kind: 'skipped', row, reason: 'no_data_for_day' });
   }
   return result;
 }
