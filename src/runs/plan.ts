@@ -6,17 +6,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseMailbox, type Mailbox } from '../mail/address.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { countFindings, type Finding, type FindingCounts } from '../validation/finding.js';
-import { validateDay, type Classification } from '../validation/validate-day.js';
+import { validateDay, type Classification, type DayValidation } from '../validation/validate-day.js';
 import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { RosterRow } from '../roster/read.js';
-import { messageRenderer } from './render-message.js';
+import { messageRenderer, type MessageRenderer } from './render-message.js';
 import { PlanWriter } from './plan-writer.js';
 import { audit } from './audit.js';
 import { didsReachedOn, lastSentTemplateHash } from './ledger.js';
@@ -86,41 +87,16 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
   const writer = new PlanWriter(db, config.OUTBOX_DIR, { id: runId, reportDate, templateHash: validation.templates.hash, ts: startedAt.toISOString() });
   const render = messageRenderer(config, validation, { runId, date: startedAt, from, replyTo });
 
-  // First the participants who get no message; the eligible ones wait for their data.
-  const reached = didsReachedOn(db, reportDate);
-  const eligible = new Map<string, RosterRow>();
-  for (const entry of dedupeByDid(validation.participants)) {
-    const { row } = entry;
-    if (entry.kind === 'blocked') writer.block(row, entry.codes);
-    else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
-    else if (reached.has(row.did)) writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
-    else if (validation.runBlocked) writer.block(row, ['run_blocked']);
-    else eligible.set(row.did, row);
+  try {
+    recordParticipants({ db, config, validation, writer, render, stagingDir, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+  } catch (error) {
+    writer.abort();
+    rmSync(stagingDir, { recursive: true, force: true });
+    throw error;
   }
-
-  // Then the messages, streaming the compliance rows: one message in memory at a time.
-  const total = eligible.size;
-  if (total > 0) {
-    const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
-    try {
-      for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, reportDate)) {
-        const row = eligible.get(String(data.did));
-        if (row === undefined) continue;
-        eligible.delete(row.did);
-        const message = render(row, data);
-        writeFileSync(join(stagingDir, `${row.did}.eml`), message.bytes, { mode: 0o600 });
-        writer.planned(row, message.sha256, message.messageId);
-        if (writer.toSend % 5000 === 0) deps.onProgress?.(writer.toSend, total);
-      }
-    } finally {
-      compliance.close();
-    }
-  }
-  // Rows that vanished from the compliance DB between validation and now.
-  for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
   const batchHash = writer.finish();
-  swapInPreviews(stagingDir, paths.dryRunDir);
-  deps.onProgress?.(writer.toSend, total);
+  swapInPreviews(stagingDir, paths.dryRunDir, log);
+  deps.onProgress?.(writer.toSend, writer.toSend);
 
   const counts = { participants: writer.participants, toSend: writer.toSend, skipped: writer.skipped, blocked: writer.blocked };
   const { skippedByReason, blockedByCode } = writer;
@@ -168,9 +144,61 @@ function* dedupeByDid(entries: readonly Classification[]): Generator<Classificat
   }
 }
 
-function swapInPreviews(stagingDir: string, dryRunDir: string): void {
-  const retired = `${stagingDir}.retired`;
-  if (existsSync(dryRunDir)) renameSync(dryRunDir, retired);
+interface RecordInput {
+  db: StateDb;
+  config: Config;
+  validation: DayValidation;
+  writer: PlanWriter;
+  render: MessageRenderer;
+  stagingDir: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Every participant becomes one ledger row: skipped, blocked, or a rendered message. */
+function recordParticipants({ db, config, validation, writer, render, stagingDir, onProgress }: RecordInput): void {
+  // First the participants who get no message; the eligible ones wait for their data.
+  const reached = didsReachedOn(db, validation.reportDate);
+  const eligible = new Map<string, RosterRow>();
+  for (const entry of dedupeByDid(validation.participants)) {
+    const { row } = entry;
+    if (entry.kind === 'blocked') writer.block(row, entry.codes);
+    else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
+    else if (reached.has(row.did)) writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
+    else if (validation.runBlocked) writer.block(row, ['run_blocked']);
+    else eligible.set(row.did, row);
+  }
+
+  // Then the messages, streaming the compliance rows: one message in memory at a time.
+  const total = eligible.size;
+  if (total > 0) {
+    const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+    try {
+      for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, validation.reportDate)) {
+        const row = eligible.get(String(data.did));
+        if (row === undefined) continue;
+        eligible.delete(row.did);
+        const message = render(row, data);
+        writeFileSync(join(stagingDir, `${row.did}.eml`), message.bytes, { mode: 0o600 });
+        writer.planned(row, message.sha256, message.messageId);
+        if (writer.toSend % 5000 === 0) onProgress?.(writer.toSend, total);
+      }
+    } finally {
+      compliance.close();
+    }
+  }
+  // Rows that vanished from the compliance DB between validation and now.
+  for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
+}
+
+/**
+ * Swaps the new previews in (two renames) and removes the superseded ones in the background:
+ * unlinking 100,000 files takes seconds and must not hold up the summary. Leftovers from a
+ * process that exited before the removal finished are removed by the next dry run.
+ */
+function swapInPreviews(stagingDir: string, dryRunDir: string, logger: Logger): void {
+  const trash = join(dirname(dryRunDir), '.superseded');
+  ensurePrivateDir(trash);
+  if (existsSync(dryRunDir)) renameSync(dryRunDir, join(trash, basename(stagingDir)));
   renameSync(stagingDir, dryRunDir);
-  rmSync(retired, { recursive: true, force: true });
+  rm(trash, { recursive: true, force: true }).catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'could not remove superseded previews'));
 }

@@ -22,7 +22,9 @@ export interface RunIdentity {
   replyTo: Mailbox | undefined;
 }
 
-export function messageRenderer(config: Config, validation: DayValidation, run: RunIdentity): (row: RosterRow, data: ComplianceRow) => RenderedMessage {
+export type MessageRenderer = (row: RosterRow, data: ComplianceRow) => RenderedMessage;
+
+export function messageRenderer(config: Config, validation: DayValidation, run: RunIdentity): MessageRenderer {
   const reportDateLong = longDate(validation.reportDate);
   const domain = run.from.address.split('@')[1] ?? 'mail-updater.invalid';
   const redirectTo = config.MAIL_REDIRECT_TO;

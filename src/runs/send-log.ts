@@ -25,26 +25,34 @@ export interface SendLogEntry {
 
 export class SendLog {
   private readonly fd: number;
-  private pending: string[] = [];
+  private readonly buffer: Buffer | undefined;
+  private used = 0;
 
-  /** `bufferLines` > 1 batches writes (dry runs); live sends write every line at once. */
-  constructor(
-    outboxDir: string,
-    private readonly bufferLines = 1,
-  ) {
+  /**
+   * `bufferBytes` > 0 gathers lines in an off-heap buffer and writes whole lines when it fills
+   * (dry runs); 0 writes every line at once (live sends, where each line is a fact to keep).
+   */
+  constructor(outboxDir: string, bufferBytes = 0) {
     ensurePrivateDir(outboxDir);
     this.fd = openSync(join(outboxDir, 'send_log.jsonl'), 'a', 0o600);
+    this.buffer = bufferBytes > 0 ? Buffer.allocUnsafe(bufferBytes) : undefined;
   }
 
   append(entry: SendLogEntry): void {
-    this.pending.push(`${JSON.stringify(entry)}\n`);
-    if (this.pending.length >= this.bufferLines) this.flush();
+    const line = `${JSON.stringify(entry)}\n`;
+    if (this.buffer === undefined) {
+      writeSync(this.fd, line);
+      return;
+    }
+    if (this.used + Buffer.byteLength(line) > this.buffer.length) this.flush();
+    if (Buffer.byteLength(line) > this.buffer.length) writeSync(this.fd, line);
+    else this.used += this.buffer.write(line, this.used);
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    writeSync(this.fd, this.pending.join(''));
-    this.pending = [];
+    if (this.buffer === undefined || this.used === 0) return;
+    writeSync(this.fd, this.buffer, 0, this.used);
+    this.used = 0;
   }
 
   close(): void {
