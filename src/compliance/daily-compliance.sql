@@ -31,4 +31,4 @@ SELECT d.did,
 FROM daily_compliance d
 JOIN study_to_date s ON s.did = d.did
 WHERE d.day = :day
-ORDER BY d.did
+

@@ -85,17 +85,35 @@ function queryFailed(source: string, day: string, error: unknown): UsageError {
   return new UsageError(`The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`, 'query_failed');
 }
 
-/** Runs the query for :day keeping only the DIDs: memory stays small however large the study. */
+/**
+ * Runs the query for :day keeping only the DIDs: memory stays small however large the study.
+ * The query is wrapped as SELECT did FROM (...) so that SQLite can skip work for columns nobody
+ * reads here; if the user's SQL cannot be wrapped, it runs as written.
+ */
 export function queryDay(db: ComplianceDb, sql: string, source: string, day: string): DayData {
   const { statement, columns } = dayStatement(db, sql, source);
-  const didIndex = columns.indexOf('did');
   const dids = new Set<string>();
   try {
-    for (const row of statement.raw(true).iterate({ day }) as IterableIterator<unknown[]>) dids.add(String(row[didIndex]));
+    for (const did of didsOf(db, statement, sql, columns, day)) dids.add(String(did));
   } catch (error) {
     throw queryFailed(source, day, error);
   }
   return { columns, dids };
+}
+
+function* didsOf(db: ComplianceDb, statement: Database.Statement, sql: string, columns: string[], day: string): Generator<unknown> {
+  let wrapped: Database.Statement | undefined;
+  try {
+    wrapped = db.prepare(`SELECT did FROM (${sql.trim().replace(/;+$/, '')}\n)`).pluck(true);
+  } catch {
+    wrapped = undefined;
+  }
+  if (wrapped !== undefined) {
+    yield* wrapped.iterate({ day });
+    return;
+  }
+  const didIndex = columns.indexOf('did');
+  for (const row of statement.raw(true).iterate({ day }) as IterableIterator<unknown[]>) yield row[didIndex];
 }
 
 /** Streams the query's rows for :day, one at a time (for rendering). */

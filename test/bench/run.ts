@@ -89,9 +89,15 @@ async function liveSend(label: string, participants: number, connections: number
   return { rate: result.counts.sent / seconds, messages, sinkPort: sink.port, close: () => sink.close() };
 }
 
+async function rawRun(port: number, messages: RawMessage[], connections: number): Promise<number> {
+  const started = performance.now();
+  await sendPipelined(port, messages, connections);
+  return messages.length / ((performance.now() - started) / 1000);
+}
+
 async function main(): Promise<void> {
   console.log(`mail-updater benchmark: ${fmt(N)} participants x 14 days; live send ${fmt(SEND_N)}; slow relay ${fmt(SLOW_N)}. Node ${process.version}.`);
-  let t = performance.now();
+  const t = performance.now();
   const bigEnv = studyEnv(join(root, 'big'), N);
   report('fixture generation', `${fmt((performance.now() - t) / 1000, 1)} s`, `${fmt(N * 14)} compliance rows`);
 
@@ -108,14 +114,16 @@ async function main(): Promise<void> {
 
   const fast = await liveSend('live', SEND_N, 8, 0);
   report(`live send, ${fmt(SEND_N)} to an in-process sink, 8 connections`, `${fmt(fast.rate)} msg/s`);
-  t = performance.now();
-  await sendPipelined(fast.sinkPort, fast.messages, 8);
-  const rawRate = fast.messages.length / ((performance.now() - t) / 1000);
-  report('raw pipelining client, same messages, same sink, 8 connections', `${fmt(rawRate)} msg/s`, `mail-updater / raw = ${fmt(fast.rate / rawRate, 2)}; goal >= 0.35`);
+  // The raw client's figure moves with JIT warm-up and the sink's state: take the better of two
+  // runs, which makes the ratio conservative.
+  const rawRate = Math.max(await rawRun(fast.sinkPort, fast.messages, 8), await rawRun(fast.sinkPort, fast.messages, 8));
+  report('raw pipelining client, same messages, same sink, 8 connections (best of 2)', `${fmt(rawRate)} msg/s`, `mail-updater / raw = ${fmt(fast.rate / rawRate, 2)}; goal >= 0.35`);
   await fast.close();
 
   const slow = await liveSend('slow', SLOW_N, 10, 25);
   report(`live send, ${fmt(SLOW_N)} to a relay taking 25 ms a message, 10 connections`, `${fmt(slow.rate)} msg/s`, `of the ideal 400 msg/s: ${fmt(slow.rate / 400, 2)}; goal >= 0.8`);
+  const slowRaw = await rawRun(slow.sinkPort, slow.messages.slice(0, 2000), 10);
+  report('raw pipelining client, same slow relay, 10 connections', `${fmt(slowRaw)} msg/s`, `the relay's real ceiling; mail-updater / raw = ${fmt(slow.rate / slowRaw, 2)}`);
   await slow.close();
 
   console.log('\n| measurement | result | note |\n|---|---|---|');

@@ -58,6 +58,21 @@ describe('validate-participants', () => {
     expect(out.json.errors).toMatchObject([{ code: 'template_field_unknown', message: expect.stringContaining('{{streak_days}}') }]);
   });
 
+  it('accepts a custom query (trailing semicolon and comment included) and offers its columns as fields', async () => {
+    ws = makeWorkspace({ participants: 10 });
+    const queryPath = join(ws.dir, 'custom.sql');
+    writeFileSync(queryPath, "SELECT did, surveys_completed, surveys_expected, 'x' AS streak_days FROM daily_compliance WHERE day = :day;\n-- the end\n");
+    const dir = join(ws.dir, 'templates');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'subject.txt'), '{{surveys_completed}} of {{surveys_expected}}');
+    writeFileSync(join(dir, 'body.txt'), 'Streak: {{streak_days}}');
+    writeFileSync(join(dir, 'body.html'), '<p>{{streak_days}}</p>');
+    const out = await validate({ COMPLIANCE_QUERY_PATH: queryPath, TEMPLATE_DIR: dir });
+    expect(out.json.errors).toEqual([]);
+    expect(out.json.fields).toContain('streak_days');
+    expect(out.json.counts.eligible).toBeGreaterThan(0);
+  });
+
   it('reports row problems with row, DID and column, and blocks only those participants', async () => {
     ws = makeWorkspace({ participants: 10 });
     ws.writeRoster([
