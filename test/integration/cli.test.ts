@@ -1,97 +1,92 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTestResources } from '../support/resources.js';
 import { smtpEnv } from '../support/context.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+import { cli, makeWorkspace } from '../support/workspace.js';
 
-let ws: Workspace;
-let sink: SmtpSink | undefined;
-afterEach(async () => {
-  await sink?.close();
-  sink = undefined;
-  ws?.cleanup();
-});
+const study = useTestResources();
 
 describe('the command line', () => {
   it('refuses a live send without --yes when nobody can confirm, and sends nothing', async () => {
-    ws = makeWorkspace({ participants: 6 });
-    sink = await startSmtpSink();
-    const result = await cli(['send-daily'], { ...ws.env, ...smtpEnv(sink.port) }, ws.dir);
+    study.ws = makeWorkspace({ participants: 6 });
+    study.sink = await startSmtpSink();
+    const result = await cli(['send-daily'], { ...study.ws.env, ...smtpEnv(study.sink.port) }, study.ws.dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('confirm with --yes when not running on a terminal');
-    expect(sink.count).toBe(0);
+    expect(study.sink.count).toBe(0);
   });
 
   it('names the missing settings for a live send', async () => {
-    ws = makeWorkspace({ participants: 6 });
-    const result = await cli(['send-daily', '--yes'], ws.env, ws.dir);
+    study.ws = makeWorkspace({ participants: 6 });
+    const result = await cli(['send-daily', '--yes'], study.ws.env, study.ws.dir);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/SMTP_HOST: is not set/);
     expect(result.stderr).toMatch(/MAIL_FROM: is not set/);
   });
 
   it('smtp-check reports a working relay and the days left on the credential', async () => {
-    ws = makeWorkspace();
-    sink = await startSmtpSink({ auth: { user: 'study', pass: 'pw' } });
+    study.ws = makeWorkspace();
+    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'pw' } });
     const in10Days = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-    const ok = await cli(['smtp-check', '--json'], { ...ws.env, ...smtpEnv(sink.port, { SMTP_USER: 'study', SMTP_PASS: 'pw', SMTP_CREDENTIAL_EXPIRES_AT: in10Days }) }, ws.dir);
+    const ok = await cli(['smtp-check', '--json'], { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'pw', SMTP_CREDENTIAL_EXPIRES_AT: in10Days }) }, study.ws.dir);
     const health = JSON.parse(ok.stdout);
     expect(health).toMatchObject({ ok: true, authenticated: true, error: null, credential_expiring: true });
     expect(health.days_until_credential_expiry).toBeGreaterThanOrEqual(9);
     expect(ok.code).toBe(1); // expiring within 14 days is a problem to act on
 
-    const bad = await cli(['smtp-check'], { ...ws.env, ...smtpEnv(sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope' }) }, ws.dir);
+    const bad = await cli(['smtp-check'], { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope' }) }, study.ws.dir);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAILED: EAUTH/);
     expect(bad.stdout + bad.stderr).not.toContain('nope');
   });
 
   it('status shows the day\'s run, who approved it, the counts and the last SMTP check', async () => {
-    ws = makeWorkspace({ participants: 12 });
-    sink = await startSmtpSink();
-    const env = { ...ws.env, ...smtpEnv(sink.port) };
-    expect((await cli(['status'], env, ws.dir)).stdout).toContain('No run yet');
-    await cli(['send-daily', '--yes'], env, ws.dir);
-    await cli(['smtp-check'], env, ws.dir);
-    const text = await cli(['status'], env, ws.dir);
+    study.ws = makeWorkspace({ participants: 12 });
+    study.sink = await startSmtpSink();
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port) };
+    expect((await cli(['status'], env, study.ws.dir)).stdout).toContain('No run yet');
+    await cli(['send-daily', '--yes'], env, study.ws.dir);
+    await cli(['smtp-check'], env, study.ws.dir);
+    const text = await cli(['status'], env, study.ws.dir);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/: done, requested by cli:/);
     expect(text.stdout).toMatch(/Decided by cli:\S+ at/);
-    expect(text.stdout).toMatch(new RegExp(`sent ${sink.count}, failed 0, unknown 0`));
+    expect(text.stdout).toMatch(new RegExp(`sent ${study.sink.count}, failed 0, unknown 0`));
     expect(text.stdout).toMatch(/SMTP: OK at/);
-    const json = JSON.parse((await cli(['status', '--json'], env, ws.dir)).stdout);
-    expect(json.run.counts.sent).toBe(sink.count);
+    const json = JSON.parse((await cli(['status', '--json'], env, study.ws.dir)).stdout);
+    expect(json.run.counts.sent).toBe(study.sink.count);
     expect(json.recent_runs).toHaveLength(1);
   });
 
   it('create-fixture is deterministic for a seed', async () => {
-    ws = makeWorkspace();
+    study.ws = makeWorkspace();
     const args = (out: string) => ['create-fixture', '--participants', '50', '--days', '3', '--seed', '9', '--end-date', '2026-01-31', '--out', out];
-    await cli(args('a'), ws.env, ws.dir);
-    await cli(args('b'), ws.env, ws.dir);
+    await cli(args('a'), study.ws.env, study.ws.dir);
+    await cli(args('b'), study.ws.env, study.ws.dir);
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    expect(readFileSync(join(ws.dir, 'a/participants.csv')).equals(readFileSync(join(ws.dir, 'b/participants.csv')))).toBe(true);
-    expect(readFileSync(join(ws.dir, 'a/compliance.db')).equals(readFileSync(join(ws.dir, 'b/compliance.db')))).toBe(true);
+    expect(readFileSync(join(study.ws.dir, 'a/participants.csv')).equals(readFileSync(join(study.ws.dir, 'b/participants.csv')))).toBe(true);
+    expect(readFileSync(join(study.ws.dir, 'a/compliance.db')).equals(readFileSync(join(study.ws.dir, 'b/compliance.db')))).toBe(true);
   });
 
   it('with no settings at all, send-daily --dry-run creates the fixture and previews it; serve names the Slack variables', async () => {
-    ws = makeWorkspace();
-    const bare = { STUDY_TZ: ws.env.STUDY_TZ!, LOG_LEVEL: 'silent' };
-    const dry = await cli(['send-daily', '--dry-run'], bare, ws.dir);
+    study.ws = makeWorkspace();
+    const bare = { STUDY_TZ: study.ws.env.STUDY_TZ!, LOG_LEVEL: 'silent' };
+    const dry = await cli(['send-daily', '--dry-run'], bare, study.ws.dir);
     expect(dry.code).toBe(0);
     expect(dry.stderr).toContain('Created the local fixture (200 participants)');
     expect(dry.stdout).toMatch(/To send: +19\d/);
-    const serve = await cli(['serve'], bare, ws.dir);
+    const serve = await cli(['serve'], bare, study.ws.dir);
     expect(serve.code).toBe(2);
     for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_CHANNEL_ID', 'SLACK_APPROVER_IDS']) expect(serve.stderr).toContain(variable);
   });
 
   it('rejects unknown commands and flags with a pointer to --help', async () => {
-    ws = makeWorkspace();
-    const unknown = await cli(['send-weekly'], ws.env, ws.dir);
+    study.ws = makeWorkspace();
+    const unknown = await cli(['send-weekly'], study.ws.env, study.ws.dir);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown command "send-weekly"');
-    const flag = await cli(['status', '--colour'], ws.env, ws.dir);
+    const flag = await cli(['status', '--colour'], study.ws.env, study.ws.dir);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option '--colour'");
   });

@@ -2,21 +2,16 @@
  * The ledger's promises under the worst conditions, with real processes: a sender killed with
  * SIGKILL mid-send and re-run, and two senders started at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTestResources } from '../support/resources.js';
 import { smtpEnv, testContext } from '../support/context.js';
-import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { cli, makeWorkspace, runCli, type Workspace } from '../support/workspace.js';
+import { startSmtpSink } from '../support/smtp-sink.js';
+import { cli, makeWorkspace, runCli } from '../support/workspace.js';
 
-let ws: Workspace;
-let sink: SmtpSink | undefined;
-afterEach(async () => {
-  await sink?.close();
-  sink = undefined;
-  ws?.cleanup();
-});
+const study = useTestResources();
 
 function ledger(): { sent: string[]; unknown: string[]; planned: string[] } {
-  const t = testContext(ws);
+  const t = testContext(study.ws);
   const rows = t.db().prepare("SELECT did, state FROM messages WHERE run_id = (SELECT id FROM runs WHERE state != 'superseded' ORDER BY created_at DESC LIMIT 1)").all() as { did: string; state: string }[];
   t.close();
   const by = (state: string): string[] => rows.filter((r) => r.state === state).map((r) => r.did);
@@ -33,32 +28,32 @@ const waitFor = async (condition: () => boolean, timeoutMs = 20_000): Promise<vo
 
 describe('exactly once, whatever happens to the sender', () => {
   it('SIGKILL mid-send, then re-run: nobody gets a second e-mail, and in-flight messages are reported unknown', async () => {
-    ws = makeWorkspace({ participants: 60 });
-    sink = await startSmtpSink({ acceptDelayMs: 25 });
-    const env = { ...ws.env, ...smtpEnv(sink.port), SMTP_MAX_CONNECTIONS: '3' };
-    expect((await cli(['send-daily', '--dry-run'], env, ws.dir)).code).toBe(0);
+    study.ws = makeWorkspace({ participants: 60 });
+    study.sink = await startSmtpSink({ acceptDelayMs: 25 });
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port), SMTP_MAX_CONNECTIONS: '3' };
+    expect((await cli(['send-daily', '--dry-run'], env, study.ws.dir)).code).toBe(0);
 
-    const victim = runCli(['send-daily', '--yes'], env, { cwd: ws.dir });
-    await waitFor(() => sink!.count >= 12);
+    const victim = runCli(['send-daily', '--yes'], env, { cwd: study.ws.dir });
+    await waitFor(() => study.sink!.count >= 12);
     victim.kill('SIGKILL');
     const killed = await victim.done;
     expect(killed.signal).toBe('SIGKILL');
-    const deliveredBeforeRerun = sink.count;
+    const deliveredBeforeRerun = study.sink.count;
     expect(deliveredBeforeRerun).toBeLessThan(50);
 
-    const rerun = await cli(['send-daily', '--yes', '--json'], env, ws.dir);
+    const rerun = await cli(['send-daily', '--yes', '--json'], env, study.ws.dir);
     const result = JSON.parse(rerun.stdout);
     expect(result.outcome).toBe('done');
-    await new Promise((r) => setTimeout(r, 100)); // let the sink finish messages whose sender died
+    await new Promise((r) => setTimeout(r, 100)); // let the study.sink finish messages whose sender died
 
     const { sent, unknown, planned } = ledger();
     expect(planned).toEqual([]);
-    expect([...sink.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect([...study.sink.deliveries.values()].every((n) => n === 1)).toBe(true);
     expect(sent.length + unknown.length).toBe(result.counts.sent + result.counts.unknown);
     // Every message the ledger calls sent arrived once; the only ones that may be missing are
     // those reported unknown (the kill came while they were in flight).
-    expect(sink.count).toBeGreaterThanOrEqual(sent.length);
-    expect(sink.count).toBeLessThanOrEqual(sent.length + unknown.length);
+    expect(study.sink.count).toBeGreaterThanOrEqual(sent.length);
+    expect(study.sink.count).toBeLessThanOrEqual(sent.length + unknown.length);
     expect(unknown.length).toBeGreaterThanOrEqual(1); // three connections were busy when the kill came
     expect(unknown.length).toBeLessThanOrEqual(3);
     expect(rerun.code).toBe(unknown.length > 0 ? 1 : 0);
@@ -66,16 +61,16 @@ describe('exactly once, whatever happens to the sender', () => {
   });
 
   it('two send-daily processes started at once: each participant exactly once', async () => {
-    ws = makeWorkspace({ participants: 40 });
-    sink = await startSmtpSink({ acceptDelayMs: 20 });
-    const env = { ...ws.env, ...smtpEnv(sink.port), SMTP_MAX_CONNECTIONS: '2' };
-    expect((await cli(['send-daily', '--dry-run'], env, ws.dir)).code).toBe(0);
+    study.ws = makeWorkspace({ participants: 40 });
+    study.sink = await startSmtpSink({ acceptDelayMs: 20 });
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port), SMTP_MAX_CONNECTIONS: '2' };
+    expect((await cli(['send-daily', '--dry-run'], env, study.ws.dir)).code).toBe(0);
 
-    const [a, b] = await Promise.all([cli(['send-daily', '--yes'], env, ws.dir), cli(['send-daily', '--yes'], env, ws.dir)]);
+    const [a, b] = await Promise.all([cli(['send-daily', '--yes'], env, study.ws.dir), cli(['send-daily', '--yes'], env, study.ws.dir)]);
     const { sent, planned } = ledger();
     expect(planned).toEqual([]);
-    expect(sink.count).toBe(sent.length);
-    expect([...sink.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect(study.sink.count).toBe(sent.length);
+    expect([...study.sink.deliveries.values()].every((n) => n === 1)).toBe(true);
     // One of them sent; the other was told another process holds the day (or found nothing left).
     const refused = [a, b].filter((r) => r.code === 1 && /already sending/.test(r.stderr));
     const succeeded = [a, b].filter((r) => r.code === 0);
@@ -84,15 +79,15 @@ describe('exactly once, whatever happens to the sender', () => {
   });
 
   it('two processes with no dry run beforehand still never double-send', async () => {
-    ws = makeWorkspace({ participants: 30 });
-    sink = await startSmtpSink({ acceptDelayMs: 10 });
-    const env = { ...ws.env, ...smtpEnv(sink.port) };
-    await Promise.all([cli(['send-daily', '--yes'], env, ws.dir), cli(['send-daily', '--yes'], env, ws.dir)]);
-    await cli(['send-daily', '--yes'], env, ws.dir);
-    expect([...sink.deliveries.values()].every((n) => n === 1)).toBe(true);
-    const t = testContext(ws);
+    study.ws = makeWorkspace({ participants: 30 });
+    study.sink = await startSmtpSink({ acceptDelayMs: 10 });
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port) };
+    await Promise.all([cli(['send-daily', '--yes'], env, study.ws.dir), cli(['send-daily', '--yes'], env, study.ws.dir)]);
+    await cli(['send-daily', '--yes'], env, study.ws.dir);
+    expect([...study.sink.deliveries.values()].every((n) => n === 1)).toBe(true);
+    const t = testContext(study.ws);
     const reached = t.db().prepare("SELECT COUNT(DISTINCT did) AS n FROM messages WHERE state = 'sent'").get() as { n: number };
     t.close();
-    expect(sink.count).toBe(reached.n);
+    expect(study.sink.count).toBe(reached.n);
   });
 });

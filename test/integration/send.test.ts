@@ -1,27 +1,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTestResources } from '../support/resources.js';
 import { sendDaily } from '../../commands/send-daily.js';
 import type { Env } from '../../src/config.js';
 import { smtpEnv, testContext } from '../support/context.js';
-import { startSmtpSink, type Behaviour, type SmtpSink } from '../support/smtp-sink.js';
-import { makeWorkspace, type Workspace } from '../support/workspace.js';
+import { startSmtpSink, type Behaviour } from '../support/smtp-sink.js';
+import { makeWorkspace } from '../support/workspace.js';
 
-let ws: Workspace;
-let sink: SmtpSink | undefined;
-afterEach(async () => {
-  await sink?.close();
-  sink = undefined;
-  ws?.cleanup();
-});
+const study = useTestResources();
 
 type Json = Record<string, any>;
 
 async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
-  const t = testContext(ws, env);
+  const t = testContext(study.ws, env);
   try {
-    const out = (await sendDaily.run(t.ctx, { reportDate: ws.reportDate, dryRun: options.dryRun ?? false, yes: true, resendUnknown: options.resendUnknown ?? false })) as { exitCode: number; text: string; json: Json };
+    const out = (await sendDaily.run(t.ctx, { reportDate: study.ws.reportDate, dryRun: options.dryRun ?? false, yes: true, resendUnknown: options.resendUnknown ?? false })) as { exitCode: number; text: string; json: Json };
     return { ...out, logs: t.logs.join('') };
   } finally {
     t.close();
@@ -30,49 +25,49 @@ async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?
 
 /** Active participants with data: the ones who get a message, by e-mail (lower case). */
 function plannedRecipients(): Map<string, string> {
-  const t = testContext(ws);
+  const t = testContext(study.ws);
   const rows = t.db().prepare("SELECT did FROM messages WHERE state IN ('planned', 'sent', 'failed', 'unknown')").all() as { did: string }[];
   t.close();
-  const emailByDid = new Map(readFileSync(ws.fixture.rosterPath, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => [l.split(',')[0]!, l.split(',')[1]!.toLowerCase()]));
+  const emailByDid = new Map(readFileSync(study.ws.fixture.rosterPath, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => [l.split(',')[0]!, l.split(',')[1]!.toLowerCase()]));
   return new Map(rows.map((r) => [emailByDid.get(r.did)!, r.did]));
 }
 
 async function withSink(behaviour?: (to: string) => Behaviour, extra: Parameters<typeof startSmtpSink>[0] = {}) {
-  sink = await startSmtpSink({ ...(behaviour ? { behaviour } : {}), ...extra });
-  return smtpEnv(sink.port);
+  study.sink = await startSmtpSink({ ...(behaviour ? { behaviour } : {}), ...extra });
+  return smtpEnv(study.sink.port);
 }
 
 describe('send-daily (live) against an in-process SMTP server', () => {
   it('sends exactly the previewed bytes, once each, archives them, and re-running sends nothing', async () => {
-    ws = makeWorkspace({ participants: 25 });
+    study.ws = makeWorkspace({ participants: 25 });
     const env = await withSink();
     await sendDailyIn(env, { dryRun: true });
     const first = await sendDailyIn(env);
     expect(first.exitCode).toBe(0);
     expect(first.json.outcome).toBe('done');
     const recipients = plannedRecipients();
-    expect(sink!.count).toBe(recipients.size);
-    expect([...sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
-    for (const message of sink!.received) {
+    expect(study.sink!.count).toBe(recipients.size);
+    expect([...study.sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
+    for (const message of study.sink!.received) {
       const did = recipients.get(message.to[0]!)!;
-      const previewed = readFileSync(join(ws.env.OUTBOX_DIR!, 'dry-run', ws.reportDate, `${did}.eml`));
+      const previewed = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate, `${did}.eml`));
       expect(message.raw.equals(previewed)).toBe(true);
-      expect(existsSync(join(ws.env.OUTBOX_DIR!, 'sent', ws.reportDate, `${did}.eml`))).toBe(true);
+      expect(existsSync(join(study.ws.env.OUTBOX_DIR!, 'sent', study.ws.reportDate, `${did}.eml`))).toBe(true);
       expect(message.from).toBe('study@example.org');
     }
-    const parsed = await simpleParser(sink!.received[0]!.raw);
+    const parsed = await simpleParser(study.sink!.received[0]!.raw);
     expect(parsed.subject).toMatch(/surveys$/);
 
     const again = await sendDailyIn(env);
     expect(again.json.sent_this_pass).toBe(0);
-    expect(sink!.count).toBe(recipients.size);
-    const log = readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(study.sink!.count).toBe(recipients.size);
+    const log = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((l) => l.status === 'sent')).toHaveLength(recipients.size);
     for (const email of recipients.keys()) expect(JSON.stringify(log) + first.logs + first.text).not.toContain(email);
   });
 
   it('records 550 rejections as permanent failures with masked addresses and exits 1', async () => {
-    ws = makeWorkspace({ participants: 20 });
+    study.ws = makeWorkspace({ participants: 20 });
     await sendDailyIn({}, { dryRun: true });
     const recipients = [...plannedRecipients().keys()];
     const rejected = new Set(recipients.slice(0, 3));
@@ -86,27 +81,27 @@ describe('send-daily (live) against an in-process SMTP server', () => {
       expect(f).toMatchObject({ attempts: 1, kind: 'permanent' });
       expect(f.error).toMatch(/550 5\.1\.1 <.\*\*\*@example\.(org|com|net)>/);
     }
-    for (const email of rejected) expect(sink!.attempts.get(email)).toBe(1);
+    for (const email of rejected) expect(study.sink!.attempts.get(email)).toBe(1);
     for (const email of rejected) expect(JSON.stringify(out.json) + out.text + out.logs).not.toContain(email);
   });
 
   it('retries 451 with back-off and delivers once', async () => {
-    ws = makeWorkspace({ participants: 10 });
+    study.ws = makeWorkspace({ participants: 10 });
     const env = await withSink((to) => (to.startsWith('a') || to.startsWith('o') ? { kind: 'defer', times: 2 } : { kind: 'accept' }));
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.exitCode).toBe(0);
-    const deferredOnes = [...sink!.attempts.entries()].filter(([to]) => to.startsWith('a') || to.startsWith('o'));
+    const deferredOnes = [...study.sink!.attempts.entries()].filter(([to]) => to.startsWith('a') || to.startsWith('o'));
     expect(deferredOnes.length).toBeGreaterThan(0);
     for (const [to, attempts] of deferredOnes) {
       expect(attempts).toBe(3);
-      expect(sink!.deliveries.get(to)).toBe(1);
+      expect(study.sink!.deliveries.get(to)).toBe(1);
     }
     expect(out.json.counts.failed).toBe(0);
   });
 
   it('a connection dropped before the message is retried; one dropped after the message is "unknown" and not re-sent without --resend-unknown', async () => {
-    ws = makeWorkspace({ participants: 20 });
+    study.ws = makeWorkspace({ participants: 20 });
     await sendDailyIn({}, { dryRun: true });
     const [dropBefore, dropAfter] = [...plannedRecipients().keys()];
     let afterBehaviour: Behaviour = { kind: 'drop-after-data' };
@@ -114,8 +109,8 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.exitCode).toBe(1);
-    expect(sink!.deliveries.get(dropBefore!)).toBe(1);
-    expect(sink!.deliveries.get(dropAfter!)).toBeUndefined();
+    expect(study.sink!.deliveries.get(dropBefore!)).toBe(1);
+    expect(study.sink!.deliveries.get(dropAfter!)).toBeUndefined();
     expect(out.json.counts.unknown).toBe(1);
     expect(out.json.unknown_dids).toHaveLength(1);
     expect(out.text).toContain('--resend-unknown');
@@ -123,16 +118,16 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     afterBehaviour = { kind: 'accept' };
     const rerun = await sendDailyIn(env);
     expect(rerun.json.sent_this_pass).toBe(0);
-    expect(sink!.deliveries.get(dropAfter!)).toBeUndefined();
+    expect(study.sink!.deliveries.get(dropAfter!)).toBeUndefined();
 
     const resend = await sendDailyIn(env, { resendUnknown: true });
     expect(resend.exitCode).toBe(0);
-    expect(sink!.deliveries.get(dropAfter!)).toBe(1);
-    expect([...sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect(study.sink!.deliveries.get(dropAfter!)).toBe(1);
+    expect([...study.sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('pauses after a run of consecutive failures instead of burning through the roster, and continues later', async () => {
-    ws = makeWorkspace({ participants: 30 });
+    study.ws = makeWorkspace({ participants: 30 });
     let down = true;
     const env = await withSink(() => (down ? { kind: 'reject', code: 554, message: '5.7.1 Service unavailable; client host blocked' } : { kind: 'accept' }));
     const settings = { ...env, SEND_PAUSE_AFTER_FAILURES: '4', SMTP_MAX_CONNECTIONS: '1' };
@@ -143,7 +138,7 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     expect(paused.json.pause_reason).toMatch(/4 attempts in a row failed/);
     expect(paused.json.counts.failed).toBe(4);
     expect(paused.json.counts.planned).toBeGreaterThan(10);
-    const t = testContext(ws);
+    const t = testContext(study.ws);
     expect(t.db().prepare('SELECT state FROM runs WHERE id = ?').get(paused.json.run_id)).toEqual({ state: 'paused' });
     t.close();
 
@@ -151,33 +146,33 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     const resumed = await sendDailyIn(settings);
     expect(resumed.json.outcome).toBe('done');
     expect(resumed.json.counts.failed).toBe(4); // permanent failures are not retried
-    expect(sink!.count).toBe(resumed.json.counts.sent);
+    expect(study.sink!.count).toBe(resumed.json.counts.sent);
   });
 
   it('pauses at once, sending nothing, when SMTP authentication fails', async () => {
-    ws = makeWorkspace({ participants: 10 });
-    sink = await startSmtpSink({ auth: { user: 'study', pass: 'right' } });
-    const env = smtpEnv(sink.port, { SMTP_USER: 'study', SMTP_PASS: 'wrong' });
+    study.ws = makeWorkspace({ participants: 10 });
+    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'right' } });
+    const env = smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'wrong' });
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.json.outcome).toBe('paused');
     expect(out.json.pause_reason).toMatch(/Check SMTP_USER, SMTP_PASS/);
     expect(out.json.counts.failed).toBe(0);
-    expect(sink.count).toBe(0);
+    expect(study.sink.count).toBe(0);
     expect(out.logs).not.toContain('wrong');
 
     const ok = await sendDailyIn({ ...env, SMTP_PASS: 'right' });
     expect(ok.json.outcome).toBe('done');
-    expect(sink.count).toBe(ok.json.counts.sent);
+    expect(study.sink.count).toBe(ok.json.counts.sent);
   });
 
   it('refuses a run previewed with other settings, and one whose preview files changed', async () => {
-    ws = makeWorkspace({ participants: 6 });
+    study.ws = makeWorkspace({ participants: 6 });
     const env = await withSink();
     await sendDailyIn(env, { dryRun: true });
     await expect(sendDailyIn({ ...env, MAIL_REDIRECT_TO: 'qa@example.org' })).rejects.toThrow(/MAIL_REDIRECT_TO is "qa@example.org" now but was unset/);
 
-    const dir = join(ws.env.OUTBOX_DIR!, 'dry-run', ws.reportDate);
+    const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
     const { writeFileSync, readdirSync } = await import('node:fs');
     const victim = join(dir, readdirSync(dir)[0]!);
     writeFileSync(victim, readFileSync(victim, 'utf8').replace('Hello', 'Hullo'));
