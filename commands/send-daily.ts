@@ -45,7 +45,7 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
   let run = currentRun(db, options.reportDate);
   let preface = '';
   if (run === undefined || run.state === 'rejected') {
-    const plan = planRun({ db, config: ctx.config, logger: ctx.logger, now: ctx.now }, options.reportDate, ctx.actor);
+    const plan = await planRun({ db, config: ctx.config, logger: ctx.logger, now: ctx.now }, options.reportDate, ctx.actor);
     preface = `${planText(plan)}\n\n`;
     run = currentRun(db, options.reportDate);
   }
@@ -104,7 +104,7 @@ export const sendDaily = defineCommand<SendDailyOptions>({
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
     if (!options.dryRun) return liveSend(ctx, options);
-    const plan = planRun(
+    const plan = await planRun(
       { db: ctx.stateDb(), config: ctx.config, logger: ctx.logger, now: ctx.now, onProgress: (done, total) => ctx.progress?.(`rendered ${done} of ${total}`) },
       options.reportDate,
       ctx.actor,

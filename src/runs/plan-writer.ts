@@ -79,7 +79,8 @@ export class PlanWriter {
     this.sendLog.close();
   }
 
-  private commit(): void {
+  /** Commits the rows recorded so far (call before waiting on anything). */
+  commit(): void {
     if (this.inTransaction > 0) this.db.exec('COMMIT');
     this.inTransaction = 0;
   }

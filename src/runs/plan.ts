@@ -5,7 +5,7 @@
  * large the roster is.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config.js';
@@ -17,7 +17,9 @@ import { countFindings, type Finding, type FindingCounts } from '../validation/f
 import { validateDay, type Classification, type DayValidation } from '../validation/validate-day.js';
 import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { RosterRow } from '../roster/read.js';
-import { messageRenderer, type MessageRenderer } from './render-message.js';
+import type { RenderJob } from './render-message.js';
+import { createRenderer, type Renderer } from './render-pool.js';
+import { rosterFields } from '../roster/read.js';
 import { PlanWriter } from './plan-writer.js';
 import { audit } from './audit.js';
 import { didsReachedOn, lastSentTemplateHash } from './ledger.js';
@@ -60,7 +62,7 @@ export function newRunId(reportDate: string, at: Date): string {
   return `${reportDate}_${stamp}_${randomBytes(3).toString('hex')}`;
 }
 
-export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): PlanSummary {
+export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config, logger } = deps;
   const holder = lockHolder(db, sendLockName(reportDate));
   if (holder !== undefined) {
@@ -85,14 +87,16 @@ export function planRun(deps: PlanDeps, reportDate: string, requestedBy: string)
   const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
   ensurePrivateDir(stagingDir);
   const writer = new PlanWriter(db, config.OUTBOX_DIR, { id: runId, reportDate, templateHash: validation.templates.hash, ts: startedAt.toISOString() });
-  const render = messageRenderer(config, validation, { runId, date: startedAt, from, replyTo });
+  const renderer = createRenderer({ runId, dateIso: startedAt.toISOString(), reportDate, from, replyTo, redirectTo: config.MAIL_REDIRECT_TO, templates: validation.templates, outDir: stagingDir });
 
   try {
-    recordParticipants({ db, config, validation, writer, render, stagingDir, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+    await recordParticipants({ db, config, validation, writer, renderer, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
   } catch (error) {
     writer.abort();
     rmSync(stagingDir, { recursive: true, force: true });
     throw error;
+  } finally {
+    await renderer.close();
   }
   const batchHash = writer.finish();
   swapInPreviews(stagingDir, paths.dryRunDir, log);
@@ -149,13 +153,14 @@ interface RecordInput {
   config: Config;
   validation: DayValidation;
   writer: PlanWriter;
-  render: MessageRenderer;
-  stagingDir: string;
+  renderer: Renderer;
   onProgress?: (done: number, total: number) => void;
 }
 
+const RENDER_BATCH = 200;
+
 /** Every participant becomes one ledger row: skipped, blocked, or a rendered message. */
-function recordParticipants({ db, config, validation, writer, render, stagingDir, onProgress }: RecordInput): void {
+async function recordParticipants({ db, config, validation, writer, renderer, onProgress }: RecordInput): Promise<void> {
   // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, validation.reportDate);
   const eligible = new Map<string, RosterRow>();
@@ -168,20 +173,36 @@ function recordParticipants({ db, config, validation, writer, render, stagingDir
     else eligible.set(row.did, row);
   }
 
-  // Then the messages, streaming the compliance rows: one message in memory at a time.
+  // Then the messages, streaming the compliance rows in batches; while one batch is rendered,
+  // the next is read and the previous one recorded. Nothing waits with a transaction open.
   const total = eligible.size;
+  let inFlight: Promise<void> | undefined;
+  const submit = async (jobs: RenderJob[]): Promise<void> => {
+    const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
+    for (const result of await renderer.render(jobs)) writer.planned(rows.get(result.did)!, result.sha256, result.messageId);
+    writer.commit();
+    onProgress?.(writer.toSend, total);
+  };
   if (total > 0) {
+    writer.commit();
     const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
     try {
+      let jobs: RenderJob[] = [];
+      const seen = new Set<string>();
       for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, validation.reportDate)) {
-        const row = eligible.get(String(data.did));
-        if (row === undefined) continue;
-        eligible.delete(row.did);
-        const message = render(row, data);
-        writeFileSync(join(stagingDir, `${row.did}.eml`), message.bytes, { mode: 0o600 });
-        writer.planned(row, message.sha256, message.messageId);
-        if (writer.toSend % 5000 === 0) onProgress?.(writer.toSend, total);
+        const did = String(data.did);
+        const row = eligible.get(did);
+        if (row === undefined || seen.has(did)) continue;
+        seen.add(did);
+        jobs.push({ did, firstName: row.firstName, lastName: row.lastName, email: row.email, fields: rosterFields(validation.roster.columns, row), data });
+        if (jobs.length < RENDER_BATCH) continue;
+        await inFlight;
+        inFlight = submit(jobs);
+        jobs = [];
       }
+      await inFlight;
+      if (jobs.length > 0) await submit(jobs);
+      for (const did of seen) eligible.delete(did);
     } finally {
       compliance.close();
     }

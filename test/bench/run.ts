@@ -74,7 +74,7 @@ async function liveSend(label: string, participants: number, connections: number
   const config = loadConfig({ ...env, SMTP_HOST: '127.0.0.1', SMTP_PORT: String(sink.port), MAIL_FROM: 'Study Team <study@example.org>', SMTP_MAX_CONNECTIONS: String(connections) });
   const db = openStateDb(config.STATE_DB_PATH);
   const deps = { db, config, logger: silentLogger(), now: () => new Date() };
-  const plan = planRun(deps, REPORT_DATE, 'bench');
+  const plan = await planRun(deps, REPORT_DATE, 'bench');
   const previewDir = join(config.OUTBOX_DIR, 'dry-run', REPORT_DATE);
   const messages = readdirSync(previewDir).map((name) => {
     const body = readFileSync(join(previewDir, name));

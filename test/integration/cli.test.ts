@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { useTestResources } from '../support/resources.js';
-import { smtpEnv } from '../support/context.js';
+import { smtpEnv, testContext } from '../support/context.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { cli, makeWorkspace } from '../support/workspace.js';
 
@@ -56,6 +60,26 @@ describe('the command line', () => {
     const json = JSON.parse((await cli(['status', '--json'], env, study.ws.dir)).stdout);
     expect(json.run.counts.sent).toBe(study.sink.count);
     expect(json.recent_runs).toHaveLength(1);
+  });
+
+  it('the built CLI renders previews in a worker thread; every file matches its ledger hash and parses', async () => {
+    study.ws = makeWorkspace({ participants: 450 });
+    const result = await cli(['send-daily', '--dry-run', '--json'], { ...study.ws.env, MAIL_FROM: 'Study Team <study@example.org>' }, study.ws.dir);
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout);
+    const t = testContext(study.ws);
+    const rows = t.db().prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned'").all(plan.run_id) as { did: string; sha256: string }[];
+    t.close();
+    expect(rows).toHaveLength(plan.counts.to_send);
+    const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
+    expect(readdirSync(dir)).toHaveLength(rows.length);
+    for (const row of rows) {
+      const bytes = readFileSync(join(dir, `${row.did}.eml`));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(row.sha256);
+    }
+    const parsed = await simpleParser(readFileSync(join(dir, `${rows[0]!.did}.eml`)));
+    expect(parsed.from?.value[0]?.address).toBe('study@example.org');
+    expect(parsed.text).toContain(`participant ID ${rows[0]!.did}`);
   });
 
   it('create-fixture is deterministic for a seed', async () => {
