@@ -1,0 +1,258 @@
+/**
+ * The worker pool of one live send: N connections, each kept busy with one message in flight,
+ * fed from the ledger a page at a time; retries with back-off, pause after repeated failures,
+ * progress, archiving. The ledger transitions it makes are the ones described in send.ts.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, linkSync, readFileSync, rmSync } from 'node:fs';
+import type { Logger } from '../logger.js';
+import { ensurePrivateDir } from '../util/fs.js';
+import { audit } from './audit.js';
+import { envelopeOf } from './eml.js';
+import { messageCounts, type RunRow } from './ledger.js';
+import { outboxPaths } from './outbox.js';
+import type { SendLogEntry } from './send-log.js';
+import type { MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
+import { WorkQueue, type QueuedMessage } from './work-queue.js';
+
+/** A delivered message whose "sent" mark is committed together with the worker's next claim. */
+interface SentMark {
+  id: number;
+  response: string;
+  at: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class SendEngine {
+  private readonly queue: WorkQueue;
+  private readonly paths;
+  private consecutiveFailures = 0;
+  private stopReason: string | undefined;
+  private interrupted = false;
+  private sentNow = 0;
+  private sentDirReady = false;
+  private nextSlot = 0;
+  private readonly progress: SendProgress;
+  private readonly claim;
+  private readonly markSent;
+  private readonly markFailed;
+  private readonly markUnknown;
+  private readonly release;
+
+  constructor(
+    private readonly deps: SendDeps,
+    private readonly run: RunRow,
+    private readonly owner: string,
+    private readonly logLine: (m: QueuedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>) => void,
+    private readonly log: Logger,
+  ) {
+    const { db } = deps;
+    this.queue = new WorkQueue(db, run.id);
+    this.paths = outboxPaths(deps.config.OUTBOX_DIR, run.report_date);
+    this.claim = db.prepare("UPDATE messages SET state = 'sending', attempts = attempts + 1, owner = ?, updated_at = ? WHERE id = ? AND state = 'planned'");
+    this.markSent = db.prepare("UPDATE messages SET state = 'sent', smtp_response = ?, last_error = NULL, updated_at = ? WHERE id = ?");
+    this.markFailed = db.prepare("UPDATE messages SET state = ?, failure_kind = ?, last_error = ?, updated_at = ? WHERE id = ?");
+    this.markUnknown = db.prepare("UPDATE messages SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
+    this.release = db.prepare("UPDATE messages SET state = 'planned', attempts = attempts - 1, updated_at = ? WHERE id = ?");
+    const counts = messageCounts(db, run.id);
+    this.progress = { total: counts.planned + counts.sent + counts.failed + counts.unknown, sent: counts.sent, failed: counts.failed, unknown: counts.unknown, pending: counts.planned };
+  }
+
+  async start(): Promise<{ outcome: SendResult['outcome']; pauseReason?: string; sentNow: number }> {
+    const workers = Math.max(1, Math.min(this.deps.config.SMTP_MAX_CONNECTIONS, this.progress.pending));
+    const onAbort = (): void => {
+      this.interrupted = true;
+    };
+    this.deps.signal?.addEventListener('abort', onAbort);
+    if (this.deps.signal?.aborted) this.interrupted = true;
+    try {
+      await Promise.all(Array.from({ length: workers }, () => this.worker()));
+    } finally {
+      this.deps.signal?.removeEventListener('abort', onAbort);
+    }
+    this.deps.onProgress?.({ ...this.progress });
+    if (this.stopReason !== undefined) return { outcome: 'paused', pauseReason: this.stopReason, sentNow: this.sentNow };
+    if (this.interrupted) return { outcome: 'interrupted', pauseReason: 'interrupted (signal); run send-daily again to continue', sentNow: this.sentNow };
+    return { outcome: 'done', sentNow: this.sentNow };
+  }
+
+  private get stopping(): boolean {
+    return this.interrupted || this.stopReason !== undefined;
+  }
+
+  private async worker(): Promise<void> {
+    const transport = this.deps.openTransport();
+    let unrecorded: SentMark | undefined;
+    try {
+      while (!this.stopping) {
+        const next = this.queue.next(Date.now());
+        if ('done' in next) return;
+        if ('waitMs' in next) {
+          unrecorded = this.recordSent(unrecorded);
+          await sleep(Math.min(next.waitMs, 250));
+          continue;
+        }
+        try {
+          unrecorded = await this.sendOne(transport, next.message, unrecorded);
+        } finally {
+          this.queue.finished();
+        }
+      }
+    } finally {
+      this.recordSent(unrecorded);
+      transport.close();
+    }
+  }
+
+  /** Writes a deferred "sent" mark now; returns undefined so callers can clear their copy. */
+  private recordSent(mark: SentMark | undefined): undefined {
+    if (mark !== undefined) this.markSent.run(mark.response, mark.at, mark.id);
+    return undefined;
+  }
+
+  private async rateLimit(): Promise<void> {
+    const rate = this.deps.config.SMTP_RATE_PER_SECOND;
+    if (rate <= 0) return;
+    const now = Date.now();
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + 1000 / rate;
+    if (slot > now) await sleep(slot - now);
+  }
+
+  private pause(reason: string): void {
+    if (this.stopReason === undefined) {
+      this.stopReason = reason;
+      this.log.warn({ reason }, 'send paused');
+    }
+  }
+
+  /**
+   * Sends one message. The previous message's "sent" mark, if still unrecorded, is committed in
+   * the same transaction as this message's claim: one commit per message instead of two, and
+   * the claim still reaches the disk before a byte is sent.
+   */
+  private async sendOne(transport: MessageTransport, message: QueuedMessage, previous: SentMark | undefined): Promise<SentMark | undefined> {
+    const { db } = this.deps;
+    const bytes = this.loadVerified(message);
+    const envelope = bytes === undefined ? undefined : envelopeOf(bytes);
+    if (bytes === undefined) return this.recordSent(previous);
+    if (envelope === undefined) {
+      this.pause(`the stored message for ${message.did} has no From/To header; run send-daily --dry-run again`);
+      return this.recordSent(previous);
+    }
+    if (this.deps.config.SMTP_RATE_PER_SECOND > 0) {
+      this.recordSent(previous);
+      previous = undefined;
+      await this.rateLimit();
+    }
+    if (this.stopping) return this.recordSent(previous);
+    try {
+      const claimed = db.transaction(() => {
+        this.recordSent(previous);
+        return this.claim.run(this.owner, this.deps.now().toISOString(), message.id).changes === 1;
+      })();
+      if (!claimed) return undefined;
+    } catch (error) {
+      // one_delivery_per_day: another run of this day already reached this participant.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        this.recordSent(previous);
+        db.prepare("UPDATE messages SET state = 'skipped', reason = 'already_sent', updated_at = ? WHERE id = ?").run(this.deps.now().toISOString(), message.id);
+        return undefined;
+      }
+      throw error;
+    }
+    const attempt = message.attempts + 1;
+    const outcome = await transport.send(envelope, bytes);
+    const now = this.deps.now().toISOString();
+    if (outcome.kind === 'sent') {
+      this.consecutiveFailures = 0;
+      this.sentNow++;
+      this.bump('sent');
+      this.logLine(message, { status: 'sent', attempt, smtp_response: outcome.response });
+      this.archive(message.did);
+      return { id: message.id, response: outcome.response, at: now };
+    }
+    if (outcome.kind === 'fatal') {
+      // Nothing was sent: the message goes back to planned, untouched, and the run pauses.
+      this.release.run(now, message.id);
+      this.pause(`SMTP refused the connection settings (${outcome.error}). Check SMTP_USER, SMTP_PASS and SMTP_SECURE, then run send-daily again.`);
+      return undefined;
+    }
+    this.noteFailure(outcome.error);
+    if (outcome.kind === 'unknown') {
+      this.markUnknown.run(outcome.error, now, message.id);
+      this.bump('unknown');
+      this.logLine(message, { status: 'unknown', attempt, error: outcome.error });
+      return undefined;
+    }
+    const maxAttempts = this.deps.config.SEND_MAX_ATTEMPTS;
+    if (outcome.kind === 'temporary' && attempt < maxAttempts) {
+      this.markFailed.run('planned', 'temporary', outcome.error, now, message.id);
+      const delay = this.deps.config.SEND_RETRY_BACKOFF_MS * 2 ** (attempt - 1);
+      this.queue.retryLater({ ...message, attempts: attempt }, Date.now() + delay);
+      this.log.info({ did: message.did, attempt, error: outcome.error, retry_in_ms: delay }, 'temporary failure, will retry');
+      return undefined;
+    }
+    this.markFailed.run('failed', outcome.kind, outcome.error, now, message.id);
+    this.bump('failed');
+    this.logLine(message, { status: 'failed', attempt, error: outcome.error });
+    audit(db, { actor: 'system', action: 'message_failed', runId: this.run.id, reportDate: this.run.report_date, detail: { did: message.did, attempts: attempt, error: outcome.error } }, this.deps.now());
+    return undefined;
+  }
+
+  private noteFailure(error: string): void {
+    this.consecutiveFailures++;
+    const limit = this.deps.config.SEND_PAUSE_AFTER_FAILURES;
+    if (this.consecutiveFailures >= limit) this.pause(`${this.consecutiveFailures} attempts in a row failed (last: ${error}). Fix the cause, then run send-daily again to continue.`);
+  }
+
+  private bump(kind: 'sent' | 'failed' | 'unknown'): void {
+    this.progress[kind]++;
+    this.progress.pending--;
+    this.deps.onProgress?.({ ...this.progress });
+  }
+
+  /** The previewed bytes, or undefined (and the run paused) if they are gone or changed. */
+  private loadVerified(message: QueuedMessage): Buffer | undefined {
+    const path = this.paths.dryRunFile(message.did);
+    let bytes: Buffer;
+    try {
+      // Synchronous on purpose: a few-kB local read is cheaper than a thread-pool round trip.
+      bytes = readFileSync(path);
+    } catch {
+      this.pause(`the previewed message ${path} is missing. Run send-daily --dry-run again and approve the new batch.`);
+      return undefined;
+    }
+    if (createHash('sha256').update(bytes).digest('hex') !== message.sha256) {
+      this.pause(`the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`);
+      return undefined;
+    }
+    return bytes;
+  }
+
+  /**
+   * The sent copy is a hard link to the verified preview (previews are never modified in place,
+   * a new dry run writes a new folder), so archiving costs one directory entry, not a copy.
+   */
+  private archive(did: string): void {
+    const target = this.paths.sentFile(did);
+    try {
+      if (!this.sentDirReady) {
+        ensurePrivateDir(this.paths.sentDir);
+        this.sentDirReady = true;
+      }
+      try {
+        linkSync(this.paths.dryRunFile(did), target);
+      } catch (error) {
+        // EEXIST: a copy from an earlier, superseded run of the day; EXDEV/EPERM: no hard links.
+        rmSync(target, { force: true });
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') linkSync(this.paths.dryRunFile(did), target);
+        else copyFileSync(this.paths.dryRunFile(did), target);
+      }
+    } catch (error) {
+      // The message is sent and recorded; a missing archive copy must not stop the run.
+      this.log.warn({ did, error: (error as Error).message }, 'could not archive the sent message');
+    }
+  }
+}
