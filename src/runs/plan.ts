@@ -100,7 +100,6 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   }
   const batchHash = writer.finish();
   swapInPreviews(stagingDir, paths.dryRunDir, log);
-  deps.onProgress?.(writer.toSend, writer.toSend);
 
   const counts = { participants: writer.participants, toSend: writer.toSend, skipped: writer.skipped, blocked: writer.blocked };
   const { skippedByReason, blockedByCode } = writer;

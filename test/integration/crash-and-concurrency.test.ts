@@ -60,6 +60,31 @@ describe('exactly once, whatever happens to the sender', () => {
     if (unknown.length > 0) expect(result.unknown_dids.sort()).toEqual([...unknown].sort());
   });
 
+  it('SIGTERM mid-send: the messages in flight finish, nothing is left unknown, and a re-run completes', async () => {
+    study.ws = makeWorkspace({ participants: 50 });
+    study.sink = await startSmtpSink({ acceptDelayMs: 25 });
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port), SMTP_MAX_CONNECTIONS: '3' };
+    expect((await cli(['send-daily', '--dry-run'], env, study.ws.dir)).code).toBe(0);
+    const sender = runCli(['send-daily', '--yes', '--json'], env, { cwd: study.ws.dir });
+    await waitFor(() => study.sink!.count >= 10);
+    sender.kill('SIGTERM');
+    const stopped = await sender.done;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('SIGTERM: finishing the message in flight, then stopping');
+    const result = JSON.parse(stopped.stdout);
+    expect(result.outcome).toBe('interrupted');
+    expect(result.counts.unknown).toBe(0);
+    expect(result.counts.sending).toBe(0);
+    expect(result.counts.sent).toBe(study.sink.count);
+    expect(result.counts.planned).toBeGreaterThan(0);
+
+    const rerun = await cli(['send-daily', '--yes', '--json'], env, study.ws.dir);
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout).outcome).toBe('done');
+    expect([...study.sink.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect(ledger().planned).toEqual([]);
+  });
+
   it('two send-daily processes started at once: each participant exactly once', async () => {
     study.ws = makeWorkspace({ participants: 40 });
     study.sink = await startSmtpSink({ acceptDelayMs: 20 });

@@ -180,4 +180,28 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     expect(out.json.outcome).toBe('paused');
     expect(out.json.pause_reason).toMatch(/changed since it was previewed/);
   });
+
+  it('respects SMTP_RATE_PER_SECOND', async () => {
+    study.ws = makeWorkspace({ participants: 24 });
+    const env = await withSink();
+    await sendDailyIn(env, { dryRun: true });
+    const started = performance.now();
+    const out = await sendDailyIn({ ...env, SMTP_RATE_PER_SECOND: '40' });
+    const seconds = (performance.now() - started) / 1000;
+    const sent = out.json.counts.sent as number;
+    expect(sent).toBeGreaterThan(15);
+    // n messages at 40/s cannot take less than (n - 1) / 40 seconds.
+    expect(seconds).toBeGreaterThanOrEqual((sent - 1) / 40 - 0.02);
+  });
+
+  it('refuses to start after SEND_DEADLINE, sending nothing', async () => {
+    study.ws = makeWorkspace({ participants: 6 });
+    const env = await withSink();
+    await sendDailyIn(env, { dryRun: true });
+    const old = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
+    const t = testContext(study.ws, env);
+    await expect(sendDaily.run(t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false })).rejects.toThrow(/past SEND_DEADLINE/);
+    t.close();
+    expect(study.sink!.count).toBe(0);
+  });
 });
