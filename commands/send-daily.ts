@@ -4,7 +4,7 @@ import { ExitCode, JobRefusedError, UsageError } from '../src/errors.js';
 import { SmtpClient } from '../src/mail/smtp-client.js';
 import { audit } from '../src/runs/audit.js';
 import { sendDeadlinePassed } from '../src/runs/deadline.js';
-import { currentRun, messageCounts } from '../src/runs/ledger.js';
+import { currentRun, messageCounts, retryableFailures } from '../src/runs/ledger.js';
 import { planRun, type PlanSummary } from '../src/runs/plan.js';
 import { assertSendable, sendRun, type SendProgress } from '../src/runs/send.js';
 import { ensureDefaultFixture } from './default-fixture.js';
@@ -52,7 +52,7 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
   if (run === undefined) throw new UsageError(`No run could be prepared for ${options.reportDate}.`);
   assertSendable(run, ctx.config);
   const pending = messageCounts(db, run.id);
-  const toSend = pending.planned + pending.sending + (options.resendUnknown ? pending.unknown : 0);
+  const toSend = pending.planned + retryableFailures(db, run.id) + (options.resendUnknown ? pending.unknown : 0);
   const question = `${preface}Send ${toSend} message(s) for ${run.report_date} (run ${run.id}, batch ${run.batch_hash.slice(0, 12)})${run.redirect_to ? ` to the TEST inbox ${run.redirect_to}` : ' to participants'}?`;
   if (toSend > 0 && !options.yes) {
     if (ctx.confirm === undefined) throw new UsageError('send-daily sends real e-mail: confirm with --yes when not running on a terminal.');

@@ -71,6 +71,11 @@ export function messageCounts(db: StateDb, runId: string): StateCounts {
   return counts;
 }
 
+/** Failed messages known not to have been delivered (4xx, connection): a re-run retries them. */
+export function retryableFailures(db: StateDb, runId: string): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM messages WHERE run_id = ? AND state = 'failed' AND failure_kind = 'temporary'").get(runId) as { n: number }).n;
+}
+
 export function messagesInState(db: StateDb, runId: string, states: readonly MessageState[], limit = 1_000_000): MessageRow[] {
   const placeholders = states.map(() => '?').join(', ');
   return db.prepare(`SELECT * FROM messages WHERE run_id = ? AND state IN (${placeholders}) ORDER BY did LIMIT ?`).all(runId, ...states, limit) as MessageRow[];
