@@ -93,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed terminal (ssh drop) must not cut a send off mid-message either.
+  process.on('SIGHUP', onSignal);
 
   const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true;
   const ctx: CommandContext = {

@@ -1,3 +1,4 @@
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { useTestResources } from '../support/resources.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
-import { cli, makeWorkspace } from '../support/workspace.js';
+import { CLI, cli, makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
 
@@ -18,6 +19,30 @@ describe('the command line', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('confirm with --yes when not running on a terminal');
     expect(study.sink.count).toBe(0);
+  });
+
+  // `script` (util-linux) gives the CLI a real terminal, so the confirmation prompt is exercised.
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+  it.skipIf(!hasScript)('on a terminal, asks before sending: "no" sends nothing, "yes" sends', async () => {
+    study.ws = makeWorkspace({ participants: 8 });
+    study.sink = await startSmtpSink();
+    const env = { ...study.ws.env, ...smtpEnv(study.sink.port) };
+    // stdin stays open until the CLI exits: `script` ends the session when its input ends.
+    const onTerminal = (answer: string): Promise<string> =>
+      new Promise((resolve) => {
+        const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" send-daily`, '/dev/null'], { cwd: study.ws.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stdin.write(`${answer}\n`);
+        child.on('close', () => resolve(out));
+      });
+    const declined = await onTerminal('no');
+    expect(declined).toMatch(/Send \d+ message\(s\) for .* to participants\?/);
+    expect(declined).toContain('Nothing sent.');
+    expect(study.sink.count).toBe(0);
+    const accepted = await onTerminal('yes');
+    expect(accepted).toMatch(/Send for .*: DONE\./);
+    expect(study.sink.count).toBeGreaterThan(0);
   });
 
   it('names the missing settings for a live send', async () => {
