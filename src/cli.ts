@@ -127,6 +127,10 @@ async function reportError(error: unknown, wantsJson: boolean): Promise<number> 
   return exitCodeOf(error);
 }
 
+// Once the terminal is gone (SIGHUP), writes to it fail; a send must still finish cleanly.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
 const argv = process.argv.slice(2);
 main(argv)
   .catch((error: unknown) => reportError(error, argv.includes('--json')))
