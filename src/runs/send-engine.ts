@@ -4,9 +4,10 @@
  * progress, archiving. The ledger transitions it makes are the ones described in send.ts.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, linkSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
 import { ensurePrivateDir } from '../util/fs.js';
+import { createArchiver } from './archive.js';
 import { audit } from './audit.js';
 import { envelopeOf } from './eml.js';
 import { messageCounts, type RunRow } from './ledger.js';
@@ -32,6 +33,7 @@ export class SendEngine {
   private interrupted = false;
   private sentNow = 0;
   private sentDirReady = false;
+  private readonly archiver = createArchiver();
   private nextSlot = 0;
   private readonly progress: SendProgress;
   private readonly claim;
@@ -70,6 +72,8 @@ export class SendEngine {
       await Promise.all(Array.from({ length: workers }, () => this.worker()));
     } finally {
       this.deps.signal?.removeEventListener('abort', onAbort);
+      // The messages are sent and recorded; a missing archive copy must not fail the run.
+      for (const failure of await this.archiver.finish()) this.log.warn(failure, 'could not archive the sent message');
     }
     this.deps.onProgress?.({ ...this.progress });
     if (this.stopReason !== undefined) return { outcome: 'paused', pauseReason: this.stopReason, sentNow: this.sentNow };
@@ -231,28 +235,12 @@ export class SendEngine {
     return bytes;
   }
 
-  /**
-   * The sent copy is a hard link to the verified preview (previews are never modified in place,
-   * a new dry run writes a new folder), so archiving costs one directory entry, not a copy.
-   */
   private archive(did: string): void {
-    const target = this.paths.sentFile(did);
-    try {
-      if (!this.sentDirReady) {
-        ensurePrivateDir(this.paths.sentDir);
-        this.sentDirReady = true;
-      }
-      try {
-        linkSync(this.paths.dryRunFile(did), target);
-      } catch (error) {
-        // EEXIST: a copy from an earlier, superseded run of the day; EXDEV/EPERM: no hard links.
-        rmSync(target, { force: true });
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') linkSync(this.paths.dryRunFile(did), target);
-        else copyFileSync(this.paths.dryRunFile(did), target);
-      }
-    } catch (error) {
-      // The message is sent and recorded; a missing archive copy must not stop the run.
-      this.log.warn({ did, error: (error as Error).message }, 'could not archive the sent message');
+    if (!this.sentDirReady) {
+      ensurePrivateDir(this.paths.sentDir);
+      this.sentDirReady = true;
     }
+    this.archiver.add(this.paths.dryRunFile(did), this.paths.sentFile(did));
   }
+
 }

@@ -13,11 +13,14 @@ import { loadConfig, type Env } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { envelopeOf } from '../../src/runs/eml.js';
-import { planRun } from '../../src/runs/plan.js';
-import { sendRun } from '../../src/runs/send.js';
 import { openStateDb } from '../../src/runs/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { sendPipelined, type RawMessage } from './raw-smtp.js';
+
+// The send path runs from the built package, as users run it: from there, rendering and
+// archiving use their worker threads (from TypeScript sources they run in-thread).
+const { planRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/plan.js'))) as typeof import('../../src/runs/plan.js');
+const { sendRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/send.js'))) as typeof import('../../src/runs/send.js');
 
 const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' } } });
 const N = Number(values.participants ?? 100_000);
