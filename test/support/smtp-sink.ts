@@ -37,6 +37,8 @@ export interface SmtpSink {
   deliveries: Map<string, number>;
   attempts: Map<string, number>;
   count: number;
+  /** Connection errors the server reported (e.g. a killed client's reset). */
+  errors: string[];
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ function smtpError(code: number, message: string): Error {
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const behaviour = options.behaviour ?? (() => ({ kind: 'accept' }) as Behaviour);
   const deferred = new Map<string, number>();
-  const sink: SmtpSink = { port: 0, received: [], deliveries: new Map(), attempts: new Map(), count: 0, close: async () => undefined };
+  const sink: SmtpSink = { port: 0, received: [], deliveries: new Map(), attempts: new Map(), count: 0, errors: [], close: async () => undefined };
 
   const server: SMTPServer = new SMTPServer({
     secure: false,
@@ -104,6 +106,9 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     },
   });
 
+  // Clients that die mid-session (SIGKILL tests) reset their sockets; smtp-server reports that as
+  // a server 'error', which would otherwise be an uncaught exception in the test process.
+  server.on('error', (error: Error) => sink.errors.push(error.message));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   sink.port = (server.server.address() as AddressInfo).port;
   sink.close = () =>
