@@ -67,11 +67,6 @@ function prepareQuery(db: ComplianceDb, sql: string, source: string): Database.S
   }
 }
 
-/** The fields the query provides, without running it. */
-export function queryColumns(db: ComplianceDb, sql: string, source: string): string[] {
-  return prepareQuery(db, sql, source).columns().map((c) => c.name);
-}
-
 function dayStatement(db: ComplianceDb, sql: string, source: string): { statement: Database.Statement; columns: string[] } {
   const statement = prepareQuery(db, sql, source);
   const columns = statement.columns().map((c) => c.name);

@@ -87,10 +87,6 @@ export function didsReachedOn(db: StateDb, reportDate: string): Map<string, Mess
   return new Map(rows.map((r) => [r.did, r.state]));
 }
 
-export function setRunState(db: StateDb, runId: string, state: RunState, at: Date, finished = false): void {
-  db.prepare(`UPDATE runs SET state = ?${finished ? ', finished_at = ?' : ''} WHERE id = ?`).run(...(finished ? [state, at.toISOString(), runId] : [state, runId]));
-}
-
 /** The template hash of the newest run that sent anything, to say "template changed since last send". */
 export function lastSentTemplateHash(db: StateDb): string | undefined {
   const row = db

@@ -4,6 +4,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { useTestResources } from '../support/resources.js';
 import { sendDaily } from '../../commands/send-daily.js';
+import { auditForRun } from '../../src/runs/audit.js';
 import type { Env } from '../../src/config.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { startSmtpSink, type Behaviour } from '../support/smtp-sink.js';
@@ -203,5 +204,27 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     await expect(sendDaily.run(t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false })).rejects.toThrow(/past SEND_DEADLINE/);
     t.close();
     expect(study.sink!.count).toBe(0);
+  });
+
+  it('keeps an append-only audit trail of the plan, the approval, the send and each failure', async () => {
+    study.ws = makeWorkspace({ participants: 10 });
+    await sendDailyIn({}, { dryRun: true });
+    const [rejected] = [...plannedRecipients().keys()];
+    const env = await withSink((to) => (to === rejected ? { kind: 'reject' } : { kind: 'accept' }));
+    await sendDailyIn(env, { dryRun: true });
+    const out = await sendDailyIn(env);
+    const t = testContext(study.ws);
+    const trail = auditForRun(t.db(), out.json.run_id);
+    expect(trail.map((row) => [row.action, row.actor])).toEqual([
+      ['run_planned', 'cli:tester'],
+      ['run_approved', 'cli:tester'],
+      ['send_started', 'cli:tester'],
+      ['message_failed', 'system'],
+      ['send_finished', 'cli:tester'],
+    ]);
+    expect(JSON.parse(trail[3]!.detail_json!)).toMatchObject({ attempts: 1, error: expect.stringMatching(/550 5\.1\.1 <.\*\*\*@/) });
+    expect(() => t.db().prepare('UPDATE audit SET actor = ?').run('someone else')).toThrow(/append-only/);
+    expect(() => t.db().prepare('DELETE FROM audit').run()).toThrow(/append-only/);
+    t.close();
   });
 });
