@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.js';
+import { parseMailbox } from './mail/address.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 
 export type Env = Record<string, string | undefined>;
@@ -55,7 +56,10 @@ const schema = z.object({
   STATE_DB_PATH: z.string().default('var/mail-updater.db'),
   OUTBOX_DIR: z.string().default('outbox'),
   STUDY_TZ: timeZone.default('UTC'),
-  MAIL_FROM: optionalText,
+  MAIL_FROM: z
+    .string()
+    .refine((v) => parseMailbox(v) !== undefined, { error: 'must be an address or "Name <address>", e.g. "Study Team <study@example.org>"' })
+    .optional(),
   MAIL_REPLY_TO: address.optional(),
   MAIL_REDIRECT_TO: address.optional(),
   SMTP_HOST: optionalText,

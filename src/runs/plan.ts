@@ -1,8 +1,8 @@
 /**
  * The dry run: validate, then render every eligible participant's message to the exact bytes
  * that will be sent, write them as .eml files, record them in the ledger with their hashes and
- * hash the whole batch. Messages are streamed to disk one at a time: memory stays flat however
- * large the roster is.
+ * hash the whole batch. Compliance rows are streamed and rendered in batches (in a worker
+ * thread, see render-pool.ts): memory stays flat however large the roster is.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
@@ -72,7 +72,8 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const startedAt = deps.now();
   const runId = newRunId(reportDate, startedAt);
   const log = logger.child({ component: 'plan', run_id: runId, report_date: reportDate });
-  const from = config.MAIL_FROM === undefined ? PLACEHOLDER_FROM : (parseMailbox(config.MAIL_FROM) ?? PLACEHOLDER_FROM);
+  // loadConfig has already checked that a set MAIL_FROM parses.
+  const from = (config.MAIL_FROM === undefined ? undefined : parseMailbox(config.MAIL_FROM)) ?? PLACEHOLDER_FROM;
   const replyTo = config.MAIL_REPLY_TO === undefined ? undefined : parseMailbox(config.MAIL_REPLY_TO);
   const paths = outboxPaths(config.OUTBOX_DIR, reportDate);
   const expiresAt = new Date(startedAt.getTime() + config.APPROVAL_TTL_HOURS * 3_600_000).toISOString();

@@ -45,9 +45,10 @@ describe('configuration', () => {
 
   it('reports every problem at once, each by variable name', () => {
     const problems = problemsOf(() =>
-      loadConfig({ SMTP_PORT: 'abc', STUDY_TZ: 'Mars/Base', SMTP_SECURE: 'maybe', SEND_DEADLINE: '25:00', SLACK_CHANNEL_ID: '#study', MAIL_REDIRECT_TO: 'nobody' }),
+      loadConfig({ SMTP_PORT: 'abc', STUDY_TZ: 'Mars/Base', SMTP_SECURE: 'maybe', SEND_DEADLINE: '25:00', SLACK_CHANNEL_ID: '#study', MAIL_REDIRECT_TO: 'nobody', MAIL_FROM: 'Study Team' }),
     );
-    expect(problems.map((p) => p.variable).sort()).toEqual(['MAIL_REDIRECT_TO', 'SEND_DEADLINE', 'SLACK_CHANNEL_ID', 'SMTP_PORT', 'SMTP_SECURE', 'STUDY_TZ']);
+    expect(problems.map((p) => p.variable).sort()).toEqual(['MAIL_FROM', 'MAIL_REDIRECT_TO', 'SEND_DEADLINE', 'SLACK_CHANNEL_ID', 'SMTP_PORT', 'SMTP_SECURE', 'STUDY_TZ']);
+    expect(problems.find((p) => p.variable === 'MAIL_FROM')?.message).toMatch(/"Study Team <study@example.org>"/);
     expect(problems.find((p) => p.variable === 'STUDY_TZ')?.message).toMatch(/IANA time zone such as Europe\/London/);
   });
 
