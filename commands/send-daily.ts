@@ -1,9 +1,9 @@
 import { defineCommand, type CommandContext, type CommandOutput } from '../src/command.js';
 import { requireSendSettings } from '../src/config.js';
-import { ExitCode, JobRefusedError, UsageError } from '../src/errors.js';
-import { SmtpClient } from '../src/mail/smtp-client.js';
-import { audit } from '../src/runs/audit.js';
-import { sendDeadlinePassed } from '../src/runs/deadline.js';
+import { ExitCode, UsageError } from '../src/errors.js';
+import { SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
+import { recordApproval } from '../src/runs/approval.js';
+import { assertBeforeDeadline } from '../src/runs/deadline.js';
 import { currentRun, messageCounts, retryableFailures } from '../src/runs/ledger.js';
 import { planRun, type PlanSummary } from '../src/runs/plan.js';
 import { assertSendable, sendRun, type SendProgress } from '../src/runs/send.js';
@@ -36,12 +36,7 @@ function throttled(report: (line: string) => void, everyMs: number): (p: SendPro
 async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise<CommandOutput> {
   requireSendSettings(ctx.config);
   const db = ctx.stateDb();
-  if (sendDeadlinePassed(ctx.config, options.reportDate, ctx.now())) {
-    throw new JobRefusedError(
-      `It is past SEND_DEADLINE (${ctx.config.SEND_DEADLINE} ${ctx.config.STUDY_TZ} on the day after ${options.reportDate}); ${options.reportDate}'s updates are not sent any more. Tomorrow's run covers the next day.`,
-      'deadline_passed',
-    );
-  }
+  assertBeforeDeadline(ctx.config, options.reportDate, ctx.now());
   let run = currentRun(db, options.reportDate);
   let preface = '';
   if (run === undefined || run.state === 'rejected') {
@@ -58,10 +53,7 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
     if (ctx.confirm === undefined) throw new UsageError('send-daily sends real e-mail: confirm with --yes when not running on a terminal.');
     if (!(await ctx.confirm(question))) return { exitCode: ExitCode.problemsFound, text: 'Nothing sent.', json: { mode: 'live', outcome: 'declined' } };
   }
-  if (run.state === 'planned') {
-    db.prepare("UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND decided_by IS NULL").run(ctx.actor, ctx.now().toISOString(), run.id);
-    audit(db, { actor: ctx.actor, action: 'run_approved', runId: run.id, reportDate: run.report_date, batchHash: run.batch_hash, detail: { via: 'cli' } }, ctx.now());
-  }
+  if (run.state === 'planned') recordApproval(db, run, ctx.actor, 'cli', ctx.now());
   const progress = ctx.progress;
   const result = await sendRun(
     {
@@ -69,7 +61,7 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
       config: ctx.config,
       logger: ctx.logger,
       now: ctx.now,
-      openTransport: () => new SmtpClient({ host: ctx.config.SMTP_HOST!, port: ctx.config.SMTP_PORT, secure: ctx.config.SMTP_SECURE, user: ctx.config.SMTP_USER, pass: ctx.config.SMTP_PASS }),
+      openTransport: () => new SmtpClient(smtpSettings(ctx.config)),
       ...(progress ? { onProgress: throttled(progress, 1000) } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     },

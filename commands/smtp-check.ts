@@ -1,6 +1,6 @@
 import { defineCommand, type CommandContext } from '../src/command.js';
-import { ConfigError, ExitCode } from '../src/errors.js';
-import { describeSmtpError, SmtpClient } from '../src/mail/smtp-client.js';
+import { ExitCode } from '../src/errors.js';
+import { describeSmtpError, SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
 import { audit } from '../src/runs/audit.js';
 import { localDateTime } from '../src/util/dates.js';
 import { jsonFlag, noPositionals } from './options.js';
@@ -21,8 +21,8 @@ export interface SmtpHealth {
 
 export async function checkSmtp(ctx: Pick<CommandContext, 'config' | 'now'>): Promise<SmtpHealth> {
   const { config } = ctx;
-  if (config.SMTP_HOST === undefined) throw new ConfigError([{ variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' }]);
-  const client = new SmtpClient({ host: config.SMTP_HOST, port: config.SMTP_PORT, secure: config.SMTP_SECURE, user: config.SMTP_USER, pass: config.SMTP_PASS, socketTimeoutMs: 15_000 });
+  const settings = smtpSettings(config, 15_000);
+  const client = new SmtpClient(settings);
   let error: string | null = null;
   try {
     await client.verify();
@@ -37,7 +37,7 @@ export async function checkSmtp(ctx: Pick<CommandContext, 'config' | 'now'>): Pr
   const expiring = days !== null && days <= CREDENTIAL_WARNING_DAYS;
   return {
     ok: error === null && !(days !== null && days < 0),
-    host: config.SMTP_HOST,
+    host: settings.host,
     port: config.SMTP_PORT,
     authenticated: error === null && config.SMTP_USER !== undefined,
     error,

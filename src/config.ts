@@ -165,10 +165,12 @@ function redactIfSecret(variable: string, value: string | undefined): string {
   return value ?? '';
 }
 
+export const SMTP_HOST_MISSING: ConfigProblem = { variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' };
+
 /** Settings a live send cannot do without, reported together. */
 export function requireSendSettings(config: Config): void {
   const problems: ConfigProblem[] = [];
-  if (config.SMTP_HOST === undefined) problems.push({ variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' });
+  if (config.SMTP_HOST === undefined) problems.push(SMTP_HOST_MISSING);
   if (config.MAIL_FROM === undefined) problems.push({ variable: 'MAIL_FROM', message: 'is not set; set it to the From address, e.g. "Study Team <study@example.org>".' });
   if (config.SMTP_USER !== undefined && config.SMTP_PASS === undefined) {
     problems.push({ variable: 'SMTP_PASS', message: 'is not set although SMTP_USER is; set it in .env or point SMTP_PASS_FILE at a file that holds it.' });

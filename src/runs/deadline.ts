@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { JobRefusedError } from '../errors.js';
 import { addDays, localDateTime } from '../util/dates.js';
 
 /**
@@ -10,4 +11,12 @@ export function sendDeadlinePassed(config: Config, reportDate: string, now: Date
   const sendDay = addDays(reportDate, 1);
   if (local.date > sendDay) return true;
   return local.date === sendDay && local.minutesOfDay >= config.sendDeadlineMinutes;
+}
+
+export function assertBeforeDeadline(config: Config, reportDate: string, now: Date): void {
+  if (!sendDeadlinePassed(config, reportDate, now)) return;
+  throw new JobRefusedError(
+    `It is past SEND_DEADLINE (${config.SEND_DEADLINE} ${config.STUDY_TZ} on the day after ${reportDate}); ${reportDate}'s updates are not sent any more. Tomorrow's run covers the next day.`,
+    'deadline_passed',
+  );
 }

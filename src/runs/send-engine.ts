@@ -13,7 +13,7 @@ import { envelopeOf } from './eml.js';
 import { messageCounts, type RunRow } from './ledger.js';
 import { outboxPaths } from './outbox.js';
 import type { SendLogEntry } from './send-log.js';
-import type { MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
+import type { LoggedMessage, MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
 import { WorkQueue, type QueuedMessage } from './work-queue.js';
 
 /** A delivered message whose "sent" mark is committed together with the worker's next claim. */
@@ -46,7 +46,7 @@ export class SendEngine {
     private readonly deps: SendDeps,
     private readonly run: RunRow,
     private readonly owner: string,
-    private readonly logLine: (m: QueuedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>) => void,
+    private readonly logLine: (m: LoggedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>) => void,
     private readonly log: Logger,
   ) {
     const { db } = deps;

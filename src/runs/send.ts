@@ -15,7 +15,6 @@ import { getRun, messageCounts, messagesInState, type RunRow, type StateCounts }
 import { acquireLock } from './lock.js';
 import { SendLog, type SendLogEntry } from './send-log.js';
 import type { StateDb } from './state-db.js';
-import type { QueuedMessage } from './work-queue.js';
 import { SendEngine } from './send-engine.js';
 
 export const sendLockName = (reportDate: string): string => `send:${reportDate}`;
@@ -68,6 +67,9 @@ export interface SendResult {
   redirectTo: string | null;
 }
 
+/** What a send_log line says about the message it is about. */
+export type LoggedMessage = { did: string; message_id: string | null; to_masked: string | null };
+
 /** Checks that a run can be sent with the current settings; throws with the fix when not. */
 export function assertSendable(run: RunRow, config: Config): void {
   if (run.state === 'blocked') throw new JobRefusedError(`The run ${run.id} for ${run.report_date} is blocked by validation errors; fix them and run \`send-daily --dry-run\` again.`, 'run_blocked');
@@ -89,16 +91,15 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
   if (run === undefined) throw new UsageError(`There is no run ${runId}.`, 'run_missing');
   assertSendable(run, config);
   const log = deps.logger.child({ component: 'send', run_id: run.id, report_date: run.report_date });
-  const sendLog = new SendLog(config.OUTBOX_DIR);
   const at = (): string => deps.now().toISOString();
-  const logLine = (m: Pick<QueuedMessage, 'did' | 'message_id' | 'to_masked'>, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>): void =>
-    sendLog.append({ ts: at(), run_id: run.id, report_date: run.report_date, did: m.did, dry_run: false, message_id: m.message_id, to_masked: m.to_masked, template_hash: run.template_hash, ...fields });
-
   const lock = acquireLock(db, sendLockName(run.report_date), deps.now);
+  const sendLog = new SendLog(config.OUTBOX_DIR);
+  const logLine = (m: LoggedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>): void =>
+    sendLog.append({ ts: at(), run_id: run.id, report_date: run.report_date, did: m.did, dry_run: false, message_id: m.message_id, to_masked: m.to_masked, template_hash: run.template_hash, ...fields });
   try {
     // Another process may have superseded or finished the run while we waited for the lock.
     assertSendable(getRun(db, run.id) ?? run, config);
-    reconcileBeforeSend(db, run, options, deps.now(), (m) => logLine({ ...m, message_id: m.message_id ?? '' }, { status: 'unknown', attempt: m.attempts, error: 'outcome unknown: the previous sender stopped while this message was in flight; not re-sent (use --resend-unknown)' }));
+    reconcileBeforeSend(db, run, options, deps.now(), (m) => logLine(m, { status: 'unknown', attempt: m.attempts, error: 'outcome unknown: the previous sender stopped while this message was in flight; not re-sent (use --resend-unknown)' }));
     db.prepare("UPDATE runs SET state = 'sending' WHERE id = ?").run(run.id);
     audit(db, { actor: options.actor, action: 'send_started', runId: run.id, reportDate: run.report_date, batchHash: run.batch_hash }, deps.now());
 
