@@ -44,8 +44,9 @@ export class SendLog {
       writeSync(this.fd, line);
       return;
     }
-    if (this.used + Buffer.byteLength(line) > this.buffer.length) this.flush();
-    if (Buffer.byteLength(line) > this.buffer.length) writeSync(this.fd, line);
+    const bytes = Buffer.byteLength(line);
+    if (this.used + bytes > this.buffer.length) this.flush();
+    if (bytes > this.buffer.length) writeSync(this.fd, line);
     else this.used += this.buffer.write(line, this.used);
   }
 

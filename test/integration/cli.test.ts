@@ -116,6 +116,9 @@ describe('the command line', () => {
     const { join } = await import('node:path');
     expect(readFileSync(join(study.ws.dir, 'a/participants.csv')).equals(readFileSync(join(study.ws.dir, 'b/participants.csv')))).toBe(true);
     expect(readFileSync(join(study.ws.dir, 'a/compliance.db')).equals(readFileSync(join(study.ws.dir, 'b/compliance.db')))).toBe(true);
+    const tooMany = await cli(['create-fixture', '--participants', '100001'], study.ws.env, study.ws.dir);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toContain('--participants must be a whole number from 1 to 100000');
   });
 
   it('with no settings at all, send-daily --dry-run creates the fixture and previews it; serve names the Slack variables', async () => {
