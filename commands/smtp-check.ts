@@ -62,6 +62,18 @@ export function smtpHealthText(h: SmtpHealth): string {
   ].join('\n');
 }
 
+/** Stores the result for `status`, App Home and alerts, and audits the check. */
+export function recordSmtpHealth(ctx: Pick<CommandContext, 'stateDb' | 'actor' | 'now'>, health: SmtpHealth): void {
+  const db = ctx.stateDb();
+  db.prepare('INSERT INTO health (check_name, ok, at, detail_json) VALUES (?, ?, ?, ?) ON CONFLICT(check_name) DO UPDATE SET ok = excluded.ok, at = excluded.at, detail_json = excluded.detail_json').run(
+    'smtp',
+    health.ok ? 1 : 0,
+    health.checked_at,
+    JSON.stringify(health),
+  );
+  audit(db, { actor: ctx.actor, action: 'smtp_check', detail: { ok: health.ok, error: health.error } }, ctx.now());
+}
+
 export const smtpCheck = defineCommand({
   name: 'smtp-check',
   summary: 'Connect and authenticate to SMTP; report days until the credential expires.',
@@ -73,14 +85,7 @@ export const smtpCheck = defineCommand({
   },
   async run(ctx) {
     const health = await checkSmtp(ctx);
-    const db = ctx.stateDb();
-    db.prepare('INSERT INTO health (check_name, ok, at, detail_json) VALUES (?, ?, ?, ?) ON CONFLICT(check_name) DO UPDATE SET ok = excluded.ok, at = excluded.at, detail_json = excluded.detail_json').run(
-      'smtp',
-      health.ok ? 1 : 0,
-      health.checked_at,
-      JSON.stringify(health),
-    );
-    audit(db, { actor: ctx.actor, action: 'smtp_check', detail: { ok: health.ok, error: health.error } }, ctx.now());
+    recordSmtpHealth(ctx, health);
     return { exitCode: health.ok && !health.credential_expiring ? ExitCode.ok : ExitCode.problemsFound, text: smtpHealthText(health), json: health };
   },
 });

@@ -1,21 +1,64 @@
 /**
- * `serve`: the Slack bot and the scheduler. Until the Slack front end lands it only checks its
- * settings, so `npm start` says exactly what to set.
+ * `serve` (`npm start`): the Slack bot and the scheduler in one process. Without Slack settings
+ * it exits 2 naming what to set. SIGTERM / SIGINT stop taking new work, let a send finish the
+ * message in flight (the ledger stays consistent), and exit 0.
  */
 import type { Env } from './config.js';
-import { loadConfig } from './config.js';
-import { ConfigError, ExitCode } from './errors.js';
+import { loadConfig, type Config } from './config.js';
+import { ConfigError, ExitCode, type ConfigProblem } from './errors.js';
+import { createLogger } from './logger.js';
+import { openStateDb } from './runs/state-db.js';
+import { startScheduler, validateSchedules, type JobSpec, type Scheduler } from './schedule.js';
 
-export async function serve(env: Env): Promise<number> {
-  const config = loadConfig(env);
-  const problems = [];
+export function slackSettingsProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   if (config.SLACK_BOT_TOKEN === undefined) problems.push({ variable: 'SLACK_BOT_TOKEN', message: 'is not set; copy the Bot User OAuth Token (xoxb-...) from the Slack app\'s "OAuth & Permissions" page.' });
   if (config.SLACK_SIGNING_SECRET === undefined && config.SLACK_APP_TOKEN === undefined) {
     problems.push({ variable: 'SLACK_SIGNING_SECRET', message: 'is not set; copy it from the app\'s "Basic Information" page (or set SLACK_APP_TOKEN for Socket Mode).' });
   }
   if (config.SLACK_CHANNEL_ID === undefined) problems.push({ variable: 'SLACK_CHANNEL_ID', message: 'is not set; use the channel ID (C...) where approval requests go.' });
   if (config.SLACK_APPROVER_IDS.length === 0) problems.push({ variable: 'SLACK_APPROVER_IDS', message: 'is not set; list the Slack user IDs (U...) who may approve sends.' });
+  return problems;
+}
+
+export async function serve(env: Env): Promise<number> {
+  const config = loadConfig(env);
+  const problems = slackSettingsProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
-  process.stderr.write('The Slack bot is not part of this release yet; use the CLI commands (npx mail-updater --help).\n');
-  return ExitCode.usageOrConfig;
+  const logger = createLogger(config.LOG_LEVEL).child({ command: 'serve' });
+  // Loaded only here: the CLI commands do not pay for Bolt at start-up.
+  const { createSlackApp } = await import('./slack/app.js');
+  const { runHealthChecks } = await import('./slack/alerts.js');
+  const { runDailyJob } = await import('./slack/daily-job.js');
+
+  const db = openStateDb(config.STATE_DB_PATH);
+  let scheduler: Scheduler | undefined;
+  const slack = createSlackApp({ config, logger, db, nextJobs: () => scheduler?.next() ?? [] });
+  const jobs: JobSpec[] = [
+    { name: 'daily', variable: 'SCHEDULE_DAILY_CRON', cron: config.SCHEDULE_DAILY_CRON, run: () => runDailyJob(slack.bot).then((r) => logger.info({ result: r }, 'daily job')) },
+    { name: 'health', variable: 'SCHEDULE_HEALTH_CRON', cron: config.SCHEDULE_HEALTH_CRON, run: () => runHealthChecks(slack.bot) },
+  ];
+  validateSchedules(jobs);
+
+  const port = await slack.start();
+  scheduler = startScheduler(jobs, config.STUDY_TZ, logger);
+  logger.info({ port, host: config.HOST, mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'mail-updater bot running');
+  process.stderr.write(`mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz). Stop with Ctrl-C or SIGTERM.\n`);
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals++;
+      if (signals > 1) process.exit(ExitCode.problemsFound);
+      process.stderr.write(`${signal}: no new work; finishing what is in flight, then stopping (again to stop at once).\n`);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await scheduler.stop();
+  await slack.stop();
+  db.close();
+  logger.info('mail-updater bot stopped');
+  return ExitCode.ok;
 }

@@ -53,7 +53,7 @@ export interface TemplateProblem {
 }
 
 /** Field names a template refers to ({{x}}, {{{x}}}, {{&x}}, sections). Throws on syntax errors. */
-function referencedFields(template: string): Set<string> {
+export function referencedFields(template: string): Set<string> {
   const names = new Set<string>();
   const walk = (tokens: unknown[]): void => {
     for (const token of tokens as [string, string, number, number, unknown[]?][]) {

@@ -11,7 +11,8 @@ export type AuditAction =
   | 'message_failed'
   | 'unknown_resend_requested'
   | 'ticket_filed'
-  | 'smtp_check';
+  | 'smtp_check'
+  | 'alert_posted';
 
 export interface AuditEntry {
   actor: string;

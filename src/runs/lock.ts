@@ -11,7 +11,7 @@ import { JobRefusedError } from '../errors.js';
 const HEARTBEAT_MS = 5_000;
 const STALE_AFTER_MS = 60_000;
 
-interface LockRow {
+export interface LockRow {
   owner: string;
   pid: number;
   host: string;
@@ -33,7 +33,7 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-function holderIsGone(row: LockRow, now: Date): boolean {
+export function holderIsGone(row: LockRow, now: Date): boolean {
   const heartbeatAge = now.getTime() - Date.parse(row.heartbeat_at);
   if (row.host === hostname()) return !processIsAlive(row.pid) || heartbeatAge > STALE_AFTER_MS * 5;
   return heartbeatAge > STALE_AFTER_MS;

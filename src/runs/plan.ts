@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseMailbox, type Mailbox } from '../mail/address.js';
+import { renderSample, type SamplePreview } from '../mail/sample.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { countFindings, type Finding, type FindingCounts } from '../validation/finding.js';
 import { validateDay, type Classification, type DayValidation } from '../validation/validate-day.js';
@@ -47,7 +48,13 @@ export interface PlanSummary {
   mailFromSet: boolean;
   outboxDir: string;
   expiresAt: string;
+  /** The templates rendered for a synthetic participant: what Slack's request shows. */
+  sample: SamplePreview;
 }
+
+/** What runs.summary_json keeps: the summary with the first findings only (a roster can have thousands). */
+export type StoredSummary = Omit<PlanSummary, 'findings'> & { findings: Finding[]; findingsTotal: number };
+export const STORED_FINDINGS = 20;
 
 export interface PlanDeps {
   db: StateDb;
@@ -121,7 +128,9 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     mailFromSet: config.MAIL_FROM !== undefined,
     outboxDir: paths.dryRunDir,
     expiresAt,
+    sample: renderSample(validation.templates, reportDate),
   };
+  const stored: StoredSummary = { ...summary, findings: summary.findings.slice(0, STORED_FINDINGS), findingsTotal: summary.findings.length };
 
   db.transaction(() => {
     const superseded = db
@@ -131,7 +140,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       db.prepare("UPDATE runs SET state = 'superseded', superseded_by = ? WHERE id = ?").run(runId, id);
       audit(db, { actor: requestedBy, action: 'run_superseded', runId: id, reportDate, detail: { superseded_by: runId } }, startedAt);
     }
-    db.prepare('UPDATE runs SET state = ?, batch_hash = ?, summary_json = ? WHERE id = ?').run(summary.state, batchHash, JSON.stringify({ ...summary, findings: undefined }), runId);
+    db.prepare('UPDATE runs SET state = ?, batch_hash = ?, summary_json = ? WHERE id = ?').run(summary.state, batchHash, JSON.stringify(stored), runId);
     audit(db, { actor: requestedBy, action: 'run_planned', runId, reportDate, batchHash, detail: { counts, state: summary.state } }, startedAt);
   }).immediate();
   log.info({ counts, batch_hash: batchHash, state: summary.state }, 'dry run planned');

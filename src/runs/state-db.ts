@@ -87,6 +87,27 @@ const migrations: string[] = [
     detail_json TEXT NOT NULL
   );
   `,
+  `
+  -- Failures threaded under a run's approval request in Slack, so a resumed send never posts the
+  -- same failure twice, and a filed ticket is remembered.
+  CREATE TABLE slack_failure_replies (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    did TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ts TEXT,
+    ticket_id TEXT,
+    filed_by TEXT,
+    filed_at TEXT,
+    PRIMARY KEY (run_id, did)
+  );
+  -- One alert per condition per day: a row is the proof that today's alert was posted.
+  CREATE TABLE alerts_posted (
+    condition TEXT NOT NULL,
+    day TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (condition, day)
+  );
+  `,
 ];
 
 export function openStateDb(path: string): StateDb {

@@ -1,0 +1,124 @@
+/**
+ * The Bolt app: HTTP mode (POST /slack/events, signatures checked by Bolt, 401 otherwise) or
+ * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz answers in both modes. Bolt's and the
+ * Web API client's logs go through pino; SLACK_API_URL points the client at a proxy or stand-in.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import bolt from '@slack/bolt';
+import type { Config } from '../config.js';
+import { slackLogger, type Logger } from '../logger.js';
+import type { MessageTransport } from '../runs/send.js';
+import type { StateDb } from '../runs/state-db.js';
+import { registerSlashCommands } from './listeners/commands.js';
+import { registerDecisions } from './listeners/decisions.js';
+import { registerHome } from './listeners/home.js';
+import { SlackPoster } from './poster.js';
+import { StudyBot } from './study-bot.js';
+
+const { App, HTTPReceiver, LogLevel } = bolt;
+
+export interface SlackAppDeps {
+  config: Config;
+  logger: Logger;
+  db: StateDb;
+  now?: () => Date;
+  /** For tests and the benchmark: faster pacing than Slack's one message per second per channel. */
+  postIntervalMs?: number;
+  progressIntervalMs?: number;
+  openTransport?: () => MessageTransport;
+  nextJobs?: () => { name: string; at: Date | null }[];
+}
+
+export interface SlackApp {
+  bot: StudyBot;
+  /** Starts listening; resolves with the HTTP port (for /healthz, and /slack/events in HTTP mode). */
+  start(): Promise<number>;
+  /** Stops taking new work, waits for work in flight, closes the listener. */
+  stop(): Promise<void>;
+}
+
+/** Slack's default when unset; a given URL is normalised to end in "/" as the client expects. */
+export function slackApiUrl(config: Config): string | undefined {
+  const url = config.SLACK_API_URL;
+  if (url === undefined) return undefined;
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+function healthHandler(bot: StudyBot) {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
+    let dbOk = true;
+    try {
+      bot.db.prepare('SELECT 1').get();
+    } catch {
+      dbOk = false;
+    }
+    const ok = dbOk && !bot.stopping;
+    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ok, state_db: dbOk, stopping: bot.stopping }));
+  };
+}
+
+export function createSlackApp(deps: SlackAppDeps): SlackApp {
+  const { config, logger } = deps;
+  const log = slackLogger(logger);
+  const apiUrl = slackApiUrl(config);
+  const clientOptions = { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), logger: log, logLevel: LogLevel.WARN };
+  const appToken = config.SLACK_APP_TOKEN;
+  const socketMode = appToken !== undefined;
+  let bot!: StudyBot;
+  const receiver = socketMode
+    ? undefined
+    : new HTTPReceiver({
+        signingSecret: config.SLACK_SIGNING_SECRET ?? '',
+        endpoints: '/slack/events',
+        logger: log,
+        customRoutes: [{ path: '/healthz', method: ['GET'], handler: (req, res) => healthHandler(bot)(req, res) }],
+      });
+  const app = new App({
+    ...(config.SLACK_BOT_TOKEN ? { token: config.SLACK_BOT_TOKEN } : {}),
+    logger: log,
+    clientOptions,
+    ...(appToken !== undefined ? { socketMode: true, appToken } : receiver ? { receiver } : {}),
+  });
+  const poster = new SlackPoster(app.client, logger, { postIntervalMs: deps.postIntervalMs ?? 1100 });
+  bot = new StudyBot({
+    config,
+    logger,
+    db: deps.db,
+    poster,
+    now: deps.now ?? (() => new Date()),
+    ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
+    ...(deps.openTransport ? { openTransport: deps.openTransport } : {}),
+  });
+  registerSlashCommands(app, bot);
+  registerDecisions(app, bot);
+  registerHome(app, bot, deps.nextJobs ?? (() => []));
+  app.error(async (error) => {
+    logger.error({ error: error.message, code: (error as { code?: string }).code }, 'Slack listener error');
+  });
+
+  let healthServer: Server | undefined;
+  let httpServer: Server | undefined;
+  return {
+    bot,
+    async start() {
+      if (socketMode) {
+        await app.start();
+        healthServer = createServer((req, res) => {
+          if (req.method === 'GET' && req.url === '/healthz') healthHandler(bot)(req, res);
+          else res.writeHead(404).end();
+        });
+        await new Promise<void>((resolve) => healthServer!.listen(config.PORT, config.HOST, resolve));
+        return (healthServer.address() as AddressInfo).port;
+      }
+      httpServer = (await app.start({ port: config.PORT, host: config.HOST })) as Server;
+      return (httpServer.address() as AddressInfo).port;
+    },
+    async stop() {
+      await bot.stop();
+      await app.stop();
+      if (healthServer) await new Promise<void>((resolve) => healthServer!.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,194 @@
+/**
+ * What the bot does, independent of how Slack delivered the request: prepare a run and post its
+ * approval request, take a decision, send with live progress, thread the failures. Listeners
+ * (listeners/*.ts) only translate Slack payloads into these calls and answer within 3 s.
+ */
+import type { CommandContext } from '../command.js';
+import type { Config } from '../config.js';
+import { JobRefusedError, UsageError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { SmtpClient, smtpSettings } from '../mail/smtp-client.js';
+import { claimDecision } from '../runs/approval.js';
+import { currentRun, getRun, type RunRow } from '../runs/ledger.js';
+import { sendRun, assertSendable, type MessageTransport, type SendProgress } from '../runs/send.js';
+import type { StateDb } from '../runs/state-db.js';
+import { sendDaily } from '../../commands/send-daily.js';
+import { decisionRefusal } from './decision-policy.js';
+import { threadFailures } from './failure-thread.js';
+import type { SlackPoster } from './poster.js';
+import { approvalBlocks, approvalFallbackText, type RequestProgress } from './views/approval.js';
+
+export interface StudyBotDeps {
+  config: Config;
+  logger: Logger;
+  db: StateDb;
+  poster: SlackPoster;
+  now: () => Date;
+  /** How often the request shows send progress at most (Slack's chat.update is rate limited). */
+  progressIntervalMs?: number;
+  openTransport?: () => MessageTransport;
+}
+
+export type DecisionOutcome = { ok: true; run: RunRow } | { ok: false; reason: string };
+
+export class StudyBot {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: StateDb;
+  readonly poster: SlackPoster;
+  readonly now: () => Date;
+  private readonly jobs = new Set<Promise<unknown>>();
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly deps: StudyBotDeps) {
+    this.config = deps.config;
+    this.logger = deps.logger.child({ component: 'bot' });
+    this.db = deps.db;
+    this.poster = deps.poster;
+    this.now = deps.now;
+  }
+
+  get channel(): string {
+    if (this.config.SLACK_CHANNEL_ID === undefined) throw new UsageError('SLACK_CHANNEL_ID is not set; set it to the channel where approval requests go.');
+    return this.config.SLACK_CHANNEL_ID;
+  }
+
+  get stopping(): boolean {
+    return this.shutdown.signal.aborted;
+  }
+
+  /** A context for running registry commands on behalf of `actor`. */
+  context(actor: string): CommandContext {
+    return { config: this.config, logger: this.logger, now: this.now, actor, stateDb: () => this.db, signal: this.shutdown.signal };
+  }
+
+  /** Runs long work after Slack's 3-second ack; tracked so shutdown can wait for it. Never throws. */
+  background(label: string, work: () => Promise<unknown>): Promise<void> {
+    const job = work()
+      .catch((error: unknown) => this.logger.error({ job: label, error: (error as Error).message, stack: (error as Error).stack }, 'background job failed'))
+      .then(() => undefined);
+    this.jobs.add(job);
+    void job.finally(() => this.jobs.delete(job));
+    return job;
+  }
+
+  /** Stops taking new work, lets sends finish the message in flight, waits for every job. */
+  async stop(): Promise<void> {
+    this.shutdown.abort();
+    await Promise.all([...this.jobs]);
+  }
+
+  /** The dry run for D and its approval request in the channel (scheduled or /mail-dry-run). */
+  async prepareAndPost(reportDate: string, actor: string): Promise<{ run: RunRow; text: string }> {
+    const previous = currentRun(this.db, reportDate);
+    const output = await sendDaily.run(this.context(actor), { reportDate, dryRun: true, yes: false, resendUnknown: false });
+    const run = currentRun(this.db, reportDate);
+    if (run === undefined) throw new UsageError(`The dry run for ${reportDate} did not produce a run.`);
+    await this.postRequest(run);
+    if (previous !== undefined && previous.id !== run.id) await this.refreshRequest(previous.id);
+    return { run: getRun(this.db, run.id)!, text: output.text };
+  }
+
+  private async postRequest(run: RunRow): Promise<void> {
+    const channel = this.channel;
+    const ts = await this.poster.post(channel, { text: approvalFallbackText(run), blocks: approvalBlocks(run, this.config) });
+    this.db.prepare('UPDATE runs SET slack_channel = ?, slack_ts = ? WHERE id = ?').run(channel, ts, run.id);
+  }
+
+  /** Re-renders a run's request from its row (superseded, rejected, finished…). */
+  async refreshRequest(runId: string, progress?: RequestProgress): Promise<void> {
+    const run = getRun(this.db, runId);
+    if (run?.slack_channel == null || run.slack_ts === null) return;
+    await this.poster.update(run.slack_channel, run.slack_ts, { text: approvalFallbackText(run), blocks: approvalBlocks(run, this.config, progress) });
+  }
+
+  /**
+   * Approve: checks, the atomic claim (one winner however many clicks), the request updated at
+   * once, then the send in the background. Refusals come back as a reason for an ephemeral reply.
+   */
+  approve(runId: string, userId: string): DecisionOutcome {
+    if (this.stopping) return { ok: false, reason: 'The bot is shutting down; approve again in a minute, once it is back.' };
+    const run = getRun(this.db, runId);
+    const refusal = decisionRefusal(this.config, run, userId, 'approve', this.now()) ?? this.sendSettingsProblem(run!);
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const claimed = claimDecision(this.db, runId, `slack:${userId}`, { kind: 'approve' }, this.now());
+    if (claimed === undefined) return { ok: false, reason: decisionRefusal(this.config, getRun(this.db, runId), userId, 'approve', this.now()) ?? 'Someone else decided on this run at the same moment.' };
+    void this.background(`send ${runId}`, () => this.sendApproved(claimed, userId));
+    return { ok: true, run: claimed };
+  }
+
+  reject(runId: string, userId: string, reason: string): DecisionOutcome {
+    const refusal = decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now());
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const claimed = claimDecision(this.db, runId, `slack:${userId}`, { kind: 'reject', reason }, this.now());
+    if (claimed === undefined) return { ok: false, reason: decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now()) ?? 'Someone else decided on this run at the same moment.' };
+    void this.background(`reject ${runId}`, () => this.refreshRequest(runId));
+    return { ok: true, run: claimed };
+  }
+
+  /** Why `userId` may not reject `runId` now, before they are asked for a reason. */
+  rejectRefusal(runId: string, userId: string): string | undefined {
+    return decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now());
+  }
+
+  mayFileTickets(userId: string): boolean {
+    return this.config.SLACK_OPERATOR_IDS.includes(userId) || this.config.SLACK_APPROVER_IDS.includes(userId);
+  }
+
+  private sendSettingsProblem(run: RunRow): string | undefined {
+    if (this.config.SMTP_HOST === undefined || this.config.MAIL_FROM === undefined) return 'The bot has no SMTP_HOST or MAIL_FROM configured, so it cannot send. Set them and restart the bot.';
+    try {
+      assertSendable(run, this.config);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }
+
+  private async sendApproved(run: RunRow, userId: string): Promise<void> {
+    await this.refreshRequest(run.id);
+    const progress = this.progressReporter(run.id);
+    try {
+      const result = await sendRun(
+        {
+          db: this.db,
+          config: this.config,
+          logger: this.logger,
+          now: this.now,
+          openTransport: this.deps.openTransport ?? (() => new SmtpClient(smtpSettings(this.config))),
+          onProgress: progress.report,
+          signal: this.shutdown.signal,
+        },
+        run.id,
+        { actor: `slack:${userId}`, resendUnknown: false },
+      );
+      await progress.idle();
+      await this.refreshRequest(run.id, { kind: 'finished', counts: result.counts, outcome: result.outcome, ...(result.pauseReason ? { pauseReason: result.pauseReason } : {}) });
+    } catch (error) {
+      await progress.idle();
+      const message = error instanceof UsageError || error instanceof JobRefusedError ? error.message : `unexpected error: ${(error as Error).message}`;
+      this.logger.error({ run_id: run.id, error: (error as Error).message }, 'send from Slack failed');
+      await this.refreshRequest(run.id, { kind: 'error', message });
+    }
+    await threadFailures(this.poster, this.db, getRun(this.db, run.id)!, this.config.STUDY_TZ);
+  }
+
+  /** Progress to the request at most every progressIntervalMs, never two updates at once. */
+  private progressReporter(runId: string): { report: (p: SendProgress) => void; idle: () => Promise<void> } {
+    const every = this.deps.progressIntervalMs ?? 3000;
+    let last = Date.now();
+    let inFlight: Promise<void> = Promise.resolve();
+    let busy = false;
+    return {
+      report: (p) => {
+        if (busy || Date.now() - last < every || p.pending === 0) return;
+        busy = true;
+        last = Date.now();
+        inFlight = this.refreshRequest(runId, { kind: 'sending', progress: p })
+          .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'progress update failed'))
+          .finally(() => (busy = false));
+      },
+      idle: () => inFlight,
+    };
+  }
+}
