@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import bolt from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { slackLogger, type Logger } from '../logger.js';
 import type { MessageTransport } from '../runs/send.js';
@@ -15,8 +15,6 @@ import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';
 import { SlackPoster } from './poster.js';
 import { StudyBot } from './study-bot.js';
-
-const { App, HTTPReceiver, LogLevel } = bolt;
 
 export interface SlackAppDeps {
   config: Config;

@@ -1,0 +1,73 @@
+/**
+ * The bot under test, in-process, wired to a Slack stand-in, an SMTP sink and a throw-away
+ * workspace; the driver plays Slack's side over real HTTP.
+ */
+import type { Env } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { getRun, type RunRow } from '../../src/runs/ledger.js';
+import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
+import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { SlackDriver } from './slack-driver.js';
+import { startSlackStandIn, type SlackCall, type SlackStandIn } from './slack-stand-in.js';
+import type { Workspace } from './workspace.js';
+
+export const SIGNING_SECRET = 'test-signing-secret-8f3a';
+export const CHANNEL = 'C0STUDY';
+export const APPROVER_A = 'U0APPROVA';
+export const APPROVER_B = 'U0APPROVB';
+export const OPERATOR = 'U0OPERATOR';
+export const OUTSIDER = 'U0OUTSIDER';
+
+export interface BotHarness {
+  slack: SlackStandIn;
+  driver: SlackDriver;
+  app: SlackApp;
+  db: StateDb;
+  port: number;
+  /** The approval request posted for a run (top-level chat.postMessage with an approve button). */
+  requests(): SlackCall[];
+  run(runId: string): RunRow;
+  close(): Promise<void>;
+}
+
+export function slackEnv(apiUrl: string, extra: Env = {}): Env {
+  return {
+    SLACK_BOT_TOKEN: 'xoxb-test-token',
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_CHANNEL_ID: CHANNEL,
+    SLACK_APPROVER_IDS: `${APPROVER_A},${APPROVER_B}`,
+    SLACK_OPERATOR_IDS: `${APPROVER_A},${APPROVER_B},${OPERATOR}`,
+    SLACK_API_URL: apiUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ...extra,
+  };
+}
+
+export async function startBot(ws: Workspace, env: Env = {}, options: { postIntervalMs?: number; progressIntervalMs?: number } = {}): Promise<BotHarness> {
+  const slack = await startSlackStandIn();
+  const config = ws.config(slackEnv(slack.apiUrl, env));
+  const db = openStateDb(config.STATE_DB_PATH);
+  const app = createSlackApp({ config, logger: silentLogger(), db, postIntervalMs: options.postIntervalMs ?? 5, progressIntervalMs: options.progressIntervalMs ?? 200 });
+  const port = await app.start();
+  const driver = new SlackDriver(`http://127.0.0.1:${port}`, SIGNING_SECRET, slack.url, CHANNEL);
+  return {
+    slack,
+    driver,
+    app,
+    db,
+    port,
+    requests: () => slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === undefined && JSON.stringify(c.args.blocks ?? '').includes('"approve_run"')),
+    run: (runId) => getRun(db, runId)!,
+    async close() {
+      await app.stop();
+      await slack.close();
+      db.close();
+    },
+  };
+}
+
+/** Texts of every block of a Slack call, joined: what a person would read. */
+export function textOf(call: SlackCall | undefined): string {
+  return call === undefined ? '' : `${String(call.args.text ?? '')}\n${JSON.stringify(call.args.blocks ?? [])}`;
+}
