@@ -38,6 +38,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The file of a multipart/form-data upload (what files.uploadV2 POSTs), or the raw body. */
+function uploadedFile(req: IncomingMessage, body: Buffer): Buffer {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] ?? '');
+  if (boundary === null) return body;
+  const delimiter = `--${boundary[1] ?? boundary[2]}`;
+  for (const part of body.toString('latin1').split(delimiter)) {
+    const headerEnd = part.indexOf('\r\n\r\n');
+    if (headerEnd < 0 || !/filename=/i.test(part.slice(0, headerEnd))) continue;
+    return Buffer.from(part.slice(headerEnd + 4).replace(/\r\n$/, ''), 'latin1');
+  }
+  return body;
+}
+
 /** Form fields that hold JSON (blocks, view, files…) are decoded, as Slack does. */
 function decodeArgs(req: IncomingMessage, body: Buffer): Record<string, unknown> {
   const type = req.headers['content-type'] ?? '';
@@ -98,8 +111,9 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       const body = await readBody(req);
       const path = req.url ?? '/';
       if (path.startsWith('/upload/')) {
-        uploads.push({ fileId: path.slice('/upload/'.length), bytes: body });
-        raw.push(body.toString('utf8'));
+        const bytes = uploadedFile(req, body);
+        uploads.push({ fileId: path.slice('/upload/'.length), bytes });
+        raw.push(bytes.toString('utf8'));
         res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${body.length}`);
         return;
       }

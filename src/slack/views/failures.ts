@@ -48,7 +48,7 @@ export function failureReplyText(m: MessageRow): string {
 
 /** Groups by error with addresses and numbers blurred, so "550 <x> unknown" is one group. */
 function errorGroup(m: MessageRow): string {
-  return errorOf(m).replace(/[^\s<>"'(),;:]*\*\*\*@[A-Za-z0-9.-]+/g, '<address>').slice(0, 120);
+  return errorOf(m).replace(/[^\s<>"'(),;:]*\*\*\*@[A-Za-z0-9.-]+/g, '[address]').slice(0, 120);
 }
 
 export function failureSummaryBlocks(rest: readonly MessageRow[], total: number, cap: number): Block[] {
