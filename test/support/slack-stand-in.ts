@@ -26,6 +26,8 @@ export interface SlackStandIn {
   callsOf(method: string): SlackCall[];
   /** The next `times` calls of `method` get 429 with Retry-After: retryAfterS. */
   rateLimit(method: string, retryAfterS: number, times?: number): void;
+  /** The next `times` calls of `method` answer {ok: false, error} as Slack does (e.g. not_in_channel). */
+  failWith(method: string, error: string, times?: number): void;
   waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
   /** Every byte the bot sent to Slack, for privacy scans. */
   everything(): string;
@@ -76,6 +78,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const uploads: SlackStandIn['uploads'] = [];
   const responses: SlackStandIn['responses'] = [];
   const limits = new Map<string, { retryAfterS: number; times: number }>();
+  const failures = new Map<string, { error: string; times: number }>();
   const raw: string[] = [];
   let ts = 1_700_000_000;
   let fileNo = 0;
@@ -134,6 +137,13 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfterS) }).end('{"ok":false,"error":"ratelimited"}');
         return;
       }
+      const failure = failures.get(method);
+      if (failure !== undefined && failure.times > 0) {
+        failure.times--;
+        calls.push({ method, args, at: Date.now(), rateLimited: false });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: failure.error }));
+        return;
+      }
       calls.push({ method, args, at: Date.now(), rateLimited: false });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(method, args)));
     })().catch((error: unknown) => res.writeHead(500).end(String(error)));
@@ -149,6 +159,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     responses,
     callsOf: (method) => calls.filter((c) => c.method === method && !c.rateLimited),
     rateLimit: (method, retryAfterS, times = 1) => void limits.set(method, { retryAfterS, times }),
+    failWith: (method, error, times = 1) => void failures.set(method, { error, times }),
     async waitFor(probe, timeoutMs = 15_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
