@@ -27,10 +27,12 @@ export async function serve(env: Env): Promise<number> {
   if (problems.length > 0) throw new ConfigError(problems);
   const logger = createLogger(config.LOG_LEVEL).child({ command: 'serve' });
   // Loaded only here: the CLI commands do not pay for Bolt at start-up.
-  const { createSlackApp } = await import('./slack/app.js');
+  const { checkBotToken, createSlackApp } = await import('./slack/app.js');
   const { runHealthChecks } = await import('./slack/alerts.js');
   const { runDailyJob } = await import('./slack/daily-job.js');
 
+  // Before Bolt is created: its own start-up call with a refused token would end the process unexplained.
+  await checkBotToken(config, logger);
   const db = openStateDb(config.STATE_DB_PATH);
   let scheduler: Scheduler | undefined;
   const slack = createSlackApp({ config, logger, db, nextJobs: () => scheduler?.next() ?? [] });
@@ -40,6 +42,8 @@ export async function serve(env: Env): Promise<number> {
   ];
   validateSchedules(jobs);
 
+  // One bad event must never take the bot down with the day's approval still pending.
+  process.on('unhandledRejection', (error) => logger.error({ error: (error as Error)?.message ?? String(error) }, 'unhandled rejection (bot keeps running)'));
   const port = await slack.start();
   scheduler = startScheduler(jobs, config.STUDY_TZ, logger);
   logger.info({ port, host: config.HOST, mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'mail-updater bot running');

@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
+import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
 import { slackLogger, type Logger } from '../logger.js';
 import type { MessageTransport } from '../runs/send.js';
@@ -55,6 +56,28 @@ function healthHandler(bot: StudyBot) {
     res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ ok, state_db: dbOk, stopping: bot.stopping }));
   };
+}
+
+const REFUSED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
+
+/**
+ * Checks the bot token once at start-up: a token Slack refuses is a configuration error (exit 2
+ * naming SLACK_BOT_TOKEN), not a bot that runs and fails on every click. Slack being unreachable
+ * is only a warning: the bot keeps running and the client retries each call.
+ */
+export async function checkBotToken(config: Config, logger: Logger): Promise<void> {
+  const apiUrl = slackApiUrl(config);
+  const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), retryConfig: { retries: 0 }, logger: slackLogger(logger), logLevel: LogLevel.ERROR });
+  try {
+    const who = await client.auth.test();
+    logger.info({ team: who.team, bot_user: who.user_id }, 'Slack token accepted');
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code !== undefined && REFUSED_TOKEN.has(code)) {
+      throw new ConfigError([{ variable: 'SLACK_BOT_TOKEN', message: `was refused by Slack (${code}); copy the current Bot User OAuth Token (xoxb-...) from the app's "OAuth & Permissions" page.` }]);
+    }
+    logger.warn({ error: (error as Error).message }, 'could not reach Slack to check the token; carrying on, calls will be retried');
+  }
 }
 
 export function createSlackApp(deps: SlackAppDeps): SlackApp {
