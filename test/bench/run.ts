@@ -16,13 +16,14 @@ import { envelopeOf } from '../../src/runs/eml.js';
 import { openStateDb } from '../../src/runs/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { sendPipelined, type RawMessage } from './raw-smtp.js';
+import { benchSlack } from './slack.js';
 
 // The send path runs from the built package, as users run it: from there, rendering and
 // archiving use their worker threads (from TypeScript sources they run in-thread).
 const { planRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/plan.js'))) as typeof import('../../src/runs/plan.js');
 const { sendRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/send.js'))) as typeof import('../../src/runs/send.js');
 
-const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' } } });
+const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' }, 'slack-only': { type: 'boolean' } } });
 const N = Number(values.participants ?? 100_000);
 const SEND_N = Number(values.send ?? 10_000);
 const SLOW_N = Number(values['slow-send'] ?? 4_000);
@@ -102,6 +103,10 @@ async function rawRun(port: number, messages: RawMessage[], connections: number)
 
 async function main(): Promise<void> {
   console.log(`mail-updater benchmark: ${fmt(N)} participants x 14 days; live send ${fmt(SEND_N)}; slow relay ${fmt(SLOW_N)}. Node ${process.version}.`);
+  if (values['slack-only'] === true) {
+    await benchSlack(report, fmt);
+    return;
+  }
   const t = performance.now();
   const bigEnv = studyEnv(join(root, 'big'), N);
   report('fixture generation', `${fmt((performance.now() - t) / 1000, 1)} s`, `${fmt(N * 14)} compliance rows`);
@@ -130,6 +135,8 @@ async function main(): Promise<void> {
   const slowRaw = await rawRun(slow.sinkPort, slow.messages.slice(0, 2000), 10);
   report('raw pipelining client, same slow relay, 10 connections', `${fmt(slowRaw)} msg/s`, `the relay's real ceiling; mail-updater / raw = ${fmt(slow.rate / slowRaw, 2)}`);
   await slow.close();
+
+  await benchSlack(report, fmt);
 
   console.log('\n| measurement | result | note |\n|---|---|---|');
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`);

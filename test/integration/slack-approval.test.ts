@@ -9,8 +9,8 @@ import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
 
-async function botWithRequest(env: Record<string, string> = {}, requester = APPROVER_A): Promise<{ bot: BotHarness; runId: string; ts: string }> {
-  study.sink = await startSmtpSink();
+async function botWithRequest(env: Record<string, string> = {}, requester = APPROVER_A, acceptDelayMs = 0): Promise<{ bot: BotHarness; runId: string; ts: string }> {
+  study.sink = await startSmtpSink({ acceptDelayMs });
   study.ws = makeWorkspace({ participants: 25 });
   const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env });
   bots.push(bot);
@@ -127,5 +127,15 @@ describe('the approval request in Slack', () => {
     await bot.driver.click('approve_run', runId, APPROVER_A, ts);
     await bot.slack.waitFor(() => bot.slack.callsOf('chat.postEphemeral').find((c) => String(c.args.text).includes('already rejected')));
     expect(study.sink!.count).toBe(0);
+  });
+
+  it('shows live progress on the request, throttled to the progress interval', async () => {
+    const { bot, runId, ts } = await botWithRequest({ SMTP_MAX_CONNECTIONS: '1' }, OPERATOR, 40);
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the send');
+    const progress = bot.slack.callsOf('chat.update').filter((c) => c.args.ts === ts && textOf(c).includes('Sending…'));
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(textOf(progress[0])).toMatch(/Sending… \d+ of \d+ done/);
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(190);
   });
 });
