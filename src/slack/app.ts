@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, webApi } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
 import { slackLogger, type Logger } from '../logger.js';
@@ -88,8 +88,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const appToken = config.SLACK_APP_TOKEN;
   const socketMode = appToken !== undefined;
   let bot!: StudyBot;
+  // Built here rather than by Bolt: Bolt's own Socket Mode receiver ignores clientOptions, so
+  // apps.connections.open would not honour SLACK_API_URL.
   const receiver = socketMode
-    ? undefined
+    ? new SocketModeReceiver({ appToken, logger: log, installerOptions: { clientOptions } })
     : new HTTPReceiver({
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         endpoints: '/slack/events',
@@ -100,7 +102,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     ...(config.SLACK_BOT_TOKEN ? { token: config.SLACK_BOT_TOKEN } : {}),
     logger: log,
     clientOptions,
-    ...(appToken !== undefined ? { socketMode: true, appToken } : receiver ? { receiver } : {}),
+    receiver,
   });
   const poster = new SlackPoster(app.client, logger, { postIntervalMs: deps.postIntervalMs ?? 1100 });
   bot = new StudyBot({

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface SlackCall {
   method: string;
@@ -31,6 +32,8 @@ export interface SlackStandIn {
   waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
   /** Every byte the bot sent to Slack, for privacy scans. */
   everything(): string;
+  /** Socket Mode: the bot's open connection (after apps.connections.open), and what it sent back. */
+  socket: { connections: number; acks: Record<string, unknown>[]; send(envelope: Record<string, unknown>): void };
   close(): Promise<void>;
 }
 
@@ -87,6 +90,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
 
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: `${base.replace('http', 'ws')}/socket` };
       case 'auth.test':
         return { ok: true, url: 'https://study.slack.example/', team: 'Study', user: 'mail-updater', team_id: 'T0STUDY', user_id: 'U0BOT', bot_id: 'B0BOT' };
       case 'chat.postMessage':
@@ -148,6 +153,19 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer(method, args)));
     })().catch((error: unknown) => res.writeHead(500).end(String(error)));
   });
+  // Socket Mode: Slack greets with "hello", pushes envelopes, the app acks each by envelope_id.
+  const sockets: WebSocket[] = [];
+  const acks: Record<string, unknown>[] = [];
+  const wss = new WebSocketServer({ server, path: '/socket' });
+  wss.on('connection', (ws) => {
+    sockets.push(ws);
+    ws.on('message', (data) => {
+      const text = String(data);
+      raw.push(text);
+      acks.push(JSON.parse(text) as Record<string, unknown>);
+    });
+    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0APP' }, debug_info: { host: 'stand-in' } }));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -170,7 +188,19 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       }
     },
     everything: () => raw.join('\n'),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    socket: {
+      get connections() {
+        return sockets.length;
+      },
+      acks,
+      send: (envelope) => sockets.at(-1)?.send(JSON.stringify(envelope)),
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of sockets) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+      }),
   };
   return standIn;
 }
