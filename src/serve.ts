@@ -24,12 +24,21 @@ export function slackSettingsProblems(config: Config): ConfigProblem[] {
 export async function serve(env: Env): Promise<number> {
   const config = loadConfig(env);
   const problems = slackSettingsProblems(config);
+  if (config.SCHEDULE_SYNC_CRON !== undefined && !config.qualtricsConfigured) {
+    const { qualtricsSettings } = await import('./qualtrics/sync.js');
+    try {
+      qualtricsSettings(config);
+    } catch (error) {
+      problems.push(...(error as ConfigError).problems.map((p) => ({ ...p, message: `${p.message} (SCHEDULE_SYNC_CRON is set, so the sync needs it.)` })));
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const logger = createLogger(config.LOG_LEVEL).child({ command: 'serve' });
   // Loaded only here: the CLI commands do not pay for Bolt at start-up.
   const { checkBotToken, createSlackApp } = await import('./slack/app.js');
   const { runHealthChecks } = await import('./slack/alerts.js');
   const { runDailyJob } = await import('./slack/daily-job.js');
+  const { runSyncJob } = await import('./slack/sync-job.js');
 
   // Before Bolt is created: its own start-up call with a refused token would end the process unexplained.
   await checkBotToken(config, logger);
@@ -39,6 +48,9 @@ export async function serve(env: Env): Promise<number> {
   const jobs: JobSpec[] = [
     { name: 'daily', variable: 'SCHEDULE_DAILY_CRON', cron: config.SCHEDULE_DAILY_CRON, run: () => runDailyJob(slack.bot).then((r) => logger.info({ result: r }, 'daily job')) },
     { name: 'health', variable: 'SCHEDULE_HEALTH_CRON', cron: config.SCHEDULE_HEALTH_CRON, run: () => runHealthChecks(slack.bot) },
+    ...(config.SCHEDULE_SYNC_CRON !== undefined
+      ? [{ name: 'qualtrics-sync', variable: 'SCHEDULE_SYNC_CRON', cron: config.SCHEDULE_SYNC_CRON, run: () => runSyncJob(slack.bot) }]
+      : []),
   ];
   validateSchedules(jobs);
 

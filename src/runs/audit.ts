@@ -12,6 +12,8 @@ export type AuditAction =
   | 'unknown_resend_requested'
   | 'ticket_filed'
   | 'smtp_check'
+  | 'roster_synced'
+  | 'roster_sync_failed'
   | 'alert_posted';
 
 export interface AuditEntry {

@@ -39,6 +39,13 @@ export function holderIsGone(row: LockRow, now: Date): boolean {
   return heartbeatAge > STALE_AFTER_MS;
 }
 
+/** "sending send:2026-11-23" read badly; each lock says what its holder is doing. */
+function describeLock(name: string): string {
+  if (name.startsWith('send:')) return `sending ${name.slice('send:'.length)}`;
+  if (name.startsWith('sync:')) return 'syncing the roster from Qualtrics';
+  return `holding ${name}`;
+}
+
 /**
  * Takes the named lock or throws JobRefusedError saying who holds it. `onTakeover` runs inside
  * the same transaction when a dead holder's lock is taken over, so that its leftovers can be
@@ -51,7 +58,7 @@ export function acquireLock(db: StateDb, name: string, now: () => Date, onTakeov
     if (existing !== undefined) {
       if (!holderIsGone(existing, now())) {
         throw new JobRefusedError(
-          `Another mail-updater process (pid ${existing.pid} on ${existing.host}, since ${existing.acquired_at}) is already sending ${name}. ` +
+          `Another mail-updater process (pid ${existing.pid} on ${existing.host}, since ${existing.acquired_at}) is already ${describeLock(name)}. ` +
             'Wait for it to finish, then check `npx mail-updater status`.',
           'lock_held',
         );

@@ -70,8 +70,13 @@ export interface CliResult {
 }
 
 /** Runs the built CLI with exactly `env` (plus PATH and HOME), in `cwd`. */
-export function runCli(args: string[], env: Env, options: { cwd?: string; onStderr?: (text: string) => void } = {}): { done: Promise<CliResult>; kill: (signal: NodeJS.Signals) => void; pid: number | undefined } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function runCli(
+  args: string[],
+  env: Env,
+  options: { cwd?: string; onStderr?: (text: string) => void; /** A real RLIMIT_FSIZE (ulimit -f) for disk-full tests. */ fileSizeLimitKb?: number } = {},
+): { done: Promise<CliResult>; kill: (signal: NodeJS.Signals) => void; pid: number | undefined } {
+  const command = options.fileSizeLimitKb === undefined ? [process.execPath, CLI, ...args] : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, CLI, ...args];
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? process.cwd(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,46 @@
+/**
+ * Safe replacement of the roster: the previous file is copied to <roster>.bak-<timestamp> first,
+ * the new content is written to a temp file in the same folder, flushed to disk and renamed over
+ * the roster. A failure at any step leaves the roster byte-for-byte as it was.
+ */
+import { closeSync, copyFileSync, constants, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+export function backupPathFor(path: string, at: Date): string {
+  return `${path}.bak-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems do not allow fsync on a folder; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Returns the backup's path. Throws (with the roster untouched) when any step fails. */
+export function replaceWithBackup(path: string, content: Buffer, at: Date): string {
+  const backup = backupPathFor(path, at);
+  copyFileSync(path, backup, constants.COPYFILE_EXCL);
+  const temp = join(dirname(path), `.${basename(path)}.sync-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(temp, 'wx', statSync(path).mode & 0o777);
+    for (let offset = 0; offset < content.length; ) offset += writeSync(fd, content, offset, content.length - offset);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+    fsyncDir(dirname(path));
+    return backup;
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
