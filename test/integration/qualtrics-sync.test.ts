@@ -123,6 +123,21 @@ describe('sync-participants against a Qualtrics export server', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ new: ['Q6001'] });
   });
 
+  it('retries 5xx with back-off and carries on', async () => {
+    const { env } = await setUp([enrolment('n1', 'Q6101', 'five@example.org', 'Fay')]);
+    qualtrics!.behaviour.serverErrors = 2;
+    const config = study.ws.config(qualtricsEnv(qualtrics!.baseUrl));
+    const db = openStateDb(config.STATE_DB_PATH);
+    try {
+      const summary = await syncParticipants({ db, config, logger: silentLogger(), now: () => new Date(), clientOverrides: { retryBaseMs: 20, firstPollMs: 20 } }, { dryRun: true });
+      expect(summary.added).toEqual(['Q6101']);
+      expect(qualtrics!.requests.filter((r) => /ES_\d+$/.test(r.path))).toHaveLength(4);
+    } finally {
+      db.close();
+    }
+    void env;
+  });
+
   it.each([
     ['the export fails', (q: QualtricsStandIn) => void (q.behaviour.exportStatus = 'failed'), /export job failed/],
     ['the ZIP is corrupt', (q: QualtricsStandIn) => void (q.behaviour.zip = 'corrupt'), /not a readable ZIP/],

@@ -24,6 +24,8 @@ export interface QualtricsBehaviour {
   rateLimitStarts: number;
   retryAfterS: number;
   notice?: string;
+  /** The first n progress polls answer 503 (a datacenter hiccup). */
+  serverErrors: number;
   zip: 'valid' | 'corrupt' | 'two-entries';
 }
 
@@ -42,7 +44,7 @@ export function enrolment(id: string, did: string, email: string, firstName: str
 
 export async function startQualtricsStandIn(responses: ExportResponse[] = []): Promise<QualtricsStandIn> {
   const requests: QualtricsStandIn['requests'] = [];
-  const behaviour: QualtricsBehaviour = { pollsBeforeComplete: 1, exportStatus: 'complete', rateLimitStarts: 0, retryAfterS: 1, zip: 'valid' };
+  const behaviour: QualtricsBehaviour = { pollsBeforeComplete: 1, exportStatus: 'complete', rateLimitStarts: 0, retryAfterS: 1, serverErrors: 0, zip: 'valid' };
   const polls = new Map<string, number>();
   let exports = 0;
   const base = `/API/v3/surveys/${SURVEY_ID}/export-responses`;
@@ -80,6 +82,10 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
     const progress = new RegExp(`^${base}/(ES_\\d+)$`).exec(path);
     if (req.method === 'GET' && progress) {
       const id = progress[1]!;
+      if (behaviour.serverErrors > 0) {
+        behaviour.serverErrors--;
+        return json(res, 503, { meta: { httpStatus: '503 - Service Unavailable', error: { errorMessage: 'Try again', errorCode: 'SVC_503' }, requestId: 'req-503' } });
+      }
       if (!polls.has(id)) return json(res, 404, { meta: { httpStatus: '404 - Not Found', error: { errorMessage: 'Export not found', errorCode: 'RS_404' }, requestId: 'req-404' } });
       const n = polls.get(id)! + 1;
       polls.set(id, n);
