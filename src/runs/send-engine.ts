@@ -9,19 +9,13 @@ import type { Logger } from '../logger.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { createArchiver } from './archive.js';
 import { audit } from './audit.js';
+import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
 import { messageCounts, type RunRow } from './ledger.js';
 import { outboxPaths } from './outbox.js';
 import type { SendLogEntry } from './send-log.js';
 import type { LoggedMessage, MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
 import { WorkQueue, type QueuedMessage } from './work-queue.js';
-
-/** A delivered message whose "sent" mark is committed together with the worker's next claim. */
-interface SentMark {
-  id: number;
-  response: string;
-  at: string;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -36,8 +30,7 @@ export class SendEngine {
   private readonly archiver = createArchiver();
   private nextSlot = 0;
   private readonly progress: SendProgress;
-  private readonly claim;
-  private readonly markSent;
+  private readonly batcher: ClaimBatcher;
   private readonly markFailed;
   private readonly markUnknown;
   private readonly release;
@@ -45,15 +38,14 @@ export class SendEngine {
   constructor(
     private readonly deps: SendDeps,
     private readonly run: RunRow,
-    private readonly owner: string,
+    owner: string,
     private readonly logLine: (m: LoggedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>) => void,
     private readonly log: Logger,
   ) {
     const { db } = deps;
     this.queue = new WorkQueue(db, run.id);
     this.paths = outboxPaths(deps.config.OUTBOX_DIR, run.report_date);
-    this.claim = db.prepare("UPDATE messages SET state = 'sending', attempts = attempts + 1, owner = ?, updated_at = ? WHERE id = ? AND state = 'planned'");
-    this.markSent = db.prepare("UPDATE messages SET state = 'sent', smtp_response = ?, last_error = NULL, updated_at = ? WHERE id = ?");
+    this.batcher = new ClaimBatcher(db, owner, deps.now);
     this.markFailed = db.prepare("UPDATE messages SET state = ?, failure_kind = ?, last_error = ?, updated_at = ? WHERE id = ?");
     this.markUnknown = db.prepare("UPDATE messages SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
     this.release = db.prepare("UPDATE messages SET state = 'planned', attempts = attempts - 1, updated_at = ? WHERE id = ?");
@@ -111,7 +103,7 @@ export class SendEngine {
 
   /** Writes a deferred "sent" mark now; returns undefined so callers can clear their copy. */
   private recordSent(mark: SentMark | undefined): undefined {
-    if (mark !== undefined) this.markSent.run(mark.response, mark.at, mark.id);
+    this.batcher.recordNow(mark);
     return undefined;
   }
 
@@ -133,8 +125,9 @@ export class SendEngine {
 
   /**
    * Sends one message. The previous message's "sent" mark, if still unrecorded, is committed in
-   * the same transaction as this message's claim: one commit per message instead of two, and
-   * the claim still reaches the disk before a byte is sent.
+   * the same transaction as this message's claim (and those of the other connections ready at
+   * the same moment): fewer commits per message, and the claim still reaches the disk before a
+   * byte is sent.
    */
   private async sendOne(transport: MessageTransport, message: QueuedMessage, previous: SentMark | undefined): Promise<SentMark | undefined> {
     const { db } = this.deps;
@@ -151,21 +144,9 @@ export class SendEngine {
       await this.rateLimit();
     }
     if (this.stopping) return this.recordSent(previous);
-    try {
-      const claimed = db.transaction(() => {
-        this.recordSent(previous);
-        return this.claim.run(this.owner, this.deps.now().toISOString(), message.id).changes === 1;
-      })();
-      if (!claimed) return undefined;
-    } catch (error) {
-      // one_delivery_per_day: another run of this day already reached this participant.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        this.recordSent(previous);
-        db.prepare("UPDATE messages SET state = 'skipped', reason = 'already_sent', updated_at = ? WHERE id = ?").run(this.deps.now().toISOString(), message.id);
-        return undefined;
-      }
-      throw error;
-    }
+    // The previous "sent" mark and this claim go into the next group commit, with the other
+    // connections' (claim-batcher.ts); the claim is on disk before anything is sent.
+    if ((await this.batcher.submit(previous, message.id)) !== 'claimed') return undefined;
     const attempt = message.attempts + 1;
     const outcome = await transport.send(envelope, bytes);
     const now = this.deps.now().toISOString();

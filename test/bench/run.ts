@@ -23,7 +23,7 @@ import { benchSlack } from './slack.js';
 const { planRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/plan.js'))) as typeof import('../../src/runs/plan.js');
 const { sendRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/send.js'))) as typeof import('../../src/runs/send.js');
 
-const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' }, 'slack-only': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' }, 'slack-only': { type: 'boolean' }, 'live-only': { type: 'boolean' } } });
 const N = Number(values.participants ?? 100_000);
 const SEND_N = Number(values.send ?? 10_000);
 const SLOW_N = Number(values['slow-send'] ?? 4_000);
@@ -105,6 +105,13 @@ async function main(): Promise<void> {
   console.log(`mail-updater benchmark: ${fmt(N)} participants x 14 days; live send ${fmt(SEND_N)}; slow relay ${fmt(SLOW_N)}. Node ${process.version}.`);
   if (values['slack-only'] === true) {
     await benchSlack(report, fmt);
+    return;
+  }
+  if (values['live-only'] === true) {
+    const live = await liveSend('live', SEND_N, 8, 0);
+    const raw = Math.max(await rawRun(live.sinkPort, live.messages, 8), await rawRun(live.sinkPort, live.messages, 8));
+    report('live send vs raw', `${fmt(live.rate)} vs ${fmt(raw)} msg/s`, `ratio ${fmt(live.rate / raw, 2)}`);
+    await live.close();
     return;
   }
   const t = performance.now();
