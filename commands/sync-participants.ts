@@ -74,7 +74,7 @@ export const syncParticipantsCommand = defineCommand<SyncOptions>({
     try {
       summary = await syncParticipants({ db: ctx.stateDb(), config: ctx.config, logger: ctx.logger, now: ctx.now, ...(ctx.signal ? { signal: ctx.signal } : {}) }, options);
     } catch (error) {
-      if (!options.dryRun) recordSync(ctx, false, { error: (error as Error).message, dry_run: options.dryRun });
+      if (!options.dryRun && ctx.config.qualtricsConfigured) recordSync(ctx, false, { error: (error as Error).message, dry_run: options.dryRun });
       if (error instanceof UsageError) throw error;
       if (error instanceof JobRefusedError) throw new JobRefusedError(`${error.message}\nThe roster was not changed.`, error.code);
       // API, ZIP, export format and disk errors: the job ran and failed; the roster is untouched.

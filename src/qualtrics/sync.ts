@@ -74,6 +74,9 @@ async function fetchResponses(deps: SyncDeps): Promise<{ mapping: MappingResult;
 export async function syncParticipants(deps: SyncDeps, options: { dryRun: boolean }): Promise<SyncSummary> {
   const { config } = deps;
   const rosterPath = config.PARTICIPANTS_CSV_PATH;
+  // Settings first: a missing variable or a bad field map is reported before anything is locked.
+  qualtricsSettings(config);
+  parseFieldMap(config.QUALTRICS_FIELD_MAP);
   const lock = options.dryRun ? undefined : acquireLock(deps.db, SYNC_LOCK, deps.now);
   try {
     const { mapping, responses } = await fetchResponses(deps);
