@@ -5,6 +5,7 @@
  * client after its Retry-After. Texts are masked for addresses on the way out, whatever built them.
  */
 import type { webApi } from '@slack/bolt';
+import { UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { addressesMasked, type Block } from './blocks.js';
 
@@ -20,6 +21,15 @@ export interface MessageContent {
   blocks?: Block[];
 }
 
+/** Slack's terse channel errors, turned into what to do about them. */
+function explainChannelError(error: unknown, channel: string): Error {
+  const code = (error as { data?: { error?: string } }).data?.error;
+  if (code === 'not_in_channel') return new UsageError(`The bot is not in the channel ${channel}: invite it there (/invite @mail-updater) and try again.`, 'slack_channel');
+  if (code === 'channel_not_found') return new UsageError(`Slack does not know the channel ${channel}: check SLACK_CHANNEL_ID (the channel's ID, C..., not its name) and that the bot can see it.`, 'slack_channel');
+  if (code === 'is_archived') return new UsageError(`The channel ${channel} is archived: unarchive it or point SLACK_CHANNEL_ID at another one.`, 'slack_channel');
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 export class SlackPoster {
   private readonly lastPost = new Map<string, Promise<number>>();
 
@@ -32,7 +42,11 @@ export class SlackPoster {
   /** Posts to a channel (or a thread) in turn with other posts there; returns the message ts. */
   async post(channel: string, content: MessageContent, threadTs?: string): Promise<string> {
     const result = await this.paced(channel, () =>
-      this.client.chat.postMessage({ channel, text: addressesMasked(content.text), ...(content.blocks ? { blocks: content.blocks } : {}), ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false }),
+      this.client.chat
+        .postMessage({ channel, text: addressesMasked(content.text), ...(content.blocks ? { blocks: content.blocks } : {}), ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false })
+        .catch((error: unknown) => {
+          throw explainChannelError(error, channel);
+        }),
     );
     if (typeof result.ts !== 'string') throw new Error(`chat.postMessage to ${channel} returned no ts`);
     return result.ts;

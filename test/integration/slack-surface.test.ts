@@ -63,6 +63,15 @@ describe('slash commands', () => {
     expect(b.slack.callsOf('chat.postMessage')).toHaveLength(0);
   });
 
+  it('/mail-dry-run when the bot is not in the channel says to invite it', async () => {
+    const b = await bot();
+    b.slack.failWith('chat.postMessage', 'not_in_channel');
+    await b.driver.command('/mail-dry-run', OPERATOR);
+    const answer = await b.slack.waitFor(() => b.slack.responses.find((r) => String(r.body.text).includes('invite it there')), 20_000, 'the explanation');
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(String(answer.body.text)).toContain('/invite @mail-updater');
+  });
+
   it('App Home shows today\'s run, recent runs and SMTP health', async () => {
     const b = await bot();
     await b.driver.command('/mail-dry-run', OPERATOR);

@@ -41,3 +41,11 @@ describe('SlackPoster', () => {
     expect(slack.calls.filter((c) => c.method === 'chat.postEphemeral')).toHaveLength(1);
   });
 });
+
+describe('SlackPoster channel errors', () => {
+  it('turns not_in_channel into what to do', async () => {
+    slack = await startSlackStandIn();
+    slack.failWith('chat.postMessage', 'not_in_channel');
+    await expect(poster(slack, 0).post('C1', { text: 'hello' })).rejects.toThrow('The bot is not in the channel C1: invite it there (/invite @mail-updater)');
+  });
+});
