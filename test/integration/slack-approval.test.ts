@@ -1,4 +1,7 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtInTemplateDir } from '../../src/mail/templates.js';
 import { auditForRun } from '../../src/runs/audit.js';
 import { currentRun, messageCounts } from '../../src/runs/ledger.js';
 import { useTestResources } from '../support/resources.js';
@@ -137,5 +140,21 @@ describe('the approval request in Slack', () => {
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(textOf(progress[0])).toMatch(/Sending… \d+ of \d+ done/);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(190);
+  });
+
+  it('says "template changed since the last send" when the wording differs from what was last sent', async () => {
+    const { bot, runId, ts } = await botWithRequest({}, OPERATOR);
+    expect(textOf(bot.requests()[0])).not.toContain('Template changed');
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the send');
+    const templates = join(study.ws.dir, 'templates');
+    cpSync(builtInTemplateDir(), templates, { recursive: true });
+    writeFileSync(join(templates, 'subject.txt'), `${readFileSync(join(templates, 'subject.txt'), 'utf8').trim()} (new wording)`);
+    const second = await startBot(study.ws, { ...smtpEnv(study.sink!.port), TEMPLATE_DIR: templates });
+    bots.push(second);
+    await second.driver.command('/mail-dry-run', OPERATOR);
+    const request = await second.slack.waitFor(() => second.slack.callsOf('chat.postMessage').find((c) => c.args.thread_ts === undefined), 20_000, 'the new request');
+    expect(textOf(request)).toContain('Template changed since the last send');
+    expect(textOf(request)).toContain('(new wording)');
   });
 });
