@@ -2,6 +2,7 @@ import { defineCommand, type CommandContext } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { describeSmtpError, SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
 import { audit } from '../src/runs/audit.js';
+import { recordHealth } from '../src/runs/health.js';
 import { localDateTime } from '../src/util/dates.js';
 import { jsonFlag, noPositionals } from './options.js';
 
@@ -65,12 +66,7 @@ export function smtpHealthText(h: SmtpHealth): string {
 /** Stores the result for `status`, App Home and alerts, and audits the check. */
 export function recordSmtpHealth(ctx: Pick<CommandContext, 'stateDb' | 'actor' | 'now'>, health: SmtpHealth): void {
   const db = ctx.stateDb();
-  db.prepare('INSERT INTO health (check_name, ok, at, detail_json) VALUES (?, ?, ?, ?) ON CONFLICT(check_name) DO UPDATE SET ok = excluded.ok, at = excluded.at, detail_json = excluded.detail_json').run(
-    'smtp',
-    health.ok ? 1 : 0,
-    health.checked_at,
-    JSON.stringify(health),
-  );
+  recordHealth(db, 'smtp', health.ok, health.checked_at, health);
   audit(db, { actor: ctx.actor, action: 'smtp_check', detail: { ok: health.ok, error: health.error } }, ctx.now());
 }
 

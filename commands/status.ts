@@ -1,16 +1,11 @@
 import { defineCommand, type CommandContext } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { currentRun, messageCounts, messagesInState, recentRuns, type RunRow, type StateCounts } from '../src/runs/ledger.js';
+import { readHealth } from '../src/runs/health.js';
 import { lockHolder } from '../src/runs/lock.js';
 import { sendLockName } from '../src/runs/send.js';
 import type { StateDb } from '../src/runs/state-db.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
-
-interface HealthRow {
-  ok: number;
-  at: string;
-  detail_json: string;
-}
 
 export interface DayStatus {
   report_date: string;
@@ -36,11 +31,6 @@ export interface DayStatus {
   recent_runs: { id: string; report_date: string; state: string; counts: StateCounts }[];
 }
 
-function health(db: StateDb, name: string): { ok: boolean; at: string; detail: unknown } | null {
-  const row = db.prepare('SELECT ok, at, detail_json FROM health WHERE check_name = ?').get(name) as HealthRow | undefined;
-  return row === undefined ? null : { ok: row.ok === 1, at: row.at, detail: JSON.parse(row.detail_json) };
-}
-
 function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus['run']> {
   return {
     id: run.id,
@@ -64,13 +54,13 @@ export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDa
   const db = ctx.stateDb();
   const run = currentRun(db, reportDate);
   const holder = lockHolder(db, sendLockName(reportDate));
-  const smtp = health(db, 'smtp');
+  const smtp = readHealth(db, 'smtp');
   return {
     report_date: reportDate,
     run: run === undefined ? null : describeRun(db, run, ctx.now()),
     sending_now: holder === undefined ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
     smtp: smtp === null ? null : { ok: smtp.ok, checked_at: smtp.at, detail: smtp.detail },
-    last_sync: health(db, 'qualtrics_sync'),
+    last_sync: readHealth(db, 'qualtrics_sync'),
     recent_runs: recentRuns(db, 7).map((r) => ({ id: r.id, report_date: r.report_date, state: r.state, counts: messageCounts(db, r.id) })),
   };
 }

@@ -2,6 +2,7 @@ import { defineCommand, type CommandContext } from '../src/command.js';
 import { ExitCode, JobRefusedError, UsageError } from '../src/errors.js';
 import { syncParticipants, type SyncSummary } from '../src/qualtrics/sync.js';
 import { audit } from '../src/runs/audit.js';
+import { recordHealth } from '../src/runs/health.js';
 import { jsonFlag, noPositionals } from './options.js';
 
 interface SyncOptions {
@@ -51,8 +52,7 @@ export function syncJson(s: SyncSummary): SyncJson {
 
 function recordSync(ctx: CommandContext, ok: boolean, detail: Record<string, unknown>): void {
   const db = ctx.stateDb();
-  const at = ctx.now().toISOString();
-  db.prepare('INSERT INTO health (check_name, ok, at, detail_json) VALUES (?, ?, ?, ?) ON CONFLICT(check_name) DO UPDATE SET ok = excluded.ok, at = excluded.at, detail_json = excluded.detail_json').run('qualtrics_sync', ok ? 1 : 0, at, JSON.stringify(detail));
+  recordHealth(db, 'qualtrics_sync', ok, ctx.now().toISOString(), detail);
   audit(db, { actor: ctx.actor, action: ok ? 'roster_synced' : 'roster_sync_failed', detail }, ctx.now());
 }
 
