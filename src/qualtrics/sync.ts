@@ -4,18 +4,18 @@
  * by hand while the export ran is not overwritten. Any failure leaves the roster untouched.
  */
 import { readFileSync } from 'node:fs';
+import { stringify } from 'csv-stringify/sync';
 import type { Config } from '../config.js';
 import { ConfigError, JobRefusedError, type ConfigProblem } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseRoster } from '../roster/read.js';
+import { parseRoster, readRosterBytes } from '../roster/read.js';
 import { replaceWithBackup } from '../roster/write.js';
 import { acquireLock } from '../runs/lock.js';
 import type { StateDb } from '../runs/state-db.js';
 import { QualtricsClient, QualtricsError, type QualtricsSettings } from './client.js';
-import { mapResponses, parseExport, parseFieldMap, type MappingResult } from './mapping.js';
+import { mapResponses, parseExport, parseFieldMap, type FieldMapping, type MappingResult } from './mapping.js';
 import { mergeResponses, type MergeResult } from './merge.js';
 import { readSingleEntry } from './zip.js';
-import { stringify } from 'csv-stringify/sync';
 
 export const SYNC_LOCK = 'sync:roster';
 
@@ -54,9 +54,8 @@ function appendedBytes(original: Buffer, rows: string[][]): Buffer {
   return Buffer.concat([original, Buffer.from(lead + stringify(rows, { record_delimiter: eol === '\r\n' ? 'windows' : 'unix' }), 'utf8')]);
 }
 
-async function fetchResponses(deps: SyncDeps): Promise<{ mapping: MappingResult; responses: number }> {
-  const mappings = parseFieldMap(deps.config.QUALTRICS_FIELD_MAP);
-  const client = new QualtricsClient({ ...qualtricsSettings(deps.config), ...deps.clientOverrides }, deps.logger.child({ component: 'qualtrics' }));
+async function fetchResponses(deps: SyncDeps, settings: QualtricsSettings, mappings: readonly FieldMapping[]): Promise<{ mapping: MappingResult; responses: number }> {
+  const client = new QualtricsClient(settings, deps.logger.child({ component: 'qualtrics' }));
   let zip: Buffer;
   try {
     zip = await client.exportResponses(deps.signal);
@@ -75,18 +74,18 @@ export async function syncParticipants(deps: SyncDeps, options: { dryRun: boolea
   const { config } = deps;
   const rosterPath = config.PARTICIPANTS_CSV_PATH;
   // Settings first: a missing variable or a bad field map is reported before anything is locked.
-  qualtricsSettings(config);
-  parseFieldMap(config.QUALTRICS_FIELD_MAP);
+  const settings = { ...qualtricsSettings(config), ...deps.clientOverrides };
+  const mappings = parseFieldMap(config.QUALTRICS_FIELD_MAP);
   const lock = options.dryRun ? undefined : acquireLock(deps.db, SYNC_LOCK, deps.now);
   try {
-    const { mapping, responses } = await fetchResponses(deps);
-    const original = readFileSync(rosterPath);
+    const { mapping, responses } = await fetchResponses(deps, settings, mappings);
+    const original = readRosterBytes(rosterPath);
     const roster = parseRoster(original);
     const broken = roster.findings.filter((f) => f.scope === 'run' && f.severity === 'error');
     if (broken.length > 0) {
       throw new JobRefusedError(`The roster ${rosterPath} cannot be read reliably (${broken.map((f) => f.message).join(' ')}); fix it before syncing, so that nothing in it is lost.`, 'roster_unreadable');
     }
-    const merged = mergeResponses(roster, mapping.mapped, parseFieldMap(config.QUALTRICS_FIELD_MAP));
+    const merged = mergeResponses(roster, mapping.mapped, mappings);
     let backupPath: string | null = null;
     if (!options.dryRun && merged.newRows.length > 0) {
       // Someone may have edited the roster by hand while the export ran: never overwrite that.

@@ -39,10 +39,10 @@ export interface Roster {
 
 const fileFix = 'Re-export the roster from the spreadsheet or Qualtrics as "CSV UTF-8" and check the named line.';
 
-export function readRosterFile(path: string): Roster {
-  let bytes: Buffer;
+/** The roster's bytes, or an error that says how to point PARTICIPANTS_CSV_PATH at it. */
+export function readRosterBytes(path: string): Buffer {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
@@ -52,7 +52,10 @@ export function readRosterFile(path: string): Roster {
       'roster_unreadable',
     );
   }
-  return parseRoster(bytes);
+}
+
+export function readRosterFile(path: string): Roster {
+  return parseRoster(readRosterBytes(path));
 }
 
 interface ParsedRecord {
