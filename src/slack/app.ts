@@ -9,7 +9,6 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/
 import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
 import { slackLogger, type Logger } from '../logger.js';
-import type { MessageTransport } from '../runs/send.js';
 import type { StateDb } from '../runs/state-db.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
@@ -25,7 +24,6 @@ export interface SlackAppDeps {
   /** For tests and the benchmark: faster pacing than Slack's one message per second per channel. */
   postIntervalMs?: number;
   progressIntervalMs?: number;
-  openTransport?: () => MessageTransport;
   nextJobs?: () => { name: string; at: Date | null }[];
 }
 
@@ -112,7 +110,6 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     poster,
     now: deps.now ?? (() => new Date()),
     ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
-    ...(deps.openTransport ? { openTransport: deps.openTransport } : {}),
   });
   registerSlashCommands(app, bot);
   registerDecisions(app, bot);

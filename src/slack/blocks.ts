@@ -5,6 +5,7 @@
  * Every text passes through addressesMasked: no full e-mail address reaches Slack.
  */
 import type { types } from '@slack/bolt';
+import type { StateCounts } from '../runs/ledger.js';
 import { maskAddressesInText } from '../util/mask.js';
 
 export type Block = types.KnownBlock;
@@ -86,7 +87,7 @@ export function mentionActor(actor: string | null): string {
   return actor.startsWith('slack:') ? `<@${actor.slice('slack:'.length)}>` : escapeMrkdwn(actor);
 }
 
-/** An address the team may see in masked form only (the staging inbox, never a participant's). */
-export function maskedAddress(address: string): string {
-  return addressesMasked(address);
+/** A run's message counts on one line, as the request and App Home show them. */
+export function countsText(c: StateCounts): string {
+  return `sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · blocked ${c.blocked}${c.planned > 0 ? ` · not sent yet ${c.planned}` : ''}`;
 }

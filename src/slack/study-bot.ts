@@ -5,18 +5,20 @@
  */
 import type { CommandContext } from '../command.js';
 import type { Config } from '../config.js';
-import { JobRefusedError, UsageError } from '../errors.js';
+import { requireSendSettings } from '../config.js';
+import { ConfigError, JobRefusedError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { SmtpClient, smtpSettings } from '../mail/smtp-client.js';
-import { claimDecision } from '../runs/approval.js';
+import { claimDecision, type Decision } from '../runs/approval.js';
 import { currentRun, getRun, type RunRow } from '../runs/ledger.js';
-import { sendRun, assertSendable, type MessageTransport, type SendProgress } from '../runs/send.js';
+import { sendRun, assertSendable, type SendProgress } from '../runs/send.js';
 import type { StateDb } from '../runs/state-db.js';
 import { sendDaily } from '../../commands/send-daily.js';
 import { decisionRefusal } from './decision-policy.js';
-import { threadFailures } from './failure-thread.js';
+import { fileTicket, threadFailures } from './failure-thread.js';
 import type { SlackPoster } from './poster.js';
 import { approvalBlocks, approvalFallbackText, type RequestProgress } from './views/approval.js';
+import { failureReplyBlocks, failureReplyText, type TicketRef } from './views/failures.js';
 
 export interface StudyBotDeps {
   config: Config;
@@ -26,7 +28,6 @@ export interface StudyBotDeps {
   now: () => Date;
   /** How often the request shows send progress at most (Slack's chat.update is rate limited). */
   progressIntervalMs?: number;
-  openTransport?: () => MessageTransport;
 }
 
 export type DecisionOutcome = { ok: true; run: RunRow } | { ok: false; reason: string };
@@ -108,40 +109,55 @@ export class StudyBot {
    */
   approve(runId: string, userId: string): DecisionOutcome {
     if (this.stopping) return { ok: false, reason: 'The bot is shutting down; approve again in a minute, once it is back.' };
-    const run = getRun(this.db, runId);
-    const refusal = decisionRefusal(this.config, run, userId, 'approve', this.now()) ?? this.sendSettingsProblem(run!);
-    if (refusal !== undefined) return { ok: false, reason: refusal };
-    const claimed = claimDecision(this.db, runId, `slack:${userId}`, { kind: 'approve' }, this.now());
-    if (claimed === undefined) return { ok: false, reason: decisionRefusal(this.config, getRun(this.db, runId), userId, 'approve', this.now()) ?? 'Someone else decided on this run at the same moment.' };
-    void this.background(`send ${runId}`, () => this.sendApproved(claimed, userId));
-    return { ok: true, run: claimed };
+    const outcome = this.decide(runId, userId, { kind: 'approve' });
+    if (outcome.ok) void this.background(`send ${runId}`, () => this.sendApproved(outcome.run, userId));
+    return outcome;
   }
 
   reject(runId: string, userId: string, reason: string): DecisionOutcome {
-    const refusal = decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now());
-    if (refusal !== undefined) return { ok: false, reason: refusal };
-    const claimed = claimDecision(this.db, runId, `slack:${userId}`, { kind: 'reject', reason }, this.now());
-    if (claimed === undefined) return { ok: false, reason: decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now()) ?? 'Someone else decided on this run at the same moment.' };
-    void this.background(`reject ${runId}`, () => this.refreshRequest(runId));
-    return { ok: true, run: claimed };
+    const outcome = this.decide(runId, userId, { kind: 'reject', reason });
+    if (outcome.ok) void this.background(`reject ${runId}`, () => this.refreshRequest(runId));
+    return outcome;
   }
 
-  /** Why `userId` may not reject `runId` now, before they are asked for a reason. */
-  rejectRefusal(runId: string, userId: string): string | undefined {
-    return decisionRefusal(this.config, getRun(this.db, runId), userId, 'reject', this.now());
+  /** Why `userId` may not take this decision on `runId` now (undefined: they may). */
+  refusal(runId: string, userId: string, kind: Decision['kind']): string | undefined {
+    const run = getRun(this.db, runId);
+    return decisionRefusal(this.config, run, userId, kind, this.now()) ?? (kind === 'approve' ? this.sendSettingsProblem(run!) : undefined);
   }
 
   mayFileTickets(userId: string): boolean {
     return this.config.SLACK_OPERATOR_IDS.includes(userId) || this.config.SLACK_APPROVER_IDS.includes(userId);
   }
 
+  /** Marks a failure reply's ticket as filed and updates the reply; the first filing wins. */
+  async fileTicket(ref: TicketRef, userId: string, ticketId: string | null): Promise<void> {
+    const filed = fileTicket(this.db, ref.runId, ref.did, userId, ticketId, this.now());
+    if (filed === undefined || filed.ts === null) return;
+    if (!filed.first) {
+      await this.poster.ephemeral(filed.channel, userId, `A ticket for ${ref.did} was already filed by <@${filed.filed.filedBy}>.`);
+      return;
+    }
+    await this.poster.update(filed.channel, filed.ts, { text: failureReplyText(filed.message), blocks: failureReplyBlocks(filed.message, filed.filed, this.config.STUDY_TZ) });
+  }
+
+  /** The checks, then the atomic claim; a lost race is explained like any other refusal. */
+  private decide(runId: string, userId: string, decision: Decision): DecisionOutcome {
+    const refusal = this.refusal(runId, userId, decision.kind);
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const claimed = claimDecision(this.db, runId, `slack:${userId}`, decision, this.now());
+    if (claimed !== undefined) return { ok: true, run: claimed };
+    return { ok: false, reason: this.refusal(runId, userId, decision.kind) ?? 'Someone else decided on this run at the same moment.' };
+  }
+
+  /** The bot's SMTP settings and the run's preview must match before anything is sent. */
   private sendSettingsProblem(run: RunRow): string | undefined {
-    if (this.config.SMTP_HOST === undefined || this.config.MAIL_FROM === undefined) return 'The bot has no SMTP_HOST or MAIL_FROM configured, so it cannot send. Set them and restart the bot.';
     try {
+      requireSendSettings(this.config);
       assertSendable(run, this.config);
       return undefined;
     } catch (error) {
-      return (error as Error).message;
+      return `${(error as Error).message}${error instanceof ConfigError ? ' Then restart the bot.' : ''}`;
     }
   }
 
@@ -155,7 +171,7 @@ export class StudyBot {
           config: this.config,
           logger: this.logger,
           now: this.now,
-          openTransport: this.deps.openTransport ?? (() => new SmtpClient(smtpSettings(this.config))),
+          openTransport: () => new SmtpClient(smtpSettings(this.config)),
           onProgress: progress.report,
           signal: this.shutdown.signal,
         },

@@ -4,10 +4,9 @@
  * the ledger (StudyBot.approve), so double clicks and simultaneous approvers send once.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { fileTicket } from '../failure-thread.js';
 import type { StudyBot } from '../study-bot.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../views/approval.js';
-import { failureReplyBlocks, failureReplyText, TICKET_ACTION, TICKET_MODAL, type TicketRef } from '../views/failures.js';
+import { TICKET_ACTION, TICKET_MODAL, type TicketRef } from '../views/failures.js';
 import { rejectModal, REJECT_MODAL, ticketModal } from '../views/modals.js';
 
 function channelOf(body: BlockAction): string | undefined {
@@ -27,7 +26,7 @@ export function registerDecisions(app: App, bot: StudyBot): void {
     const runId = action.value ?? '';
     const channel = channelOf(body);
     // Check before asking why: a refused rejection should not make anyone type a reason first.
-    const refusal = bot.rejectRefusal(runId, body.user.id);
+    const refusal = bot.refusal(runId, body.user.id, 'reject');
     if (refusal !== undefined) {
       if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, refusal);
       return;
@@ -59,14 +58,7 @@ export function registerDecisions(app: App, bot: StudyBot): void {
 
   app.view(TICKET_MODAL, async ({ ack, body, view }) => {
     await ack();
-    const ref = JSON.parse(view.private_metadata) as TicketRef;
     const ticketId = view.state.values.ticket?.ticket_input?.value?.trim() || null;
-    const filed = fileTicket(bot.db, ref.runId, ref.did, body.user.id, ticketId, bot.now());
-    if (filed === undefined || filed.ts === null) return;
-    if (!filed.first) {
-      await bot.poster.ephemeral(filed.channel, body.user.id, `A ticket for ${ref.did} was already filed by <@${filed.filed.filedBy}>.`);
-      return;
-    }
-    await bot.poster.update(filed.channel, filed.ts, { text: failureReplyText(filed.message), blocks: failureReplyBlocks(filed.message, filed.filed, bot.config.STUDY_TZ) });
+    await bot.fileTicket(JSON.parse(view.private_metadata) as TicketRef, body.user.id, ticketId);
   });
 }

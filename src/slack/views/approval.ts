@@ -9,7 +9,7 @@ import type { StoredSummary } from '../../runs/plan.js';
 import type { SendProgress } from '../../runs/send.js';
 import { longDate } from '../../util/dates.js';
 import { describeFinding } from '../../validation/finding.js';
-import { type Block, clock, codeBlock, context, divider, escapeMrkdwn, fields, header, listWithMore, maskedAddress, mentionActor, section, withinBlockLimit } from '../blocks.js';
+import { addressesMasked, type Block, clock, codeBlock, context, countsText, divider, escapeMrkdwn, fields, header, listWithMore, mentionActor, section, withinBlockLimit } from '../blocks.js';
 
 export const APPROVE_ACTION = 'approve_run';
 export const REJECT_ACTION = 'reject_run';
@@ -29,7 +29,7 @@ function byReason(counts: Record<string, number>): string[] {
 function summaryBlocks(run: RunRow, summary: StoredSummary, config: Config): Block[] {
   const blocks: Block[] = [header(`Daily update e-mails for ${longDate(run.report_date)}`)];
   if (run.redirect_to !== null) {
-    blocks.push(section(`:rotating_light: *STAGING (MAIL_REDIRECT_TO)*: every message goes to the test inbox ${maskedAddress(run.redirect_to)}, not to participants. Subjects start with [TEST <DID>].`));
+    blocks.push(section(`:rotating_light: *STAGING (MAIL_REDIRECT_TO)*: every message goes to the test inbox ${addressesMasked(run.redirect_to)}, not to participants. Subjects start with [TEST <DID>].`));
   }
   if (!summary.mailFromSet) blocks.push(section(':warning: MAIL_FROM was not set when this preview was made, so it cannot be sent. Set it and run `/mail-dry-run` again.'));
   blocks.push(
@@ -81,10 +81,6 @@ function buttons(run: RunRow, summary: StoredSummary): Block {
   };
 }
 
-function countsLine(c: StateCounts): string {
-  return `sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · blocked ${c.blocked}${c.planned > 0 ? ` · not sent ${c.planned}` : ''}`;
-}
-
 function statusBlocks(run: RunRow, summary: StoredSummary, config: Config, progress: RequestProgress | undefined): Block[] {
   const decidedAt = run.decided_at === null ? '' : ` at ${clock(new Date(run.decided_at), config.STUDY_TZ)}`;
   if (run.state === 'superseded') return [section(`:arrows_counterclockwise: Superseded by a newer dry run (\`${run.superseded_by ?? '?'}\`); nothing from this request will be sent.`)];
@@ -109,7 +105,7 @@ function statusBlocks(run: RunRow, summary: StoredSummary, config: Config, progr
       : progress.outcome === 'paused'
         ? `:double_vertical_bar: *Paused*: ${escapeMrkdwn(progress.pauseReason ?? 'too many failures in a row')}. Fix the cause, then run \`npx mail-updater send-daily --date ${run.report_date} --yes\` to continue.`
         : ':octagonal_sign: *Stopped* (the bot was shut down); run `send-daily` again to continue, nothing is sent twice.';
-  return [section(`${approved}. ${headline}\n${countsLine(progress.counts)}`)];
+  return [section(`${approved}. ${headline}\n${countsText(progress.counts)}`)];
 }
 
 export function approvalBlocks(run: RunRow, config: Config, progress?: RequestProgress): Block[] {

@@ -1,12 +1,7 @@
 /** App Home: today's run, the last 7 runs, SMTP health, the next scheduled jobs. */
 import type { types } from '@slack/bolt';
 import type { DayStatus } from '../../../commands/status.js';
-import type { StateCounts } from '../../runs/ledger.js';
-import { context, divider, escapeMrkdwn, header, section, type Block } from '../blocks.js';
-
-function counts(c: StateCounts): string {
-  return `sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · planned ${c.planned} · skipped ${c.skipped} · blocked ${c.blocked}`;
-}
+import { context, countsText, divider, escapeMrkdwn, header, section, type Block } from '../blocks.js';
 
 export function homeView(status: DayStatus, next: { name: string; at: Date | null }[], timeZone: string): types.HomeView {
   const run = status.run;
@@ -15,13 +10,13 @@ export function homeView(status: DayStatus, next: { name: string; at: Date | nul
     section(
       run === null
         ? `*Today's run* (report date ${status.report_date}): not prepared yet. It is prepared on schedule, or now with \`/mail-dry-run\`.`
-        : `*Today's run* (report date ${status.report_date}): *${run.state}*${run.expired ? ' (expired)' : ''}${run.decided_by ? ` · decided by ${escapeMrkdwn(run.decided_by)}` : ''}\n${counts(run.counts)}`,
+        : `*Today's run* (report date ${status.report_date}): *${run.state}*${run.expired ? ' (expired)' : ''}${run.decided_by ? ` · decided by ${escapeMrkdwn(run.decided_by)}` : ''}\n${countsText(run.counts)}`,
     ),
     divider(),
     section(
       status.recent_runs.length === 0
         ? '*Last 7 runs*: none yet.'
-        : `*Last 7 runs*\n${status.recent_runs.map((r) => `• ${r.report_date} \`${r.id}\` *${r.state}*: ${counts(r.counts)}`).join('\n')}`,
+        : `*Last 7 runs*\n${status.recent_runs.map((r) => `• ${r.report_date} \`${r.id}\` *${r.state}*: ${countsText(r.counts)}`).join('\n')}`,
     ),
     divider(),
     section(

@@ -5,41 +5,51 @@ import { TICKET_MODAL } from './failures.js';
 
 export const REJECT_MODAL = 'reject_run_reason';
 
-export function rejectModal(runId: string, channel: string): types.ModalView {
+/** A modal with one text input; the listener reads it as state.values[blockId][actionId]. */
+function oneInputModal(options: { callbackId: string; metadata: unknown; title: string; submit: string; blockId: string; actionId: string; label: string; optional: boolean; element: Partial<types.PlainTextInput> }): types.ModalView {
   return {
     type: 'modal',
-    callback_id: REJECT_MODAL,
-    private_metadata: JSON.stringify({ runId, channel }),
-    title: { type: 'plain_text', text: 'Reject this send' },
-    submit: { type: 'plain_text', text: 'Reject' },
+    callback_id: options.callbackId,
+    private_metadata: JSON.stringify(options.metadata),
+    title: { type: 'plain_text', text: options.title },
+    submit: { type: 'plain_text', text: options.submit },
     close: { type: 'plain_text', text: 'Cancel' },
     blocks: [
       {
         type: 'input',
-        block_id: 'reason',
-        label: { type: 'plain_text', text: 'Why? (recorded in the audit trail)' },
-        element: { type: 'plain_text_input', action_id: 'reason_input', multiline: true, max_length: 500 },
+        block_id: options.blockId,
+        optional: options.optional,
+        label: { type: 'plain_text', text: options.label },
+        element: { ...options.element, type: 'plain_text_input', action_id: options.actionId },
       },
     ],
   };
 }
 
+export function rejectModal(runId: string, channel: string): types.ModalView {
+  return oneInputModal({
+    callbackId: REJECT_MODAL,
+    metadata: { runId, channel },
+    title: 'Reject this send',
+    submit: 'Reject',
+    blockId: 'reason',
+    actionId: 'reason_input',
+    label: 'Why? (recorded in the audit trail)',
+    optional: false,
+    element: { multiline: true, max_length: 500 },
+  });
+}
+
 export function ticketModal(ref: TicketRef): types.ModalView {
-  return {
-    type: 'modal',
-    callback_id: TICKET_MODAL,
-    private_metadata: JSON.stringify(ref),
-    title: { type: 'plain_text', text: 'Ticket filed' },
-    submit: { type: 'plain_text', text: 'Save' },
-    close: { type: 'plain_text', text: 'Cancel' },
-    blocks: [
-      {
-        type: 'input',
-        block_id: 'ticket',
-        optional: true,
-        label: { type: 'plain_text', text: `Ticket ID for ${ref.did} (optional)` },
-        element: { type: 'plain_text_input', action_id: 'ticket_input', max_length: 100, placeholder: { type: 'plain_text', text: 'e.g. HELP-1234' } },
-      },
-    ],
-  };
+  return oneInputModal({
+    callbackId: TICKET_MODAL,
+    metadata: ref,
+    title: 'Ticket filed',
+    submit: 'Save',
+    blockId: 'ticket',
+    actionId: 'ticket_input',
+    label: `Ticket ID for ${ref.did} (optional)`,
+    optional: true,
+    element: { max_length: 100, placeholder: { type: 'plain_text', text: 'e.g. HELP-1234' } },
+  });
 }
