@@ -3,7 +3,7 @@
  * <= 500 ms to the first chat.update on loopback), and how many Slack calls a run costs as the
  * number of failures grows (goal: bounded, <= 30 plus progress updates).
  */
-import { currentRun, messageCounts } from '../../src/runs/ledger.js';
+import { messageCounts } from '../../src/runs/ledger.js';
 import { smtpEnv } from '../support/context.js';
 import { APPROVER_A, OPERATOR, startBot } from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
@@ -22,10 +22,8 @@ async function approvedRun(participants: number, failures: number): Promise<{ cl
   });
   const ws = makeWorkspace({ participants, days: 3 });
   const bot = await startBot(ws, { ...smtpEnv(sink.port), SEND_PAUSE_AFTER_FAILURES: '100000' }, { progressIntervalMs: 3000 });
-  await bot.driver.command('/mail-dry-run', OPERATOR);
-  await bot.slack.waitFor(() => bot.requests()[0], 60_000, 'the request');
-  const run = currentRun(bot.db, ws.reportDate)!;
-  const ts = await bot.slack.waitFor(() => bot.run(run.id).slack_ts ?? undefined);
+  const { runId, ts } = await bot.dryRun(OPERATOR);
+  const run = bot.run(runId);
   const before = bot.slack.calls.length;
   const clicked = Date.now();
   await bot.driver.click('approve_run', run.id, APPROVER_A, ts);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInTemplateDir } from '../../src/mail/templates.js';
 import { auditForRun } from '../../src/runs/audit.js';
-import { currentRun, messageCounts } from '../../src/runs/ledger.js';
+import { messageCounts } from '../../src/runs/ledger.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, APPROVER_B, CHANNEL, OPERATOR, OUTSIDER, startBot, textOf, type BotHarness } from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
@@ -17,11 +17,7 @@ async function botWithRequest(env: Record<string, string> = {}, requester = APPR
   study.ws = makeWorkspace({ participants: 25 });
   const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env });
   bots.push(bot);
-  const ack = await bot.driver.command('/mail-dry-run', requester);
-  expect(ack.status).toBe(200);
-  const request = await bot.slack.waitFor(() => bot.requests()[0], 20_000, 'the approval request');
-  const runId = currentRun(bot.db, study.ws.reportDate)!.id;
-  return { bot, runId, ts: (await bot.slack.waitFor(() => bot.run(runId).slack_ts ?? undefined)) ?? String(request.args.ts) };
+  return { bot, ...(await bot.dryRun(requester)) };
 }
 
 const bots: BotHarness[] = [];

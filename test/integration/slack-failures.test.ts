@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditForRun } from '../../src/runs/audit.js';
-import { currentRun, messageCounts } from '../../src/runs/ledger.js';
+import { messageCounts } from '../../src/runs/ledger.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, APPROVER_B, OPERATOR, startBot, textOf, type BotHarness } from '../support/slack-bot.js';
@@ -25,12 +25,8 @@ async function sendWithRejections(participants: number, rejects: (recipient: str
   study.ws = makeWorkspace({ participants });
   const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), SEND_PAUSE_AFTER_FAILURES: '100000' });
   bots.push(bot);
-  await bot.driver.command('/mail-dry-run', OPERATOR);
-  await bot.slack.waitFor(() => bot.requests()[0], 20_000, 'the approval request');
-  const runId = currentRun(bot.db, study.ws.reportDate)!.id;
-  const ts = await bot.slack.waitFor(() => bot.run(runId).slack_ts ?? undefined);
-  await bot.driver.click('approve_run', runId, APPROVER_A, ts);
-  await bot.slack.waitFor(() => bot.run(runId).state === 'done', 30_000, 'the send');
+  const { runId, ts } = await bot.dryRun(OPERATOR);
+  await bot.approveAndWait(runId, ts, APPROVER_A);
   return { bot, runId, ts };
 }
 

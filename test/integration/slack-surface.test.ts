@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentRun } from '../../src/runs/ledger.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, OPERATOR, OUTSIDER, SIGNING_SECRET, startBot, textOf, type BotHarness } from '../support/slack-bot.js';
@@ -92,12 +91,8 @@ describe('privacy', () => {
   it('no participant e-mail address or name in any Slack call of a full day', async () => {
     const b = await bot({}, 40);
     await b.driver.command('/mail-validate', OPERATOR);
-    await b.driver.command('/mail-dry-run', OPERATOR);
-    await b.slack.waitFor(() => b.requests()[0], 20_000, 'the request');
-    const runId = currentRun(b.db, study.ws.reportDate)!.id;
-    const ts = await b.slack.waitFor(() => b.run(runId).slack_ts ?? undefined);
-    await b.driver.click('approve_run', runId, APPROVER_A, ts);
-    await b.slack.waitFor(() => b.run(runId).state === 'done', 20_000, 'the send');
+    const { runId, ts } = await b.dryRun(OPERATOR);
+    await b.approveAndWait(runId, ts, APPROVER_A);
     await b.slack.waitFor(() => b.slack.callsOf('chat.postMessage').some((c) => c.args.thread_ts === ts), 10_000, 'a failure reply');
     await b.driver.command('/mail-status', OPERATOR);
     await b.slack.waitFor(() => b.slack.responses.some((r) => String(r.body.text).includes('Status for')));

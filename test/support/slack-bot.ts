@@ -4,7 +4,7 @@
  */
 import type { Env } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { getRun, type RunRow } from '../../src/runs/ledger.js';
+import { currentRun, getRun, type RunRow } from '../../src/runs/ledger.js';
 import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { SlackDriver } from './slack-driver.js';
@@ -27,6 +27,10 @@ export interface BotHarness {
   /** The approval request posted for a run (top-level chat.postMessage with an approve button). */
   requests(): SlackCall[];
   run(runId: string): RunRow;
+  /** /mail-dry-run by `requester`, then waits for the request: the run and the message's ts. */
+  dryRun(requester: string): Promise<{ runId: string; ts: string }>;
+  /** Clicks Approve as `approver` and waits until the run is sent to the end. */
+  approveAndWait(runId: string, ts: string, approver: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,7 @@ export async function startBot(ws: Workspace, env: Env = {}, options: { postInte
   const app = createSlackApp({ config, logger: silentLogger(), db, postIntervalMs: options.postIntervalMs ?? 5, progressIntervalMs: options.progressIntervalMs ?? 200 });
   const port = await app.start();
   const driver = new SlackDriver(`http://127.0.0.1:${port}`, SIGNING_SECRET, slack.url, CHANNEL);
+  const run = (runId: string): RunRow => getRun(db, runId)!;
   return {
     slack,
     driver,
@@ -58,7 +63,21 @@ export async function startBot(ws: Workspace, env: Env = {}, options: { postInte
     db,
     port,
     requests: () => slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === undefined && JSON.stringify(c.args.blocks ?? '').includes('"approve_run"')),
-    run: (runId) => getRun(db, runId)!,
+    run,
+    async dryRun(requester) {
+      const before = currentRun(db, ws.reportDate)?.id;
+      const ack = await driver.command('/mail-dry-run', requester);
+      if (ack.status !== 200) throw new Error(`/mail-dry-run answered HTTP ${ack.status}`);
+      const current = await slack.waitFor(() => {
+        const latest = currentRun(db, ws.reportDate);
+        return latest !== undefined && latest.id !== before && latest.slack_ts !== null ? latest : undefined;
+      }, 60_000, 'the approval request');
+      return { runId: current.id, ts: current.slack_ts! };
+    },
+    async approveAndWait(runId, ts, approver) {
+      await driver.click('approve_run', runId, approver, ts);
+      await slack.waitFor(() => run(runId).state === 'done', 120_000, 'the send to finish');
+    },
     async close() {
       await app.stop();
       await slack.close();

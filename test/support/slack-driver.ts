@@ -62,17 +62,24 @@ export class SlackDriver {
     return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
   }
 
-  click(actionId: string, value: string, userId: string, messageTs: string): Promise<DriverResponse> {
-    return this.interactive({
-      type: 'block_actions',
+  /** What every interactive payload from this user carries. */
+  private from(userId: string): Record<string, unknown> {
+    return {
       api_app_id: 'A0APP',
       token: 'legacy-token-unused',
       team: { id: 'T0STUDY', domain: 'study' },
       user: { id: userId, username: userId.toLowerCase(), team_id: 'T0STUDY' },
+      trigger_id: `trigger.${Date.now()}`,
+    };
+  }
+
+  click(actionId: string, value: string, userId: string, messageTs: string): Promise<DriverResponse> {
+    return this.interactive({
+      ...this.from(userId),
+      type: 'block_actions',
       container: { type: 'message', message_ts: messageTs, channel_id: this.channel, is_ephemeral: false },
       channel: { id: this.channel, name: 'study-mail' },
       message: { ts: messageTs, type: 'message', text: '' },
-      trigger_id: `trigger.${Date.now()}`,
       response_url: `${this.responseBase}/response/action`,
       actions: [{ type: 'button', action_id: actionId, block_id: 'b', value, action_ts: String(Date.now() / 1000) }],
     });
@@ -80,12 +87,8 @@ export class SlackDriver {
 
   submitView(callbackId: string, privateMetadata: string, values: Record<string, Record<string, { type: string; value: string | null }>>, userId: string): Promise<DriverResponse> {
     return this.interactive({
+      ...this.from(userId),
       type: 'view_submission',
-      api_app_id: 'A0APP',
-      token: 'legacy-token-unused',
-      team: { id: 'T0STUDY', domain: 'study' },
-      user: { id: userId, username: userId.toLowerCase(), team_id: 'T0STUDY' },
-      trigger_id: `trigger.${Date.now()}`,
       view: { id: 'V1', type: 'modal', callback_id: callbackId, private_metadata: privateMetadata, state: { values }, hash: 'h', team_id: 'T0STUDY', app_id: 'A0APP', bot_id: 'B0BOT' },
     });
   }
