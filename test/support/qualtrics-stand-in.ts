@@ -24,6 +24,8 @@ export interface QualtricsBehaviour {
   rateLimitStarts: number;
   retryAfterS: number;
   notice?: string;
+  /** The export's progress answers 404, as when Qualtrics has dropped the job. */
+  progressGone?: boolean;
   /** The first n progress polls answer 503 (a datacenter hiccup). */
   serverErrors: number;
   zip: 'valid' | 'corrupt' | 'two-entries';
@@ -86,7 +88,7 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
         behaviour.serverErrors--;
         return json(res, 503, { meta: { httpStatus: '503 - Service Unavailable', error: { errorMessage: 'Try again', errorCode: 'SVC_503' }, requestId: 'req-503' } });
       }
-      if (!polls.has(id)) return json(res, 404, { meta: { httpStatus: '404 - Not Found', error: { errorMessage: 'Export not found', errorCode: 'RS_404' }, requestId: 'req-404' } });
+      if (!polls.has(id) || behaviour.progressGone) return json(res, 404, { meta: { httpStatus: '404 - Not Found', error: { errorMessage: 'Export not found', errorCode: 'RS_404' }, requestId: 'req-404' } });
       const n = polls.get(id)! + 1;
       polls.set(id, n);
       if (n <= behaviour.pollsBeforeComplete) return json(res, 200, { result: { percentComplete: Math.min(99, n * 10), status: 'inProgress' }, meta: meta() });

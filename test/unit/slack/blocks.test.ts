@@ -56,3 +56,24 @@ describe('Block Kit limits', () => {
     expect(all).not.toContain('test-inbox@example.org');
   });
 });
+
+describe('App Home and the Slack API URL', () => {
+  it('App Home names the next scheduled jobs', async () => {
+    const { homeView } = await import('../../../src/slack/views/home.js');
+    const view = homeView(
+      { report_date: '2026-11-23', run: null, sending_now: null, smtp: null, last_sync: null, recent_runs: [] },
+      [{ name: 'daily', at: new Date('2026-11-25T09:00:00Z') }, { name: 'health', at: new Date('2026-11-24T20:00:00Z') }],
+      'UTC',
+    );
+    const text = JSON.stringify(view);
+    expect(text).toContain('daily 2026-11-25 09:00 UTC');
+    expect(text).toContain('health 2026-11-24 20:00 UTC');
+    expect(text).toContain('not prepared yet');
+  });
+
+  it('an empty SLACK_API_URL means Slack\'s own; a given one gets the trailing slash the client needs', async () => {
+    const { slackApiUrl } = await import('../../../src/slack/app.js');
+    expect(slackApiUrl(loadConfig({ SLACK_API_URL: '' }))).toBeUndefined();
+    expect(slackApiUrl(loadConfig({ SLACK_API_URL: 'http://127.0.0.1:9/api' }))).toBe('http://127.0.0.1:9/api/');
+  });
+});
