@@ -5,9 +5,11 @@
 import { currentRun } from '../runs/ledger.js';
 import { sendDeadlinePassed } from '../runs/deadline.js';
 import { yesterdayIn } from '../util/dates.js';
+import { postAlerts } from './alerts.js';
+import { escapeMrkdwn } from './blocks.js';
 import type { StudyBot } from './study-bot.js';
 
-export type DailyJobResult = { posted: true; runId: string } | { posted: false; reason: string };
+export type DailyJobResult = { posted: true; runId: string } | { posted: false; reason: string; alerted?: boolean };
 
 export async function runDailyJob(bot: StudyBot): Promise<DailyJobResult> {
   const now = bot.now();
@@ -20,6 +22,13 @@ export async function runDailyJob(bot: StudyBot): Promise<DailyJobResult> {
       return { posted: false, reason: `${reportDate} already has run ${existing.id} (${existing.state})` };
     }
   }
-  const { run } = await bot.prepareAndPost(reportDate, 'schedule');
-  return { posted: true, runId: run.id };
+  try {
+    const { run } = await bot.prepareAndPost(reportDate, 'schedule');
+    return { posted: true, runId: run.id };
+  } catch (error) {
+    // Nobody is waiting at a terminal: without this alert the team would only see no request.
+    const message = (error as Error).message;
+    const text = `:rotating_light: *The daily run for ${reportDate} could not be prepared*: ${escapeMrkdwn(message)}\nFix the cause, then run \`/mail-dry-run ${reportDate}\` for the approval request.`;
+    return { posted: false, reason: message, alerted: (await postAlerts(bot, [{ key: `daily_job_failed:${reportDate}`, text }])) > 0 };
+  }
 }

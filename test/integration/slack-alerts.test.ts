@@ -88,4 +88,16 @@ describe('the scheduled daily job', () => {
     expect(second).toMatchObject({ posted: false });
     expect(b.requests()).toHaveLength(1);
   });
+
+  it('a daily run that cannot be prepared is an alert saying why and what to do', async () => {
+    study.ws = makeWorkspace({ participants: 6 });
+    const b = await startBot(study.ws, { COMPLIANCE_DB_PATH: `${study.ws.dir}/missing.db` });
+    bots.push(b);
+    const result = await runDailyJob(b.app.bot);
+    expect(result).toMatchObject({ posted: false, alerted: true });
+    const alert = b.slack.callsOf('chat.postMessage')[0]!;
+    expect(String(alert.args.text)).toContain(`The daily run for ${study.ws.reportDate} could not be prepared`);
+    expect(String(alert.args.text)).toContain('COMPLIANCE_DB_PATH');
+    expect(String(alert.args.text)).toContain('/mail-dry-run');
+  });
 });
