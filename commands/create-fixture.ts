@@ -1,14 +1,15 @@
+import { generateFixture } from '../fixtures/generate.js';
 import { defineCommand } from '../src/command.js';
 import { ExitCode, UsageError } from '../src/errors.js';
 import { isIsoDate, yesterdayIn } from '../src/util/dates.js';
-import { generateFixture } from '../fixtures/generate.js';
 import { FIXTURE_DEFAULTS } from './default-fixture.js';
 import { noPositionals } from './options.js';
 
 function positiveInt(value: string | boolean | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${flag} must be a whole number from 1 to ${max} (got "${String(value)}").`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`--${flag} must be a whole number from 1 to ${max} (got "${String(value)}").`);
   return n;
 }
 
@@ -17,7 +18,10 @@ export const createFixture = defineCommand({
   summary: 'Generate a realistic compliance DB + roster for local development (deterministic).',
   usage: 'create-fixture [--participants N] [--days K] [--out DIR] [--seed S] [--end-date YYYY-MM-DD]',
   flags: {
-    participants: { type: 'string', description: `how many participants (default ${FIXTURE_DEFAULTS.participants}, at most 100000)` },
+    participants: {
+      type: 'string',
+      description: `how many participants (default ${FIXTURE_DEFAULTS.participants}, at most 100000)`,
+    },
     days: { type: 'string', description: `days of data up to the end date (default ${FIXTURE_DEFAULTS.days})` },
     out: { type: 'string', description: 'output folder (default fixtures)' },
     seed: { type: 'string', description: `random seed (default ${FIXTURE_DEFAULTS.seed})` },
@@ -25,7 +29,8 @@ export const createFixture = defineCommand({
   },
   parse(flags, positionals, ctx) {
     noPositionals(positionals);
-    const endDate = typeof flags['end-date'] === 'string' ? flags['end-date'] : yesterdayIn(ctx.config.STUDY_TZ, ctx.now());
+    const endDate =
+      typeof flags['end-date'] === 'string' ? flags['end-date'] : yesterdayIn(ctx.config.STUDY_TZ, ctx.now());
     if (!isIsoDate(endDate)) throw new UsageError(`--end-date must be a date YYYY-MM-DD (got "${endDate}").`);
     return {
       participants: positiveInt(flags.participants, 'participants', FIXTURE_DEFAULTS.participants, 100_000),
@@ -41,7 +46,14 @@ export const createFixture = defineCommand({
     const p = result.planted;
     return {
       exitCode: ExitCode.ok,
-      json: { db: result.dbPath, roster: result.rosterPath, participants: result.participants, compliance_rows: result.rows, end_date: options.endDate, planted: p },
+      json: {
+        db: result.dbPath,
+        roster: result.rosterPath,
+        participants: result.participants,
+        compliance_rows: result.rows,
+        end_date: options.endDate,
+        planted: p,
+      },
       text: [
         `Wrote ${result.dbPath} (${result.rows} compliance rows, ${options.days} days up to ${options.endDate}) and ${result.rosterPath} (${result.participants} participants).`,
         `Planted for testing: paused ${p.paused}, withdrawn ${p.withdrawn}, opted out ${p.optedOut}, no data on ${options.endDate}: ${p.noDataOnLastDay},`,

@@ -4,17 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { generateFixture } from '../fixtures/generate.js';
 import type { CommandContext } from '../src/command.js';
 import { DEFAULT_COMPLIANCE_DB_PATH, DEFAULT_PARTICIPANTS_CSV_PATH } from '../src/config.js';
 import { yesterdayIn } from '../src/util/dates.js';
-import { generateFixture } from '../fixtures/generate.js';
 
 export const FIXTURE_DEFAULTS = { participants: 200, days: 14, seed: 42 } as const;
 
 export function ensureDefaultFixture(ctx: Pick<CommandContext, 'config' | 'now' | 'logger' | 'progress'>): void {
   const { config } = ctx;
   const dbMissing = config.COMPLIANCE_DB_PATH === DEFAULT_COMPLIANCE_DB_PATH && !existsSync(DEFAULT_COMPLIANCE_DB_PATH);
-  const rosterMissing = config.PARTICIPANTS_CSV_PATH === DEFAULT_PARTICIPANTS_CSV_PATH && !existsSync(DEFAULT_PARTICIPANTS_CSV_PATH);
+  const rosterMissing =
+    config.PARTICIPANTS_CSV_PATH === DEFAULT_PARTICIPANTS_CSV_PATH && !existsSync(DEFAULT_PARTICIPANTS_CSV_PATH);
   if (!dbMissing && !rosterMissing) return;
   const result = generateFixture({
     ...FIXTURE_DEFAULTS,
@@ -22,6 +23,8 @@ export function ensureDefaultFixture(ctx: Pick<CommandContext, 'config' | 'now' 
     outDir: dirname(DEFAULT_COMPLIANCE_DB_PATH),
     write: { db: dbMissing, roster: rosterMissing },
   });
-  ctx.progress?.(`Created the local fixture (${result.participants} participants) in ${dirname(DEFAULT_COMPLIANCE_DB_PATH)}/ because it was missing.`);
+  ctx.progress?.(
+    `Created the local fixture (${result.participants} participants) in ${dirname(DEFAULT_COMPLIANCE_DB_PATH)}/ because it was missing.`,
+  );
   ctx.logger.info({ participants: result.participants }, 'created the default fixture');
 }

@@ -10,7 +10,15 @@ import { validateParticipants } from './validate-participants.js';
 
 // Each entry keeps its own Options type; the registry only needs to route by name.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: readonly CommandSpec<any>[] = [validateParticipants, sendDaily, syncParticipantsCommand, smtpCheck, status, createFixture, help];
+export const commands: readonly CommandSpec<any>[] = [
+  validateParticipants,
+  sendDaily,
+  syncParticipantsCommand,
+  smtpCheck,
+  status,
+  createFixture,
+  help,
+];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function findCommand(name: string): CommandSpec<any> | undefined {

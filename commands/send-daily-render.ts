@@ -9,7 +9,9 @@ const byCount = (record: Record<string, number>): string =>
     .join(', ');
 
 export function stagingBanner(redirectTo: string | null): string[] {
-  return redirectTo === null ? [] : [`*** STAGING: every message goes to ${redirectTo}, not to participants (MAIL_REDIRECT_TO). ***`];
+  return redirectTo === null
+    ? []
+    : [`*** STAGING: every message goes to ${redirectTo}, not to participants (MAIL_REDIRECT_TO). ***`];
 }
 
 export function planText(plan: PlanSummary): string {
@@ -23,9 +25,15 @@ export function planText(plan: PlanSummary): string {
     `  Batch hash: ${plan.batchHash}`,
     `  Run:        ${plan.runId}${plan.templateChanged ? ' (template changed since the last send)' : ''}`,
     `  Preview:    ${plan.outboxDir}/ (one .eml per message); log: send_log.jsonl`,
-    ...(plan.state === 'blocked' ? ['The run is BLOCKED by validation errors and cannot be sent. Fix them and run the dry run again.'] : []),
-    ...(plan.mailFromSet ? [] : ['Note: MAIL_FROM is not set, so the previews have a placeholder sender; set it before the live send.']),
-    ...(plan.state === 'planned' && plan.counts.toSend > 0 ? [`Next: review the previews, then send with: npx mail-updater send-daily --date ${plan.reportDate}`] : []),
+    ...(plan.state === 'blocked'
+      ? ['The run is BLOCKED by validation errors and cannot be sent. Fix them and run the dry run again.']
+      : []),
+    ...(plan.mailFromSet
+      ? []
+      : ['Note: MAIL_FROM is not set, so the previews have a placeholder sender; set it before the live send.']),
+    ...(plan.state === 'planned' && plan.counts.toSend > 0
+      ? [`Next: review the previews, then send with: npx mail-updater send-daily --date ${plan.reportDate}`]
+      : []),
   ].join('\n');
 }
 
@@ -38,7 +46,12 @@ export function planJson(plan: PlanSummary): unknown {
     batch_hash: plan.batchHash,
     template_hash: plan.templateHash,
     template_changed: plan.templateChanged,
-    counts: { participants: plan.counts.participants, to_send: plan.counts.toSend, skipped: plan.counts.skipped, blocked: plan.counts.blocked },
+    counts: {
+      participants: plan.counts.participants,
+      to_send: plan.counts.toSend,
+      skipped: plan.counts.skipped,
+      blocked: plan.counts.blocked,
+    },
     skipped_by_reason: plan.skippedByReason,
     blocked_by_code: plan.blockedByCode,
     validation: plan.validation,
@@ -61,11 +74,15 @@ export function sendText(result: SendResult): string {
     `  Skipped: ${c.skipped}; blocked: ${c.blocked}`,
   ];
   if (result.pauseReason !== undefined) lines.push(`Paused: ${result.pauseReason}`);
-  for (const f of result.failures.slice(0, 20)) lines.push(`  FAILED ${f.did} after ${f.attempts} attempt(s): ${f.error}`);
-  if (result.failures.length > 20) lines.push(`  ... and ${result.failures.length - 20} more failures (npx mail-updater status --json)`);
+  for (const f of result.failures.slice(0, 20))
+    lines.push(`  FAILED ${f.did} after ${f.attempts} attempt(s): ${f.error}`);
+  if (result.failures.length > 20)
+    lines.push(`  ... and ${result.failures.length - 20} more failures (npx mail-updater status --json)`);
   if (result.unknownDids.length > 0) {
-    lines.push(`  Outcome unknown for: ${result.unknownDids.slice(0, 20).join(', ')}${result.unknownDids.length > 20 ? ', ...' : ''}`);
-    lines.push('  Check the relay\'s logs; to send them again anyway: npx mail-updater send-daily --resend-unknown');
+    lines.push(
+      `  Outcome unknown for: ${result.unknownDids.slice(0, 20).join(', ')}${result.unknownDids.length > 20 ? ', ...' : ''}`,
+    );
+    lines.push("  Check the relay's logs; to send them again anyway: npx mail-updater send-daily --resend-unknown");
   }
   return lines.join('\n');
 }

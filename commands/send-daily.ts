@@ -1,12 +1,12 @@
-import { defineCommand, type CommandContext, type CommandOutput } from '../src/command.js';
+import { type CommandContext, type CommandOutput, defineCommand } from '../src/command.js';
 import { requireSendSettings } from '../src/config.js';
 import { ExitCode, UsageError } from '../src/errors.js';
 import { SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
 import { recordApproval } from '../src/runs/approval.js';
 import { assertBeforeDeadline } from '../src/runs/deadline.js';
 import { currentRun, messageCounts, retryableFailures } from '../src/runs/ledger.js';
-import { planRun, type PlanSummary } from '../src/runs/plan.js';
-import { assertSendable, sendRun, type SendProgress } from '../src/runs/send.js';
+import { type PlanSummary, planRun } from '../src/runs/plan.js';
+import { assertSendable, type SendProgress, sendRun } from '../src/runs/send.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 import { planJson, planText, sendJson, sendText } from './send-daily-render.js';
@@ -40,7 +40,11 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
   let run = currentRun(db, options.reportDate);
   let preface = '';
   if (run === undefined || run.state === 'rejected') {
-    const plan = await planRun({ db, config: ctx.config, logger: ctx.logger, now: ctx.now }, options.reportDate, ctx.actor);
+    const plan = await planRun(
+      { db, config: ctx.config, logger: ctx.logger, now: ctx.now },
+      options.reportDate,
+      ctx.actor,
+    );
     preface = `${planText(plan)}\n\n`;
     run = currentRun(db, options.reportDate);
   }
@@ -50,8 +54,10 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
   const toSend = pending.planned + retryableFailures(db, run.id) + (options.resendUnknown ? pending.unknown : 0);
   const question = `${preface}Send ${toSend} message(s) for ${run.report_date} (run ${run.id}, batch ${run.batch_hash.slice(0, 12)})${run.redirect_to ? ` to the TEST inbox ${run.redirect_to}` : ' to participants'}?`;
   if (toSend > 0 && !options.yes) {
-    if (ctx.confirm === undefined) throw new UsageError('send-daily sends real e-mail: confirm with --yes when not running on a terminal.');
-    if (!(await ctx.confirm(question))) return { exitCode: ExitCode.problemsFound, text: 'Nothing sent.', json: { mode: 'live', outcome: 'declined' } };
+    if (ctx.confirm === undefined)
+      throw new UsageError('send-daily sends real e-mail: confirm with --yes when not running on a terminal.');
+    if (!(await ctx.confirm(question)))
+      return { exitCode: ExitCode.problemsFound, text: 'Nothing sent.', json: { mode: 'live', outcome: 'declined' } };
   }
   if (run.state === 'planned') recordApproval(db, run, ctx.actor, 'cli', ctx.now());
   const progress = ctx.progress;
@@ -68,8 +74,16 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
     run.id,
     { actor: ctx.actor, resendUnknown: options.resendUnknown },
   );
-  const clean = result.outcome === 'done' && result.counts.failed === 0 && result.counts.unknown === 0 && result.counts.blocked === 0;
-  return { exitCode: clean ? ExitCode.ok : ExitCode.problemsFound, text: `${preface}${sendText(result)}`, json: sendJson(result) };
+  const clean =
+    result.outcome === 'done' &&
+    result.counts.failed === 0 &&
+    result.counts.unknown === 0 &&
+    result.counts.blocked === 0;
+  return {
+    exitCode: clean ? ExitCode.ok : ExitCode.problemsFound,
+    text: `${preface}${sendText(result)}`,
+    json: sendJson(result),
+  };
 }
 
 export const sendDaily = defineCommand<SendDailyOptions>({
@@ -97,7 +111,13 @@ export const sendDaily = defineCommand<SendDailyOptions>({
     ensureDefaultFixture(ctx);
     if (!options.dryRun) return liveSend(ctx, options);
     const plan = await planRun(
-      { db: ctx.stateDb(), config: ctx.config, logger: ctx.logger, now: ctx.now, onProgress: (done, total) => ctx.progress?.(`rendered ${done} of ${total}`) },
+      {
+        db: ctx.stateDb(),
+        config: ctx.config,
+        logger: ctx.logger,
+        now: ctx.now,
+        onProgress: (done, total) => ctx.progress?.(`rendered ${done} of ${total}`),
+      },
       options.reportDate,
       ctx.actor,
     );

@@ -1,4 +1,4 @@
-import { defineCommand, type CommandContext } from '../src/command.js';
+import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { describeSmtpError, SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
 import { audit } from '../src/runs/audit.js';
@@ -34,7 +34,10 @@ export async function checkSmtp(ctx: Pick<CommandContext, 'config' | 'now'>): Pr
   }
   const expires = config.SMTP_CREDENTIAL_EXPIRES_AT ?? null;
   const today = localDateTime(ctx.now(), config.STUDY_TZ).date;
-  const days = expires === null ? null : Math.round((Date.parse(`${expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
+  const days =
+    expires === null
+      ? null
+      : Math.round((Date.parse(`${expires}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
   const expiring = days !== null && days <= CREDENTIAL_WARNING_DAYS;
   return {
     ok: error === null && !(days !== null && days < 0),
@@ -59,7 +62,11 @@ export function smtpHealthText(h: SmtpHealth): string {
   return [
     `SMTP ${h.host}:${h.port}: ${h.error === null ? `OK (${h.authenticated ? 'connected and authenticated' : 'connected; no SMTP_USER, so no AUTH'})` : `FAILED: ${h.error}`}`,
     `  ${expiry}`,
-    ...(h.error === null ? [] : ['  Check SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER and SMTP_PASS, and that this machine can reach the relay.']),
+    ...(h.error === null
+      ? []
+      : [
+          '  Check SMTP_HOST, SMTP_PORT, SMTP_SECURE, SMTP_USER and SMTP_PASS, and that this machine can reach the relay.',
+        ]),
   ].join('\n');
 }
 
@@ -82,6 +89,10 @@ export const smtpCheck = defineCommand({
   async run(ctx) {
     const health = await checkSmtp(ctx);
     recordSmtpHealth(ctx, health);
-    return { exitCode: health.ok && !health.credential_expiring ? ExitCode.ok : ExitCode.problemsFound, text: smtpHealthText(health), json: health };
+    return {
+      exitCode: health.ok && !health.credential_expiring ? ExitCode.ok : ExitCode.problemsFound,
+      text: smtpHealthText(health),
+      json: health,
+    };
   },
 });

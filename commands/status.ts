@@ -1,7 +1,14 @@
-import { defineCommand, type CommandContext } from '../src/command.js';
+import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
-import { currentRun, messageCounts, messagesInState, recentRuns, type RunRow, type StateCounts } from '../src/runs/ledger.js';
 import { readHealth } from '../src/runs/health.js';
+import {
+  currentRun,
+  messageCounts,
+  messagesInState,
+  type RunRow,
+  recentRuns,
+  type StateCounts,
+} from '../src/runs/ledger.js';
 import { lockHolder } from '../src/runs/lock.js';
 import { sendLockName } from '../src/runs/send.js';
 import type { StateDb } from '../src/runs/state-db.js';
@@ -45,7 +52,11 @@ function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus
     finished_at: run.finished_at,
     staging_redirect_to: run.redirect_to,
     counts: messageCounts(db, run.id),
-    failures: messagesInState(db, run.id, ['failed']).map((m) => ({ did: m.did, error: m.last_error, attempts: m.attempts })),
+    failures: messagesInState(db, run.id, ['failed']).map((m) => ({
+      did: m.did,
+      error: m.last_error,
+      attempts: m.attempts,
+    })),
     unknown_dids: messagesInState(db, run.id, ['unknown']).map((m) => m.did),
   };
 }
@@ -61,7 +72,12 @@ export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDa
     sending_now: holder === undefined ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
     smtp: smtp === null ? null : { ok: smtp.ok, checked_at: smtp.at, detail: smtp.detail },
     last_sync: readHealth(db, 'qualtrics_sync'),
-    recent_runs: recentRuns(db, 7).map((r) => ({ id: r.id, report_date: r.report_date, state: r.state, counts: messageCounts(db, r.id) })),
+    recent_runs: recentRuns(db, 7).map((r) => ({
+      id: r.id,
+      report_date: r.report_date,
+      state: r.state,
+      counts: messageCounts(db, r.id),
+    })),
   };
 }
 
@@ -72,21 +88,37 @@ export function statusText(s: DayStatus): string {
     lines.push('  No run yet. Prepare one with: npx mail-updater send-daily --dry-run');
   } else {
     const c = run.counts;
-    lines.push(`  Run ${run.id}: ${run.state}${run.expired ? ' (approval expired)' : ''}, requested by ${run.requested_by} at ${run.created_at}`);
+    lines.push(
+      `  Run ${run.id}: ${run.state}${run.expired ? ' (approval expired)' : ''}, requested by ${run.requested_by} at ${run.created_at}`,
+    );
     if (run.staging_redirect_to) lines.push(`  STAGING: messages go to ${run.staging_redirect_to}`);
-    if (run.decided_by) lines.push(`  Decided by ${run.decided_by} at ${run.decided_at}${run.decision_reason ? `: "${run.decision_reason}"` : ''}`);
+    if (run.decided_by)
+      lines.push(
+        `  Decided by ${run.decided_by} at ${run.decided_at}${run.decision_reason ? `: "${run.decision_reason}"` : ''}`,
+      );
     lines.push(`  Batch ${run.batch_hash}`);
-    lines.push(`  sent ${c.sent}, failed ${c.failed}, unknown ${c.unknown}, pending ${c.planned}, sending ${c.sending}, skipped ${c.skipped}, blocked ${c.blocked}`);
-    for (const f of run.failures.slice(0, 20)) lines.push(`  FAILED ${f.did} (${f.attempts} attempt(s)): ${f.error ?? ''}`);
+    lines.push(
+      `  sent ${c.sent}, failed ${c.failed}, unknown ${c.unknown}, pending ${c.planned}, sending ${c.sending}, skipped ${c.skipped}, blocked ${c.blocked}`,
+    );
+    for (const f of run.failures.slice(0, 20))
+      lines.push(`  FAILED ${f.did} (${f.attempts} attempt(s)): ${f.error ?? ''}`);
     if (run.failures.length > 20) lines.push(`  ... and ${run.failures.length - 20} more (use --json)`);
     if (run.unknown_dids.length > 0) lines.push(`  Outcome unknown: ${run.unknown_dids.join(', ')}`);
   }
-  if (s.sending_now) lines.push(`  Sending now: pid ${s.sending_now.pid} on ${s.sending_now.host} since ${s.sending_now.since}`);
-  lines.push(`  SMTP: ${s.smtp === null ? 'never checked (npx mail-updater smtp-check)' : `${s.smtp.ok ? 'OK' : 'FAILING'} at ${s.smtp.checked_at}`}`);
-  lines.push(`  Last Qualtrics sync: ${s.last_sync === null ? 'never' : `${s.last_sync.ok ? 'OK' : 'FAILED'} at ${s.last_sync.at}`}`);
+  if (s.sending_now)
+    lines.push(`  Sending now: pid ${s.sending_now.pid} on ${s.sending_now.host} since ${s.sending_now.since}`);
+  lines.push(
+    `  SMTP: ${s.smtp === null ? 'never checked (npx mail-updater smtp-check)' : `${s.smtp.ok ? 'OK' : 'FAILING'} at ${s.smtp.checked_at}`}`,
+  );
+  lines.push(
+    `  Last Qualtrics sync: ${s.last_sync === null ? 'never' : `${s.last_sync.ok ? 'OK' : 'FAILED'} at ${s.last_sync.at}`}`,
+  );
   if (s.recent_runs.length > 0) {
     lines.push('  Recent runs:');
-    for (const r of s.recent_runs) lines.push(`    ${r.report_date} ${r.state.padEnd(10)} sent ${r.counts.sent}, failed ${r.counts.failed}, unknown ${r.counts.unknown} (${r.id})`);
+    for (const r of s.recent_runs)
+      lines.push(
+        `    ${r.report_date} ${r.state.padEnd(10)} sent ${r.counts.sent}, failed ${r.counts.failed}, unknown ${r.counts.unknown} (${r.id})`,
+      );
   }
   return lines.join('\n');
 }
@@ -103,7 +135,8 @@ export const status = defineCommand({
   },
   async run(ctx, options) {
     const s = dayStatus(ctx, options.reportDate);
-    const troubled = s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');
+    const troubled =
+      s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');
     return { exitCode: troubled ? ExitCode.problemsFound : ExitCode.ok, text: statusText(s), json: s };
   },
 });

@@ -1,6 +1,6 @@
-import { defineCommand, type CommandContext } from '../src/command.js';
+import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode, JobRefusedError, UsageError } from '../src/errors.js';
-import { syncParticipants, type SyncSummary } from '../src/qualtrics/sync.js';
+import { type SyncSummary, syncParticipants } from '../src/qualtrics/sync.js';
 import { audit } from '../src/runs/audit.js';
 import { recordHealth } from '../src/runs/health.js';
 import { jsonFlag, noPositionals } from './options.js';
@@ -40,7 +40,11 @@ export function syncJson(s: SyncSummary): SyncJson {
   return {
     dry_run: s.dryRun,
     responses: s.responses,
-    ignored: { not_normal: s.ignored.notNormal, unfinished: s.ignored.unfinished, older_duplicates: s.ignored.supersededDuplicates },
+    ignored: {
+      not_normal: s.ignored.notNormal,
+      unfinished: s.ignored.unfinished,
+      older_duplicates: s.ignored.supersededDuplicates,
+    },
     new: s.added,
     unchanged: s.unchanged,
     conflicts: s.conflicts,
@@ -72,16 +76,38 @@ export const syncParticipantsCommand = defineCommand<SyncOptions>({
   async run(ctx, options) {
     let summary: SyncSummary;
     try {
-      summary = await syncParticipants({ db: ctx.stateDb(), config: ctx.config, logger: ctx.logger, now: ctx.now, ...(ctx.signal ? { signal: ctx.signal } : {}) }, options);
+      summary = await syncParticipants(
+        {
+          db: ctx.stateDb(),
+          config: ctx.config,
+          logger: ctx.logger,
+          now: ctx.now,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        },
+        options,
+      );
     } catch (error) {
-      if (!options.dryRun && ctx.config.qualtricsConfigured) recordSync(ctx, false, { error: (error as Error).message, dry_run: options.dryRun });
+      if (!options.dryRun && ctx.config.qualtricsConfigured)
+        recordSync(ctx, false, { error: (error as Error).message, dry_run: options.dryRun });
       if (error instanceof UsageError) throw error;
-      if (error instanceof JobRefusedError) throw new JobRefusedError(`${error.message}\nThe roster was not changed.`, error.code);
+      if (error instanceof JobRefusedError)
+        throw new JobRefusedError(`${error.message}\nThe roster was not changed.`, error.code);
       // API, ZIP, export format and disk errors: the job ran and failed; the roster is untouched.
       throw new JobRefusedError(`${(error as Error).message}\nThe roster was not changed.`, 'sync_failed');
     }
-    if (!options.dryRun) recordSync(ctx, true, { new: summary.added.length, unchanged: summary.unchanged, conflicts: summary.conflicts.length, rejected: summary.rejected.length, backup: summary.backupPath });
+    if (!options.dryRun)
+      recordSync(ctx, true, {
+        new: summary.added.length,
+        unchanged: summary.unchanged,
+        conflicts: summary.conflicts.length,
+        rejected: summary.rejected.length,
+        backup: summary.backupPath,
+      });
     const problems = summary.conflicts.length + summary.rejected.length > 0;
-    return { exitCode: problems ? ExitCode.problemsFound : ExitCode.ok, text: syncText(summary), json: syncJson(summary) };
+    return {
+      exitCode: problems ? ExitCode.problemsFound : ExitCode.ok,
+      text: syncText(summary),
+      json: syncJson(summary),
+    };
   },
 });

@@ -1,7 +1,7 @@
-import { defineCommand, type CommandOutput } from '../src/command.js';
+import { type CommandOutput, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { countFindings, describeFinding, type Finding } from '../src/validation/finding.js';
-import { validateDay, type DayValidation } from '../src/validation/validate-day.js';
+import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, reportDateOption } from './options.js';
 
@@ -23,10 +23,13 @@ export function renderFindingsText(findings: readonly Finding[]): string[] {
     group.push(f);
     byCode.set(key, group);
   }
-  const ordered = [...byCode.entries()].sort(([a], [b]) => (a.startsWith('error') === b.startsWith('error') ? a.localeCompare(b) : a.startsWith('error') ? -1 : 1));
+  const ordered = [...byCode.entries()].sort(([a], [b]) =>
+    a.startsWith('error') === b.startsWith('error') ? a.localeCompare(b) : a.startsWith('error') ? -1 : 1,
+  );
   for (const [, group] of ordered) {
     for (const f of group.slice(0, PER_CODE_LIMIT)) lines.push(`  ${describeFinding(f)}`);
-    if (group.length > PER_CODE_LIMIT) lines.push(`  ... and ${group.length - PER_CODE_LIMIT} more ${group[0]!.code} (use --json for all)`);
+    if (group.length > PER_CODE_LIMIT)
+      lines.push(`  ... and ${group.length - PER_CODE_LIMIT} more ${group[0]!.code} (use --json for all)`);
   }
   return lines;
 }
@@ -49,7 +52,12 @@ export function validationOutput(validation: DayValidation): CommandOutput {
       report_date: validation.reportDate,
       ok,
       run_blocked: validation.runBlocked,
-      counts: { ...counts, roster_rows: validation.roster.rows.length, compliance_rows: validation.day.dids.size, ...participants },
+      counts: {
+        ...counts,
+        roster_rows: validation.roster.rows.length,
+        compliance_rows: validation.day.dids.size,
+        ...participants,
+      },
       errors: validation.findings.filter((f) => f.severity === 'error'),
       warnings: validation.findings.filter((f) => f.severity === 'warning'),
       fields: [...validation.availableFields].sort(),

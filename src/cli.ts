@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
 import { commands, findCommand } from '../commands/index.js';
 import type { CommandContext, CommandSpec } from './command.js';
-import { loadConfig, type Env } from './config.js';
-import { ConfigError, exitCodeOf, ExitCode, JobRefusedError, UsageError } from './errors.js';
+import { type Env, loadConfig } from './config.js';
+import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
 import { openStateDb, type StateDb } from './runs/state-db.js';
 
@@ -37,7 +37,13 @@ function helpText(): string {
 }
 
 function commandHelp(spec: CommandSpec): string {
-  return [`Usage: npx mail-updater ${spec.usage}`, '', spec.summary, '', ...Object.entries(spec.flags).map(([name, f]) => `  --${name.padEnd(16)} ${f.description}`)].join('\n');
+  return [
+    `Usage: npx mail-updater ${spec.usage}`,
+    '',
+    spec.summary,
+    '',
+    ...Object.entries(spec.flags).map(([name, f]) => `  --${name.padEnd(16)} ${f.description}`),
+  ].join('\n');
 }
 
 function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
@@ -65,7 +71,8 @@ async function main(argv: string[]): Promise<number> {
     return serve(readEnv());
   }
   const spec = findCommand(name);
-  if (spec === undefined) throw new UsageError(`Unknown command "${name}". Run \`npx mail-updater --help\` for the list.`);
+  if (spec === undefined)
+    throw new UsageError(`Unknown command "${name}". Run \`npx mail-updater --help\` for the list.`);
   if (rest.includes('--help') || rest.includes('-h')) {
     await write(process.stdout, commandHelp(spec));
     return ExitCode.ok;
@@ -73,14 +80,22 @@ async function main(argv: string[]): Promise<number> {
   const wantsJson = rest.includes('--json');
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: Object.fromEntries(Object.entries(spec.flags).map(([flag, f]) => [flag, { type: f.type }])), allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: rest,
+      options: Object.fromEntries(Object.entries(spec.flags).map(([flag, f]) => [flag, { type: f.type }])),
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}. Run \`npx mail-updater ${name} --help\` for its options.`);
   }
   const config = loadConfig(readEnv());
   const logger = createLogger(config.LOG_LEVEL).child({ command: name });
   const now = (): Date => new Date();
-  const options = spec.parse(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, { config, now });
+  const options = spec.parse(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, {
+    config,
+    now,
+  });
 
   let db: StateDb | undefined;
   const abort = new AbortController();
@@ -118,10 +133,19 @@ async function main(argv: string[]): Promise<number> {
 
 async function reportError(error: unknown, wantsJson: boolean): Promise<number> {
   const known = error instanceof UsageError || error instanceof JobRefusedError;
-  const message = known ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mail-updater; please report it with the lines above.`;
+  const message = known
+    ? error.message
+    : `Unexpected error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mail-updater; please report it with the lines above.`;
   if (wantsJson) {
     const code = error instanceof ConfigError ? 'config' : known ? error.code : 'unexpected';
-    await write(process.stdout, JSON.stringify({ error: { code, message, ...(error instanceof ConfigError ? { problems: error.problems } : {}) } }, null, 2));
+    await write(
+      process.stdout,
+      JSON.stringify(
+        { error: { code, message, ...(error instanceof ConfigError ? { problems: error.problems } : {}) } },
+        null,
+        2,
+      ),
+    );
   }
   await write(process.stderr, message);
   return exitCodeOf(error);

@@ -44,7 +44,11 @@ export interface CommandSpec<Options = unknown> {
   slash?: string;
   flags: Record<string, FlagSpec>;
   /** From parsed flags and positional arguments to validated options; throws UsageError. */
-  parse(flags: Record<string, string | boolean | undefined>, positionals: string[], ctx: Pick<CommandContext, 'config' | 'now'>): Options;
+  parse(
+    flags: Record<string, string | boolean | undefined>,
+    positionals: string[],
+    ctx: Pick<CommandContext, 'config' | 'now'>,
+  ): Options;
   run(ctx: CommandContext, options: Options): Promise<CommandOutput>;
 }
 

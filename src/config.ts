@@ -38,11 +38,22 @@ const bool = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const address = z.string().regex(emailAddress, { error: 'must be an e-mail address such as study@example.org' });
-const timeZone = z.string().refine(isValidTimeZone, { error: 'must be an IANA time zone such as Europe/London or America/New_York' });
+const timeZone = z
+  .string()
+  .refine(isValidTimeZone, { error: 'must be an IANA time zone such as Europe/London or America/New_York' });
 const idList = z
   .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
-  .pipe(z.array(z.string().regex(/^[UW][A-Z0-9]+$/, { error: 'must be Slack user IDs such as U012ABCDEF, comma-separated' })));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+  )
+  .pipe(
+    z.array(
+      z.string().regex(/^[UW][A-Z0-9]+$/, { error: 'must be Slack user IDs such as U012ABCDEF, comma-separated' }),
+    ),
+  );
 const cron = z.string().refine((v) => v.trim().split(/\s+/).length >= 5 && v.trim().split(/\s+/).length <= 6, {
   error: 'must be a cron expression with 5 fields, e.g. "0 9 * * *"',
 });
@@ -58,7 +69,9 @@ const schema = z.object({
   STUDY_TZ: timeZone.default('UTC'),
   MAIL_FROM: z
     .string()
-    .refine((v) => parseMailbox(v) !== undefined, { error: 'must be an address or "Name <address>", e.g. "Study Team <study@example.org>"' })
+    .refine((v) => parseMailbox(v) !== undefined, {
+      error: 'must be an address or "Name <address>", e.g. "Study Team <study@example.org>"',
+    })
     .optional(),
   MAIL_REPLY_TO: address.optional(),
   MAIL_REDIRECT_TO: address.optional(),
@@ -72,11 +85,17 @@ const schema = z.object({
   SEND_MAX_ATTEMPTS: intInRange(1, 20, 3),
   SEND_RETRY_BACKOFF_MS: intInRange(0, 600_000, 2000),
   SEND_PAUSE_AFTER_FAILURES: intInRange(1, 100_000, 10),
-  SMTP_CREDENTIAL_EXPIRES_AT: z.string().refine(isIsoDate, { error: 'must be a date in the form YYYY-MM-DD' }).optional(),
+  SMTP_CREDENTIAL_EXPIRES_AT: z
+    .string()
+    .refine(isIsoDate, { error: 'must be a date in the form YYYY-MM-DD' })
+    .optional(),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
-  SLACK_CHANNEL_ID: z.string().regex(/^[CGD][A-Z0-9]+$/, { error: 'must be a Slack channel ID such as C012ABCDEF (not a #name)' }).optional(),
+  SLACK_CHANNEL_ID: z
+    .string()
+    .regex(/^[CGD][A-Z0-9]+$/, { error: 'must be a Slack channel ID such as C012ABCDEF (not a #name)' })
+    .optional(),
   SLACK_APPROVER_IDS: idList.optional(),
   SLACK_OPERATOR_IDS: idList.optional(),
   SLACK_API_URL: url.optional(),
@@ -84,20 +103,28 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   ALLOW_SELF_APPROVAL: bool(false),
   APPROVAL_TTL_HOURS: intInRange(1, 24 * 14, 12),
-  SEND_DEADLINE: z.string().default('21:00').refine((v) => parseClockTime(v) !== undefined, {
-    error: 'must be a local time HH:MM such as 21:00',
-  }),
+  SEND_DEADLINE: z
+    .string()
+    .default('21:00')
+    .refine((v) => parseClockTime(v) !== undefined, {
+      error: 'must be a local time HH:MM such as 21:00',
+    }),
   SCHEDULE_DAILY_CRON: cron.default('0 9 * * *'),
   SCHEDULE_HEALTH_CRON: cron.default('0 * * * *'),
   SCHEDULE_SYNC_CRON: cron.optional(),
   QUALTRICS_BASE_URL: url.optional(),
   QUALTRICS_API_TOKEN: optionalText,
-  QUALTRICS_SURVEY_ID: z.string().regex(/^SV_[A-Za-z0-9]+$/, { error: 'must be a survey ID such as SV_1234abcd' }).optional(),
+  QUALTRICS_SURVEY_ID: z
+    .string()
+    .regex(/^SV_[A-Za-z0-9]+$/, { error: 'must be a survey ID such as SV_1234abcd' })
+    .optional(),
   QUALTRICS_EXPORT_TIMEOUT_S: intInRange(5, 24 * 3600, 300),
   QUALTRICS_FIELD_MAP: z.string().default('did=DID,email=Email,first_name=FirstName'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-  }).default('info'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
 });
 
 type Parsed = z.output<typeof schema>;
@@ -130,7 +157,10 @@ function normalise(env: Env): { values: Env; problems: ConfigProblem[] } {
       values[name] = readFileSync(filePath, 'utf8').trim();
     } catch (error) {
       const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
-      problems.push({ variable: `${name}_FILE`, message: `cannot read ${filePath} (${reason}); point it at a readable file holding the value.` });
+      problems.push({
+        variable: `${name}_FILE`,
+        message: `cannot read ${filePath} (${reason}); point it at a readable file holding the value.`,
+      });
     }
   }
   return { values, problems };
@@ -149,7 +179,9 @@ export function loadConfig(env: Env): Config {
   const parsed = result.data;
   const approvers = parsed.SLACK_APPROVER_IDS ?? [];
   const qualtricsConfigured =
-    parsed.QUALTRICS_BASE_URL !== undefined && parsed.QUALTRICS_API_TOKEN !== undefined && parsed.QUALTRICS_SURVEY_ID !== undefined;
+    parsed.QUALTRICS_BASE_URL !== undefined &&
+    parsed.QUALTRICS_API_TOKEN !== undefined &&
+    parsed.QUALTRICS_SURVEY_ID !== undefined;
   return {
     ...parsed,
     SLACK_APPROVER_IDS: approvers,
@@ -165,15 +197,25 @@ function redactIfSecret(variable: string, value: string | undefined): string {
   return value ?? '';
 }
 
-export const SMTP_HOST_MISSING: ConfigProblem = { variable: 'SMTP_HOST', message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.' };
+export const SMTP_HOST_MISSING: ConfigProblem = {
+  variable: 'SMTP_HOST',
+  message: 'is not set; set it to your SMTP relay, e.g. smtp.example.org.',
+};
 
 /** Settings a live send cannot do without, reported together. */
 export function requireSendSettings(config: Config): void {
   const problems: ConfigProblem[] = [];
   if (config.SMTP_HOST === undefined) problems.push(SMTP_HOST_MISSING);
-  if (config.MAIL_FROM === undefined) problems.push({ variable: 'MAIL_FROM', message: 'is not set; set it to the From address, e.g. "Study Team <study@example.org>".' });
+  if (config.MAIL_FROM === undefined)
+    problems.push({
+      variable: 'MAIL_FROM',
+      message: 'is not set; set it to the From address, e.g. "Study Team <study@example.org>".',
+    });
   if (config.SMTP_USER !== undefined && config.SMTP_PASS === undefined) {
-    problems.push({ variable: 'SMTP_PASS', message: 'is not set although SMTP_USER is; set it in .env or point SMTP_PASS_FILE at a file that holds it.' });
+    problems.push({
+      variable: 'SMTP_PASS',
+      message: 'is not set although SMTP_USER is; set it in .env or point SMTP_PASS_FILE at a file that holds it.',
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 }

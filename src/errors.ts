@@ -32,7 +32,10 @@ export interface ConfigProblem {
 export class ConfigError extends UsageError {
   constructor(readonly problems: ConfigProblem[]) {
     super(
-      ['Configuration problems (set these in .env or the environment):', ...problems.map((p) => `  - ${p.variable}: ${p.message}`)].join('\n'),
+      [
+        'Configuration problems (set these in .env or the environment):',
+        ...problems.map((p) => `  - ${p.variable}: ${p.message}`),
+      ].join('\n'),
       'config',
     );
   }

@@ -4,7 +4,7 @@
  * the first place (log DIDs and masked addresses only).
  */
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger };
 
@@ -42,7 +42,8 @@ export function silentLogger(): Logger {
  */
 export function slackLogger(logger: Logger): BoltLogger {
   let child = logger.child({ component: 'slack' });
-  const text = (msg: unknown[]): string => msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
+  const text = (msg: unknown[]): string =>
+    msg.map((m) => (typeof m === 'string' ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(' ');
   return {
     debug: (...msg) => child.debug(text(msg)),
     info: (...msg) => child.info(text(msg)),
@@ -52,7 +53,15 @@ export function slackLogger(logger: Logger): BoltLogger {
     getLevel: () => {
       const level = child.level;
       // A type-only import keeps Bolt out of CLI start-up; LogLevel's values are these strings.
-      return (level === 'debug' || level === 'trace' ? 'debug' : level === 'info' ? 'info' : level === 'warn' ? 'warn' : 'error') as LogLevel;
+      return (
+        level === 'debug' || level === 'trace'
+          ? 'debug'
+          : level === 'info'
+            ? 'info'
+            : level === 'warn'
+              ? 'warn'
+              : 'error'
+      ) as LogLevel;
     },
     setName: (name) => {
       child = logger.child({ component: `slack:${name}` });

@@ -22,7 +22,10 @@ export interface Scheduler {
 export function validateSchedules(jobs: readonly JobSpec[]): void {
   const problems: ConfigProblem[] = jobs
     .filter((job) => !cron.validate(job.cron))
-    .map((job) => ({ variable: job.variable, message: `"${job.cron}" is not a valid cron expression; use 5 fields (minute hour day month weekday), e.g. "0 9 * * *".` }));
+    .map((job) => ({
+      variable: job.variable,
+      message: `"${job.cron}" is not a valid cron expression; use 5 fields (minute hour day month weekday), e.g. "0 9 * * *".`,
+    }));
   if (problems.length > 0) throw new ConfigError(problems);
 }
 

@@ -4,20 +4,35 @@
  * message in flight (the ledger stays consistent), and exit 0.
  */
 import type { Env } from './config.js';
-import { loadConfig, type Config } from './config.js';
-import { ConfigError, ExitCode, type ConfigProblem } from './errors.js';
+import { type Config, loadConfig } from './config.js';
+import { ConfigError, type ConfigProblem, ExitCode } from './errors.js';
 import { createLogger } from './logger.js';
 import { openStateDb } from './runs/state-db.js';
-import { startScheduler, validateSchedules, type JobSpec, type Scheduler } from './schedule.js';
+import { type JobSpec, type Scheduler, startScheduler, validateSchedules } from './schedule.js';
 
 export function slackSettingsProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  if (config.SLACK_BOT_TOKEN === undefined) problems.push({ variable: 'SLACK_BOT_TOKEN', message: 'is not set; copy the Bot User OAuth Token (xoxb-...) from the Slack app\'s "OAuth & Permissions" page.' });
+  if (config.SLACK_BOT_TOKEN === undefined)
+    problems.push({
+      variable: 'SLACK_BOT_TOKEN',
+      message: 'is not set; copy the Bot User OAuth Token (xoxb-...) from the Slack app\'s "OAuth & Permissions" page.',
+    });
   if (config.SLACK_SIGNING_SECRET === undefined && config.SLACK_APP_TOKEN === undefined) {
-    problems.push({ variable: 'SLACK_SIGNING_SECRET', message: 'is not set; copy it from the app\'s "Basic Information" page (or set SLACK_APP_TOKEN for Socket Mode).' });
+    problems.push({
+      variable: 'SLACK_SIGNING_SECRET',
+      message: 'is not set; copy it from the app\'s "Basic Information" page (or set SLACK_APP_TOKEN for Socket Mode).',
+    });
   }
-  if (config.SLACK_CHANNEL_ID === undefined) problems.push({ variable: 'SLACK_CHANNEL_ID', message: 'is not set; use the channel ID (C...) where approval requests go.' });
-  if (config.SLACK_APPROVER_IDS.length === 0) problems.push({ variable: 'SLACK_APPROVER_IDS', message: 'is not set; list the Slack user IDs (U...) who may approve sends.' });
+  if (config.SLACK_CHANNEL_ID === undefined)
+    problems.push({
+      variable: 'SLACK_CHANNEL_ID',
+      message: 'is not set; use the channel ID (C...) where approval requests go.',
+    });
+  if (config.SLACK_APPROVER_IDS.length === 0)
+    problems.push({
+      variable: 'SLACK_APPROVER_IDS',
+      message: 'is not set; list the Slack user IDs (U...) who may approve sends.',
+    });
   return problems;
 }
 
@@ -29,7 +44,12 @@ export async function serve(env: Env): Promise<number> {
     try {
       qualtricsSettings(config);
     } catch (error) {
-      problems.push(...(error as ConfigError).problems.map((p) => ({ ...p, message: `${p.message} (SCHEDULE_SYNC_CRON is set, so the sync needs it.)` })));
+      problems.push(
+        ...(error as ConfigError).problems.map((p) => ({
+          ...p,
+          message: `${p.message} (SCHEDULE_SYNC_CRON is set, so the sync needs it.)`,
+        })),
+      );
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -46,27 +66,53 @@ export async function serve(env: Env): Promise<number> {
   let scheduler: Scheduler | undefined;
   const slack = createSlackApp({ config, logger, db, nextJobs: () => scheduler?.next() ?? [] });
   const jobs: JobSpec[] = [
-    { name: 'daily', variable: 'SCHEDULE_DAILY_CRON', cron: config.SCHEDULE_DAILY_CRON, run: () => runDailyJob(slack.bot).then((r) => logger.info({ result: r }, 'daily job')) },
-    { name: 'health', variable: 'SCHEDULE_HEALTH_CRON', cron: config.SCHEDULE_HEALTH_CRON, run: () => runHealthChecks(slack.bot) },
+    {
+      name: 'daily',
+      variable: 'SCHEDULE_DAILY_CRON',
+      cron: config.SCHEDULE_DAILY_CRON,
+      run: () => runDailyJob(slack.bot).then((r) => logger.info({ result: r }, 'daily job')),
+    },
+    {
+      name: 'health',
+      variable: 'SCHEDULE_HEALTH_CRON',
+      cron: config.SCHEDULE_HEALTH_CRON,
+      run: () => runHealthChecks(slack.bot),
+    },
     ...(config.SCHEDULE_SYNC_CRON !== undefined
-      ? [{ name: 'qualtrics-sync', variable: 'SCHEDULE_SYNC_CRON', cron: config.SCHEDULE_SYNC_CRON, run: () => runSyncJob(slack.bot) }]
+      ? [
+          {
+            name: 'qualtrics-sync',
+            variable: 'SCHEDULE_SYNC_CRON',
+            cron: config.SCHEDULE_SYNC_CRON,
+            run: () => runSyncJob(slack.bot),
+          },
+        ]
       : []),
   ];
   validateSchedules(jobs);
 
   // One bad event must never take the bot down with the day's approval still pending.
-  process.on('unhandledRejection', (error) => logger.error({ error: (error as Error)?.message ?? String(error) }, 'unhandled rejection (bot keeps running)'));
+  process.on('unhandledRejection', (error) =>
+    logger.error({ error: (error as Error)?.message ?? String(error) }, 'unhandled rejection (bot keeps running)'),
+  );
   const port = await slack.start();
   scheduler = startScheduler(jobs, config.STUDY_TZ, logger);
-  logger.info({ port, host: config.HOST, mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' }, 'mail-updater bot running');
-  process.stderr.write(`mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz). Stop with Ctrl-C or SIGTERM.\n`);
+  logger.info(
+    { port, host: config.HOST, mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' },
+    'mail-updater bot running',
+  );
+  process.stderr.write(
+    `mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz). Stop with Ctrl-C or SIGTERM.\n`,
+  );
 
   await new Promise<void>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
       signals++;
       if (signals > 1) process.exit(ExitCode.problemsFound);
-      process.stderr.write(`${signal}: no new work; finishing what is in flight, then stopping (again to stop at once).\n`);
+      process.stderr.write(
+        `${signal}: no new work; finishing what is in flight, then stopping (again to stop at once).\n`,
+      );
       resolve();
     };
     process.on('SIGTERM', onSignal);

@@ -67,17 +67,27 @@ function prepareQuery(db: ComplianceDb, sql: string, source: string): Database.S
   }
 }
 
-function dayStatement(db: ComplianceDb, sql: string, source: string): { statement: Database.Statement; columns: string[] } {
+function dayStatement(
+  db: ComplianceDb,
+  sql: string,
+  source: string,
+): { statement: Database.Statement; columns: string[] } {
   const statement = prepareQuery(db, sql, source);
   const columns = statement.columns().map((c) => c.name);
   if (!columns.includes('did')) {
-    throw new UsageError(`The compliance query (${source}) returns no "did" column. Select the participant's DID AS did.`, 'query_no_did');
+    throw new UsageError(
+      `The compliance query (${source}) returns no "did" column. Select the participant's DID AS did.`,
+      'query_no_did',
+    );
   }
   return { statement, columns };
 }
 
 function queryFailed(source: string, day: string, error: unknown): UsageError {
-  return new UsageError(`The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`, 'query_failed');
+  return new UsageError(
+    `The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`,
+    'query_failed',
+  );
 }
 
 /**
@@ -96,7 +106,13 @@ export function queryDay(db: ComplianceDb, sql: string, source: string, day: str
   return { columns, dids };
 }
 
-function* didsOf(db: ComplianceDb, statement: Database.Statement, sql: string, columns: string[], day: string): Generator<unknown> {
+function* didsOf(
+  db: ComplianceDb,
+  statement: Database.Statement,
+  sql: string,
+  columns: string[],
+  day: string,
+): Generator<unknown> {
   let wrapped: Database.Statement | undefined;
   try {
     wrapped = db.prepare(`SELECT did FROM (${sql.trim().replace(/;+$/, '')}\n)`).pluck(true);

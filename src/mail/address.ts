@@ -33,7 +33,10 @@ export function parseMailbox(value: string): Mailbox | undefined {
 /** Control characters (CR, LF, NUL, ...) become spaces; runs of white space collapse. */
 export function stripControl(value: string): string {
   // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return value
+    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 /** An RFC 5322 mailbox with the display name quoted or RFC 2047-encoded as needed. */

@@ -57,7 +57,12 @@ function quotedPrintable(body: string): string {
 }
 
 function part(contentType: string, body: string): string {
-  return [`Content-Type: ${contentType}; charset=utf-8`, 'Content-Transfer-Encoding: quoted-printable', '', quotedPrintable(body)].join(CRLF);
+  return [
+    `Content-Type: ${contentType}; charset=utf-8`,
+    'Content-Transfer-Encoding: quoted-printable',
+    '',
+    quotedPrintable(body),
+  ].join(CRLF);
 }
 
 export function composeMessage(input: ComposeInput): Buffer {
@@ -71,7 +76,9 @@ export function composeMessage(input: ComposeInput): Buffer {
     'MIME-Version: 1.0',
     // RFC 3834: stops vacation responders from answering an automated message.
     'Auto-Submitted: auto-generated',
-    ...Object.entries(input.extraHeaders ?? {}).map(([name, value]) => `${name}: ${value.replace(/[^\x20-\x7e]/g, '')}`),
+    ...Object.entries(input.extraHeaders ?? {}).map(
+      ([name, value]) => `${name}: ${value.replace(/[^\x20-\x7e]/g, '')}`,
+    ),
     `Content-Type: multipart/alternative; boundary="${input.boundary}"`,
   ];
   const message = [

@@ -23,7 +23,7 @@ const SAMPLE_VALUES: Record<string, string | number> = {
   std_percent: 86,
   std_days: 11,
   std_avg_wear_time: '12 h 58 min',
-  encouragement: 'You completed most of yesterday\'s surveys. Every one you complete helps us.',
+  encouragement: "You completed most of yesterday's surveys. Every one you complete helps us.",
 };
 
 export interface SamplePreview {
@@ -32,7 +32,11 @@ export interface SamplePreview {
 }
 
 export function renderSample(templates: Templates, reportDate: string): SamplePreview {
-  const view: Record<string, unknown> = { ...SAMPLE_VALUES, report_date: reportDate, report_date_long: longDate(reportDate) };
+  const view: Record<string, unknown> = {
+    ...SAMPLE_VALUES,
+    report_date: reportDate,
+    report_date_long: longDate(reportDate),
+  };
   for (const part of [templates.subject, templates.text]) {
     try {
       for (const field of referencedFields(part)) if (!(field in view)) view[field] = `‹${field}›`;

@@ -10,7 +10,7 @@
  *   fatal      nothing can be sent with these settings (authentication or TLS failed).
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { SMTP_HOST_MISSING, type Config } from '../config.js';
+import { type Config, SMTP_HOST_MISSING } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { maskAddressesInText } from '../util/mask.js';
 
@@ -132,7 +132,11 @@ export class SmtpClient {
       connection = await this.open();
     } catch (error) {
       const e = error as SmtpError;
-      return { kind: fatalCodes.has(e.code ?? '') ? 'fatal' : 'temporary', error: describeSmtpError(e), ...(e.responseCode ? { responseCode: e.responseCode } : {}) };
+      return {
+        kind: fatalCodes.has(e.code ?? '') ? 'fatal' : 'temporary',
+        error: describeSmtpError(e),
+        ...(e.responseCode ? { responseCode: e.responseCode } : {}),
+      };
     }
     return new Promise((resolve) => {
       connection.send({ from: envelope.from, to: [envelope.to] }, message, (error, info) => {
@@ -142,8 +146,10 @@ export class SmtpClient {
         }
         const e = error as SmtpError;
         const code = e.responseCode;
-        if (code !== undefined && code >= 500) resolve({ kind: 'permanent', error: describeSmtpError(e), responseCode: code });
-        else if (code !== undefined && code >= 400) resolve({ kind: 'temporary', error: describeSmtpError(e), responseCode: code });
+        if (code !== undefined && code >= 500)
+          resolve({ kind: 'permanent', error: describeSmtpError(e), responseCode: code });
+        else if (code !== undefined && code >= 400)
+          resolve({ kind: 'temporary', error: describeSmtpError(e), responseCode: code });
         // No reply code: the connection failed. Once the server has said 354 the message was (at
         // least partly) handed over and may have been accepted: that outcome is unknown.
         else resolve({ kind: dataPhaseStarted(connection) ? 'unknown' : 'temporary', error: describeSmtpError(e) });

@@ -79,7 +79,10 @@ export function checkTemplates(templates: Templates, available: ReadonlySet<stri
     }
     for (const field of fields) {
       if (field !== '.' && !available.has(field)) {
-        problems.push({ part, message: `${TEMPLATE_FILES[part]} uses {{${field}}}, which neither the compliance query nor the roster provides.` });
+        problems.push({
+          part,
+          message: `${TEMPLATE_FILES[part]} uses {{${field}}}, which neither the compliance query nor the roster provides.`,
+        });
       }
     }
   }

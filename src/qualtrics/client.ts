@@ -42,7 +42,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function describe(what: string, status: number | undefined, meta: QualtricsMeta | undefined, fallback = ''): string {
   const parts = [`Qualtrics ${what} failed`, status === undefined ? '' : ` (HTTP ${status})`];
-  if (meta?.error?.errorCode || meta?.error?.errorMessage) parts.push(`: ${meta.error.errorCode ?? ''}${meta.error.errorCode && meta.error.errorMessage ? ' ' : ''}${meta.error.errorMessage ?? ''}`);
+  if (meta?.error?.errorCode || meta?.error?.errorMessage)
+    parts.push(
+      `: ${meta.error.errorCode ?? ''}${meta.error.errorCode && meta.error.errorMessage ? ' ' : ''}${meta.error.errorMessage ?? ''}`,
+    );
   else if (fallback) parts.push(`: ${fallback}`);
   if (meta?.requestId) parts.push(` [requestId ${meta.requestId}]`);
   return parts.join('');
@@ -68,9 +71,18 @@ export class QualtricsClient {
 
   /** The whole flow: the ZIP's bytes. */
   async exportResponses(signal?: AbortSignal): Promise<Buffer> {
-    const started = await this.json('start the export', this.base, { method: 'POST', body: JSON.stringify({ format: 'json' }) });
+    const started = await this.json('start the export', this.base, {
+      method: 'POST',
+      body: JSON.stringify({ format: 'json' }),
+    });
     const progressId = (started.result as { progressId?: string } | undefined)?.progressId;
-    if (!progressId) throw new QualtricsError('Qualtrics did not return a progressId for the export.', undefined, undefined, started.meta?.requestId);
+    if (!progressId)
+      throw new QualtricsError(
+        'Qualtrics did not return a progressId for the export.',
+        undefined,
+        undefined,
+        started.meta?.requestId,
+      );
     const fileId = await this.waitForFile(progressId, signal);
     return this.bytes('download the export', `${this.base}/${encodeURIComponent(fileId)}/file`);
   }
@@ -83,10 +95,22 @@ export class QualtricsClient {
       const body = await this.json('check the export', `${this.base}/${encodeURIComponent(progressId)}`);
       const result = (body.result ?? {}) as { status?: string; fileId?: string; percentComplete?: number };
       if (result.status === 'complete') {
-        if (!result.fileId) throw new QualtricsError('Qualtrics reported the export complete but gave no fileId.', undefined, undefined, body.meta?.requestId);
+        if (!result.fileId)
+          throw new QualtricsError(
+            'Qualtrics reported the export complete but gave no fileId.',
+            undefined,
+            undefined,
+            body.meta?.requestId,
+          );
         return result.fileId;
       }
-      if (result.status === 'failed') throw new QualtricsError(describe('export', 200, body.meta, 'the export job failed on Qualtrics\' side; try again later'), 200, undefined, body.meta?.requestId);
+      if (result.status === 'failed')
+        throw new QualtricsError(
+          describe('export', 200, body.meta, "the export job failed on Qualtrics' side; try again later"),
+          200,
+          undefined,
+          body.meta?.requestId,
+        );
       if (Date.now() + pause > deadline) {
         throw new QualtricsError(
           `The Qualtrics export did not complete within ${Math.round(this.settings.exportTimeoutMs / 1000)} s (last status ${result.status ?? 'unknown'}, ${result.percentComplete ?? 0}%). Try again later, or raise QUALTRICS_EXPORT_TIMEOUT_S.`,
@@ -95,20 +119,30 @@ export class QualtricsClient {
           body.meta?.requestId,
         );
       }
-      if (signal?.aborted) throw new QualtricsError('The sync was stopped while waiting for the export.', undefined, 'aborted', undefined);
+      if (signal?.aborted)
+        throw new QualtricsError('The sync was stopped while waiting for the export.', undefined, 'aborted', undefined);
       await sleep(pause);
       pause = Math.min(Math.round(pause * 1.5), this.settings.maxPollMs ?? 5000);
     }
   }
 
-  private async json(what: string, url: string, init: RequestInit = {}): Promise<{ result?: unknown; meta?: QualtricsMeta }> {
+  private async json(
+    what: string,
+    url: string,
+    init: RequestInit = {},
+  ): Promise<{ result?: unknown; meta?: QualtricsMeta }> {
     const res = await this.request(what, url, init);
     const text = await res.text();
     let body: { result?: unknown; meta?: QualtricsMeta };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
-      throw new QualtricsError(`${describe(what, res.status, undefined)}: the answer is not JSON (${text.slice(0, 80)}).`, res.status, undefined, undefined);
+      throw new QualtricsError(
+        `${describe(what, res.status, undefined)}: the answer is not JSON (${text.slice(0, 80)}).`,
+        res.status,
+        undefined,
+        undefined,
+      );
     }
     this.warnIfProxied(body.meta);
     return body;
@@ -125,9 +159,22 @@ export class QualtricsClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { ...init, headers: { 'X-API-TOKEN': this.settings.apiToken, ...(init.body ? { 'content-type': 'application/json' } : {}), accept: 'application/json' } });
+        res = await fetch(url, {
+          ...init,
+          headers: {
+            'X-API-TOKEN': this.settings.apiToken,
+            ...(init.body ? { 'content-type': 'application/json' } : {}),
+            accept: 'application/json',
+          },
+        });
       } catch (error) {
-        if (attempt >= attempts) throw new QualtricsError(`Qualtrics ${what} failed: cannot reach ${new URL(url).host} (${(error as Error).message}). Check QUALTRICS_BASE_URL and the network.`, undefined, 'network', undefined);
+        if (attempt >= attempts)
+          throw new QualtricsError(
+            `Qualtrics ${what} failed: cannot reach ${new URL(url).host} (${(error as Error).message}). Check QUALTRICS_BASE_URL and the network.`,
+            undefined,
+            'network',
+            undefined,
+          );
         await sleep(this.backoff(attempt));
         continue;
       }
@@ -147,7 +194,12 @@ export class QualtricsClient {
       } catch {
         meta = undefined;
       }
-      throw new QualtricsError(describe(what, res.status, meta, text.slice(0, 120)), res.status, meta?.error?.errorCode, meta?.requestId);
+      throw new QualtricsError(
+        describe(what, res.status, meta, text.slice(0, 120)),
+        res.status,
+        meta?.error?.errorCode,
+        meta?.requestId,
+      );
     }
   }
 
@@ -159,6 +211,11 @@ export class QualtricsClient {
   private warnIfProxied(meta: QualtricsMeta | undefined): void {
     if (!meta?.notice) return;
     const host = /use this host(?: instead)?:\s*([A-Za-z0-9.-]+)/i.exec(meta.notice)?.[1];
-    this.logger.warn({ notice: meta.notice, ...(host ? { right_host: host } : {}) }, host ? `Qualtrics proxied the request to another datacenter: set QUALTRICS_BASE_URL=https://${host}` : 'Qualtrics notice');
+    this.logger.warn(
+      { notice: meta.notice, ...(host ? { right_host: host } : {}) },
+      host
+        ? `Qualtrics proxied the request to another datacenter: set QUALTRICS_BASE_URL=https://${host}`
+        : 'Qualtrics notice',
+    );
   }
 }

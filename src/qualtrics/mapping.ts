@@ -23,7 +23,10 @@ export interface MappingResult {
 }
 
 export function parseFieldMap(text: string): FieldMapping[] {
-  const pairs = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const pairs = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   const mappings: FieldMapping[] = [];
   const problems: string[] = [];
   for (const pair of pairs) {
@@ -31,11 +34,18 @@ export function parseFieldMap(text: string): FieldMapping[] {
     if (!column || !field || extra !== undefined) problems.push(`"${pair}" is not column=field`);
     else mappings.push({ column: column.toLowerCase(), field });
   }
-  for (const required of ['did', 'email']) if (!mappings.some((m) => m.column === required)) problems.push(`no mapping for the "${required}" column`);
+  for (const required of ['did', 'email'])
+    if (!mappings.some((m) => m.column === required)) problems.push(`no mapping for the "${required}" column`);
   const columns = mappings.map((m) => m.column);
-  for (const c of new Set(columns.filter((c, i) => columns.indexOf(c) !== i))) problems.push(`the column "${c}" is mapped twice`);
+  for (const c of new Set(columns.filter((c, i) => columns.indexOf(c) !== i)))
+    problems.push(`the column "${c}" is mapped twice`);
   if (problems.length > 0) {
-    throw new ConfigError([{ variable: 'QUALTRICS_FIELD_MAP', message: `${problems.join('; ')}. Write it as roster_column=QualtricsField pairs, e.g. did=DID,email=Email,first_name=FirstName.` }]);
+    throw new ConfigError([
+      {
+        variable: 'QUALTRICS_FIELD_MAP',
+        message: `${problems.join('; ')}. Write it as roster_column=QualtricsField pairs, e.g. did=DID,email=Email,first_name=FirstName.`,
+      },
+    ]);
   }
   return mappings;
 }
@@ -57,10 +67,15 @@ export function parseExport(bytes: Uint8Array, entryName: string): ExportRespons
   try {
     doc = JSON.parse(new TextDecoder('utf-8').decode(bytes));
   } catch (error) {
-    throw new Error(`The export file ${JSON.stringify(entryName)} is not JSON (${(error as Error).message}); the export format must be "json".`);
+    throw new Error(
+      `The export file ${JSON.stringify(entryName)} is not JSON (${(error as Error).message}); the export format must be "json".`,
+    );
   }
   const responses = (doc as { responses?: unknown }).responses;
-  if (!Array.isArray(responses)) throw new Error(`The export file ${JSON.stringify(entryName)} has no "responses" list; the export format must be "json".`);
+  if (!Array.isArray(responses))
+    throw new Error(
+      `The export file ${JSON.stringify(entryName)} has no "responses" list; the export format must be "json".`,
+    );
   return responses as ExportResponse[];
 }
 

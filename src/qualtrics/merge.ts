@@ -31,15 +31,36 @@ export interface MergeResult {
 }
 
 function candidateRow(roster: Roster, response: MappedResponse, rowNumber: number): RosterRow {
-  const values = roster.columns.map((column) => (column === 'status' ? (response.values.status || 'active') : (response.values[column] ?? '')));
+  const values = roster.columns.map((column) =>
+    column === 'status' ? response.values.status || 'active' : (response.values[column] ?? ''),
+  );
   const get = (column: string): string => values[roster.columns.indexOf(column)] ?? '';
-  return { row: rowNumber, did: response.values.did ?? '', email: get('email'), firstName: get('first_name'), lastName: get('last_name'), timezone: get('timezone'), status: get('status').toLowerCase() || 'active', values, shapeOk: true };
+  return {
+    row: rowNumber,
+    did: response.values.did ?? '',
+    email: get('email'),
+    firstName: get('first_name'),
+    lastName: get('last_name'),
+    timezone: get('timezone'),
+    status: get('status').toLowerCase() || 'active',
+    values,
+    shapeOk: true,
+  };
 }
 
-export function mergeResponses(roster: Roster, responses: readonly MappedResponse[], mappings: readonly FieldMapping[]): MergeResult {
+export function mergeResponses(
+  roster: Roster,
+  responses: readonly MappedResponse[],
+  mappings: readonly FieldMapping[],
+): MergeResult {
   const missing = mappings.filter((m) => !roster.columns.includes(m.column)).map((m) => m.column);
   if (missing.length > 0) {
-    throw new ConfigError([{ variable: 'QUALTRICS_FIELD_MAP', message: `maps ${missing.map((c) => `"${c}"`).join(', ')}, which the roster has no column for (roster columns: ${roster.columns.join(', ')}). Add the column to the roster's header or remove it from the map.` }]);
+    throw new ConfigError([
+      {
+        variable: 'QUALTRICS_FIELD_MAP',
+        message: `maps ${missing.map((c) => `"${c}"`).join(', ')}, which the roster has no column for (roster columns: ${roster.columns.join(', ')}). Add the column to the roster's header or remove it from the map.`,
+      },
+    ]);
   }
   const existing = new Map(roster.rows.map((row) => [row.did, row]));
   const result: MergeResult = { newRows: [], added: [], unchanged: 0, conflicts: [], rejected: [] };
@@ -76,9 +97,15 @@ export function mergeResponses(roster: Roster, responses: readonly MappedRespons
   // own row count against it; warnings are accepted.
   const findings = checkRosterRows([...roster.rows, ...candidates.map((c) => c.row)]);
   for (const { row, response } of candidates) {
-    const reasons = findings.filter((f) => f.row === row.row && f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
+    const reasons = findings
+      .filter((f) => f.row === row.row && f.severity === 'error')
+      .map((f) => `${f.code}: ${f.message}`);
     if (reasons.length > 0) {
-      result.rejected.push({ did: response.values.did || `response:${response.responseId}`, responseId: response.responseId, reasons });
+      result.rejected.push({
+        did: response.values.did || `response:${response.responseId}`,
+        responseId: response.responseId,
+        reasons,
+      });
       continue;
     }
     result.newRows.push(row.values);

@@ -77,9 +77,16 @@ function parseRecords(text: string): ParsedRecord[] {
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) newlines++;
   const lines = newlines + (text.endsWith('\n') ? 0 : 1);
   if (lines === plain.length) return plain.map((record, i) => ({ record, row: i + 1 }));
-  const detailed = parse(text, { ...baseOptions, info: true, raw: true }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
+  const detailed = parse(text, { ...baseOptions, info: true, raw: true }) as unknown as {
+    record: string[];
+    raw: string;
+    info: { lines: number };
+  }[];
   // A quoted value may span lines: the row is numbered by the line it starts on.
-  return detailed.map(({ record, raw, info }) => ({ record, row: info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0) }));
+  return detailed.map(({ record, raw, info }) => ({
+    record,
+    row: info.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0),
+  }));
 }
 
 function runError(code: string, message: string, fix: string, row?: number): Finding {
@@ -101,10 +108,22 @@ export function parseRoster(bytes: Buffer): Roster {
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a BOM
   } catch {
-    return empty(runError('roster_not_text', 'The roster is not UTF-8 text (it looks like a binary file or another encoding).', fileFix));
+    return empty(
+      runError(
+        'roster_not_text',
+        'The roster is not UTF-8 text (it looks like a binary file or another encoding).',
+        fileFix,
+      ),
+    );
   }
   if (/^\s*$/.test(text)) {
-    return empty(runError('roster_empty', 'The roster file is empty.', 'Export the roster again; it needs a header row (did,email,...) and one row per participant.'));
+    return empty(
+      runError(
+        'roster_empty',
+        'The roster file is empty.',
+        'Export the roster again; it needs a header row (did,email,...) and one row per participant.',
+      ),
+    );
   }
   if (text.includes('\u0000')) {
     return empty(runError('roster_not_text', 'The roster contains NUL bytes: it is not a CSV file.', fileFix));
@@ -115,7 +134,14 @@ export function parseRoster(bytes: Buffer): Roster {
     records = parseRecords(text);
   } catch (error) {
     const line = (error as { lines?: number }).lines;
-    return empty(runError('roster_malformed', `The roster is not valid CSV: ${(error as Error).message}.`, `${fileFix} Look for an unclosed or stray double quote.`, line));
+    return empty(
+      runError(
+        'roster_malformed',
+        `The roster is not valid CSV: ${(error as Error).message}.`,
+        `${fileFix} Look for an unclosed or stray double quote.`,
+        line,
+      ),
+    );
   }
 
   const [header, ...body] = records;
@@ -165,13 +191,29 @@ function headerFindings(columns: string[]): Finding[] {
   for (const column of columns) {
     if (column === '') continue;
     if (seen.has(column)) {
-      findings.push({ ...runError('duplicate_column', `The header names the column "${column}" more than once (names are compared case-insensitively).`, 'Rename or remove the extra column.', 1), column });
+      findings.push({
+        ...runError(
+          'duplicate_column',
+          `The header names the column "${column}" more than once (names are compared case-insensitively).`,
+          'Rename or remove the extra column.',
+          1,
+        ),
+        column,
+      });
     }
     seen.add(column);
   }
   for (const required of REQUIRED_COLUMNS) {
     if (!seen.has(required)) {
-      findings.push({ ...runError('missing_column', `The header has no "${required}" column (found: ${columns.filter((c) => c !== '').join(', ') || 'none'}).`, `Add a "${required}" column to the header row.`, 1), column: required });
+      findings.push({
+        ...runError(
+          'missing_column',
+          `The header has no "${required}" column (found: ${columns.filter((c) => c !== '').join(', ') || 'none'}).`,
+          `Add a "${required}" column to the header row.`,
+          1,
+        ),
+        column: required,
+      });
     }
   }
   return findings;

@@ -12,8 +12,24 @@ const didPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Rule = (rows: readonly RosterRow[]) => Finding[];
 
-function rowFinding(row: RosterRow, severity: Finding['severity'], code: string, column: string, message: string, fix: string): Finding {
-  return { severity, scope: 'row', code, row: row.row, column, message, fix, ...(row.did !== '' ? { did: row.did } : {}) };
+function rowFinding(
+  row: RosterRow,
+  severity: Finding['severity'],
+  code: string,
+  column: string,
+  message: string,
+  fix: string,
+): Finding {
+  return {
+    severity,
+    scope: 'row',
+    code,
+    row: row.row,
+    column,
+    message,
+    fix,
+    ...(row.did !== '' ? { did: row.did } : {}),
+  };
 }
 
 /** Problems with e-mail or time zone only matter for people we write to. */
@@ -21,15 +37,37 @@ const severityFor = (row: RosterRow): Finding['severity'] => (row.status === 'ac
 
 const didPresentAndSafe: Rule = (rows) =>
   rows.flatMap((row) => {
-    if (row.did === '') return [rowFinding(row, 'error', 'did_empty', 'did', 'The DID is empty.', 'Fill in the participant\'s DID, or delete the row if it is not a participant.')];
+    if (row.did === '')
+      return [
+        rowFinding(
+          row,
+          'error',
+          'did_empty',
+          'did',
+          'The DID is empty.',
+          "Fill in the participant's DID, or delete the row if it is not a participant.",
+        ),
+      ];
     if (!didPattern.test(row.did)) {
-      return [rowFinding(row, 'error', 'did_invalid', 'did', `The DID "${row.did}" contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.`, 'Correct the DID to the form used in the compliance database (e.g. P0123).')];
+      return [
+        rowFinding(
+          row,
+          'error',
+          'did_invalid',
+          'did',
+          `The DID "${row.did}" contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.`,
+          'Correct the DID to the form used in the compliance database (e.g. P0123).',
+        ),
+      ];
     }
     return [];
   });
 
 /** Groups rows by a key, keeping only keys that occur more than once (cheap for 100k unique keys). */
-function duplicatesBy(rows: readonly RosterRow[], keyOf: (row: RosterRow) => string | undefined): Map<string, RosterRow[]> {
+function duplicatesBy(
+  rows: readonly RosterRow[],
+  keyOf: (row: RosterRow) => string | undefined,
+): Map<string, RosterRow[]> {
   const firstSeen = new Map<string, RosterRow>();
   const duplicates = new Map<string, RosterRow[]>();
   for (const row of rows) {
@@ -50,24 +88,61 @@ function duplicatesBy(rows: readonly RosterRow[], keyOf: (row: RosterRow) => str
 const didUnique: Rule = (rows) =>
   [...duplicatesBy(rows, (row) => (row.did === '' ? undefined : row.did)).values()].flatMap((group) =>
     group.map((row) =>
-      rowFinding(row, 'error', 'did_duplicate', 'did', `The DID ${row.did} appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`, 'Keep one row per DID; fix the DID that was mistyped.'),
+      rowFinding(
+        row,
+        'error',
+        'did_duplicate',
+        'did',
+        `The DID ${row.did} appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`,
+        'Keep one row per DID; fix the DID that was mistyped.',
+      ),
     ),
   );
 
 const emailValid: Rule = (rows) =>
   rows.flatMap((row) => {
-    if (row.email === '') return [rowFinding(row, severityFor(row), 'email_missing', 'email', 'The e-mail address is empty.', 'Fill in the participant\'s e-mail address.')];
+    if (row.email === '')
+      return [
+        rowFinding(
+          row,
+          severityFor(row),
+          'email_missing',
+          'email',
+          'The e-mail address is empty.',
+          "Fill in the participant's e-mail address.",
+        ),
+      ];
     if (!isValidEmail(row.email)) {
       // The address itself is never echoed: findings go to Slack and logs.
-      return [rowFinding(row, severityFor(row), 'email_invalid', 'email', 'The e-mail address is not valid (expected name@domain.tld with no spaces).', 'Correct the address in the roster.')];
+      return [
+        rowFinding(
+          row,
+          severityFor(row),
+          'email_invalid',
+          'email',
+          'The e-mail address is not valid (expected name@domain.tld with no spaces).',
+          'Correct the address in the roster.',
+        ),
+      ];
     }
     return [];
   });
 
 const emailUnique: Rule = (rows) =>
-  [...duplicatesBy(rows, (row) => (row.email === '' || row.status !== 'active' ? undefined : row.email.toLowerCase())).values()].flatMap((group) =>
+  [
+    ...duplicatesBy(rows, (row) =>
+      row.email === '' || row.status !== 'active' ? undefined : row.email.toLowerCase(),
+    ).values(),
+  ].flatMap((group) =>
     group.map((row) =>
-      rowFinding(row, 'error', 'email_duplicate', 'email', `The same e-mail address is used by ${group.map((r) => r.did || `row ${r.row}`).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`, 'Correct the address that was copied to the wrong row.'),
+      rowFinding(
+        row,
+        'error',
+        'email_duplicate',
+        'email',
+        `The same e-mail address is used by ${group.map((r) => r.did || `row ${r.row}`).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`,
+        'Correct the address that was copied to the wrong row.',
+      ),
     ),
   );
 
@@ -75,25 +150,60 @@ const statusKnown: Rule = (rows) =>
   rows.flatMap((row) =>
     (ROSTER_STATUSES as readonly string[]).includes(row.status)
       ? []
-      : [rowFinding(row, 'error', 'status_unknown', 'status', `The status "${row.status}" is not one of ${ROSTER_STATUSES.join(', ')}.`, 'Use one of the listed statuses (empty means active).')],
+      : [
+          rowFinding(
+            row,
+            'error',
+            'status_unknown',
+            'status',
+            `The status "${row.status}" is not one of ${ROSTER_STATUSES.join(', ')}.`,
+            'Use one of the listed statuses (empty means active).',
+          ),
+        ],
   );
 
 const timezoneValid: Rule = (rows) =>
   rows.flatMap((row) =>
     row.timezone === '' || isValidTimeZone(row.timezone)
       ? []
-      : [rowFinding(row, severityFor(row), 'timezone_invalid', 'timezone', `The time zone "${row.timezone}" is not an IANA time zone.`, 'Use a name such as Europe/London or America/Chicago, or leave it empty.')],
+      : [
+          rowFinding(
+            row,
+            severityFor(row),
+            'timezone_invalid',
+            'timezone',
+            `The time zone "${row.timezone}" is not an IANA time zone.`,
+            'Use a name such as Europe/London or America/Chicago, or leave it empty.',
+          ),
+        ],
   );
 
 const namesPrintable: Rule = (rows) =>
   rows.flatMap((row) =>
     // eslint-disable-next-line no-control-regex
     [row.firstName, row.lastName].some((name) => /[\u0000-\u001f\u007f]/.test(name))
-      ? [rowFinding(row, 'warning', 'name_control_characters', 'first_name', 'The name contains line breaks or control characters; they are replaced by spaces in the e-mail.', 'Clean up the name in the roster.')]
+      ? [
+          rowFinding(
+            row,
+            'warning',
+            'name_control_characters',
+            'first_name',
+            'The name contains line breaks or control characters; they are replaced by spaces in the e-mail.',
+            'Clean up the name in the roster.',
+          ),
+        ]
       : [],
   );
 
-export const rosterRules: readonly Rule[] = [didPresentAndSafe, didUnique, emailValid, emailUnique, statusKnown, timezoneValid, namesPrintable];
+export const rosterRules: readonly Rule[] = [
+  didPresentAndSafe,
+  didUnique,
+  emailValid,
+  emailUnique,
+  statusKnown,
+  timezoneValid,
+  namesPrintable,
+];
 
 export function checkRosterRows(rows: readonly RosterRow[]): Finding[] {
   return rosterRules.flatMap((rule) => rule(rows));

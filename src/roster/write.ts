@@ -3,12 +3,26 @@
  * the new content is written to a temp file in the same folder, flushed to disk and renamed over
  * the roster. A failure at any step leaves the roster byte-for-byte as it was.
  */
-import { closeSync, copyFileSync, constants, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  copyFileSync,
+  fsyncSync,
+  openSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export function backupPathFor(path: string, at: Date): string {
-  return `${path}.bak-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${path}.bak-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 function fsyncDir(dir: string): void {

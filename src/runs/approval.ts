@@ -9,8 +9,23 @@ import type { StateDb } from './state-db.js';
  */
 export function recordApproval(db: StateDb, run: RunRow, actor: string, via: 'cli' | 'slack', at: Date): void {
   db.transaction(() => {
-    db.prepare('UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND decided_by IS NULL').run(actor, at.toISOString(), run.id);
-    audit(db, { actor, action: 'run_approved', runId: run.id, reportDate: run.report_date, batchHash: run.batch_hash, detail: { via } }, at);
+    db.prepare('UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND decided_by IS NULL').run(
+      actor,
+      at.toISOString(),
+      run.id,
+    );
+    audit(
+      db,
+      {
+        actor,
+        action: 'run_approved',
+        runId: run.id,
+        reportDate: run.report_date,
+        batchHash: run.batch_hash,
+        detail: { via },
+      },
+      at,
+    );
   })();
 }
 
@@ -21,15 +36,27 @@ export type Decision = { kind: 'approve' } | { kind: 'reject'; reason: string };
  * clicks (one process or several, the row is the arbiter), exactly one returns the updated run;
  * the others get undefined and must not send. The decision and its audit row commit together.
  */
-export function claimDecision(db: StateDb, runId: string, actor: string, decision: Decision, at: Date): RunRow | undefined {
+export function claimDecision(
+  db: StateDb,
+  runId: string,
+  actor: string,
+  decision: Decision,
+  at: Date,
+): RunRow | undefined {
   return db
     .transaction(() => {
       const stamp = at.toISOString();
       const changed =
         decision.kind === 'approve'
-          ? db.prepare("UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND state = 'planned' AND decided_by IS NULL").run(actor, stamp, runId).changes
+          ? db
+              .prepare(
+                "UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND state = 'planned' AND decided_by IS NULL",
+              )
+              .run(actor, stamp, runId).changes
           : db
-              .prepare("UPDATE runs SET state = 'rejected', decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'planned' AND decided_by IS NULL")
+              .prepare(
+                "UPDATE runs SET state = 'rejected', decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'planned' AND decided_by IS NULL",
+              )
               .run(actor, stamp, decision.reason, runId).changes;
       if (changed !== 1) return undefined;
       const run = getRun(db, runId)!;

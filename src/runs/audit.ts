@@ -50,5 +50,7 @@ export interface AuditRow {
 }
 
 export function auditForRun(db: StateDb, runId: string): AuditRow[] {
-  return db.prepare('SELECT at, actor, action, run_id, detail_json FROM audit WHERE run_id = ? ORDER BY id').all(runId) as AuditRow[];
+  return db
+    .prepare('SELECT at, actor, action, run_id, detail_json FROM audit WHERE run_id = ? ORDER BY id')
+    .all(runId) as AuditRow[];
 }

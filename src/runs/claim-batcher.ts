@@ -35,9 +35,15 @@ export class ClaimBatcher {
     private readonly owner: string,
     private readonly now: () => Date,
   ) {
-    this.markSent = db.prepare("UPDATE messages SET state = 'sent', smtp_response = ?, last_error = NULL, updated_at = ? WHERE id = ?");
-    this.claim = db.prepare("UPDATE messages SET state = 'sending', attempts = attempts + 1, owner = ?, updated_at = ? WHERE id = ? AND state = 'planned'");
-    this.skipDuplicate = db.prepare("UPDATE messages SET state = 'skipped', reason = 'already_sent', updated_at = ? WHERE id = ?");
+    this.markSent = db.prepare(
+      "UPDATE messages SET state = 'sent', smtp_response = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+    );
+    this.claim = db.prepare(
+      "UPDATE messages SET state = 'sending', attempts = attempts + 1, owner = ?, updated_at = ? WHERE id = ? AND state = 'planned'",
+    );
+    this.skipDuplicate = db.prepare(
+      "UPDATE messages SET state = 'skipped', reason = 'already_sent', updated_at = ? WHERE id = ?",
+    );
   }
 
   /** Records `mark` (if any) and claims `claimId`, in the next group commit. */

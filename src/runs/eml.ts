@@ -10,7 +10,10 @@ export interface StoredEnvelope {
 
 function headerBlock(bytes: Buffer): string {
   const end = bytes.indexOf('\r\n\r\n');
-  return bytes.subarray(0, end === -1 ? bytes.length : end).toString('latin1').replace(/\r\n[ \t]+/g, ' ');
+  return bytes
+    .subarray(0, end === -1 ? bytes.length : end)
+    .toString('latin1')
+    .replace(/\r\n[ \t]+/g, ' ');
 }
 
 function addressOf(value: string): string | undefined {

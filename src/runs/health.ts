@@ -19,6 +19,8 @@ export function recordHealth(db: StateDb, check: HealthCheck, ok: boolean, at: s
 }
 
 export function readHealth(db: StateDb, check: HealthCheck): HealthResult | null {
-  const row = db.prepare('SELECT ok, at, detail_json FROM health WHERE check_name = ?').get(check) as { ok: number; at: string; detail_json: string } | undefined;
+  const row = db.prepare('SELECT ok, at, detail_json FROM health WHERE check_name = ?').get(check) as
+    | { ok: number; at: string; detail_json: string }
+    | undefined;
   return row === undefined ? null : { ok: row.ok === 1, at: row.at, detail: JSON.parse(row.detail_json) };
 }

@@ -3,10 +3,11 @@
  * is a row in the state DB taken in an IMMEDIATE transaction; a holder that died (SIGKILL, power
  * cut) is detected by its pid on this host or, from another host, by a stale heartbeat.
  */
-import { hostname } from 'node:os';
+
 import { randomUUID } from 'node:crypto';
-import type { StateDb } from './state-db.js';
+import { hostname } from 'node:os';
 import { JobRefusedError } from '../errors.js';
+import type { StateDb } from './state-db.js';
 
 const HEARTBEAT_MS = 5_000;
 const STALE_AFTER_MS = 60_000;
@@ -51,10 +52,17 @@ function describeLock(name: string): string {
  * the same transaction when a dead holder's lock is taken over, so that its leftovers can be
  * reconciled before anyone else can look.
  */
-export function acquireLock(db: StateDb, name: string, now: () => Date, onTakeover?: (previousOwner: string) => void): HeldLock {
+export function acquireLock(
+  db: StateDb,
+  name: string,
+  now: () => Date,
+  onTakeover?: (previousOwner: string) => void,
+): HeldLock {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   db.transaction(() => {
-    const existing = db.prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?').get(name) as LockRow | undefined;
+    const existing = db
+      .prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?')
+      .get(name) as LockRow | undefined;
     if (existing !== undefined) {
       if (!holderIsGone(existing, now())) {
         throw new JobRefusedError(
@@ -67,7 +75,14 @@ export function acquireLock(db: StateDb, name: string, now: () => Date, onTakeov
       db.prepare('DELETE FROM locks WHERE name = ?').run(name);
     }
     const at = now().toISOString();
-    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(name, owner, process.pid, hostname(), at, at);
+    db.prepare('INSERT INTO locks (name, owner, pid, host, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      name,
+      owner,
+      process.pid,
+      hostname(),
+      at,
+      at,
+    );
   }).immediate();
 
   const heartbeat = setInterval(() => {
@@ -85,5 +100,7 @@ export function acquireLock(db: StateDb, name: string, now: () => Date, onTakeov
 }
 
 export function lockHolder(db: StateDb, name: string): LockRow | undefined {
-  return db.prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?').get(name) as LockRow | undefined;
+  return db.prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?').get(name) as
+    | LockRow
+    | undefined;
 }

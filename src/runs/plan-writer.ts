@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
-import { maskEmail } from '../util/mask.js';
 import type { RosterRow } from '../roster/read.js';
+import { maskEmail } from '../util/mask.js';
 import { SendLog } from './send-log.js';
 import type { StateDb } from './state-db.js';
 
@@ -63,7 +63,10 @@ export class PlanWriter {
     this.commit();
     this.sendLog.close();
     const hash = createHash('sha256');
-    const rows = this.db.prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned' ORDER BY did").raw(true).iterate(this.run.id) as IterableIterator<[string, string]>;
+    const rows = this.db
+      .prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned' ORDER BY did")
+      .raw(true)
+      .iterate(this.run.id) as IterableIterator<[string, string]>;
     let first = true;
     for (const [did, sha] of rows) {
       hash.update(`${first ? '' : '\n'}${did}\t${sha}`);
@@ -85,12 +88,32 @@ export class PlanWriter {
     this.inTransaction = 0;
   }
 
-  private record(row: RosterRow, state: string, reason: string | null, sha256: string | null, messageId: string | null, status: 'dry_run' | 'skipped', error: string | undefined): void {
+  private record(
+    row: RosterRow,
+    state: string,
+    reason: string | null,
+    sha256: string | null,
+    messageId: string | null,
+    status: 'dry_run' | 'skipped',
+    error: string | undefined,
+  ): void {
     const { id, reportDate, templateHash, ts } = this.run;
     const toMasked = row.email === '' ? null : maskEmail(row.email);
     if (this.inTransaction === 0) this.db.exec('BEGIN');
     this.insert.run(id, reportDate, row.did, state, reason, toMasked, sha256, messageId, ts);
     if (++this.inTransaction >= BATCH) this.commit();
-    this.sendLog.append({ ts, run_id: id, report_date: reportDate, did: row.did, status, dry_run: true, attempt: 0, message_id: messageId, to_masked: toMasked, template_hash: templateHash, ...(error === undefined ? {} : { error }) });
+    this.sendLog.append({
+      ts,
+      run_id: id,
+      report_date: reportDate,
+      did: row.did,
+      status,
+      dry_run: true,
+      attempt: 0,
+      message_id: messageId,
+      to_masked: toMasked,
+      template_hash: templateHash,
+      ...(error === undefined ? {} : { error }),
+    });
   }
 }

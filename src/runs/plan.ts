@@ -8,26 +8,26 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { parseMailbox, type Mailbox } from '../mail/address.js';
+import { type Mailbox, parseMailbox } from '../mail/address.js';
 import { renderSample, type SamplePreview } from '../mail/sample.js';
+import type { RosterRow } from '../roster/read.js';
+import { rosterFields } from '../roster/read.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { countFindings, type Finding, type FindingCounts } from '../validation/finding.js';
-import { validateDay, type Classification, type DayValidation } from '../validation/validate-day.js';
-import { iterateDay, openComplianceDb } from '../compliance/db.js';
-import type { RosterRow } from '../roster/read.js';
-import type { RenderJob } from './render-message.js';
-import { createRenderer, type Renderer } from './render-pool.js';
-import { rosterFields } from '../roster/read.js';
-import { PlanWriter } from './plan-writer.js';
+import { type Classification, type DayValidation, validateDay } from '../validation/validate-day.js';
 import { audit } from './audit.js';
 import { didsReachedOn, lastSentTemplateHash } from './ledger.js';
 import { lockHolder } from './lock.js';
 import { outboxPaths } from './outbox.js';
-import type { StateDb } from './state-db.js';
+import { PlanWriter } from './plan-writer.js';
+import type { RenderJob } from './render-message.js';
+import { createRenderer, type Renderer } from './render-pool.js';
 import { sendLockName } from './send.js';
+import type { StateDb } from './state-db.js';
 
 /** Used in previews when MAIL_FROM is not set; a run planned with it cannot be sent. */
 const PLACEHOLDER_FROM: Mailbox = { name: 'MAIL_FROM not set', address: 'mail-from-not-set@invalid.example' };
@@ -73,7 +73,10 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const { db, config, logger } = deps;
   const holder = lockHolder(db, sendLockName(reportDate));
   if (holder !== undefined) {
-    throw new JobRefusedError(`A send for ${reportDate} is in progress (pid ${holder.pid} on ${holder.host}); a new dry run would replace what is being sent. Wait for it to finish.`, 'send_in_progress');
+    throw new JobRefusedError(
+      `A send for ${reportDate} is in progress (pid ${holder.pid} on ${holder.host}); a new dry run would replace what is being sent. Wait for it to finish.`,
+      'send_in_progress',
+    );
   }
   const validation = validateDay(config, reportDate);
   const startedAt = deps.now();
@@ -88,17 +91,47 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   db.prepare(
     `INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, mail_from, redirect_to, expires_at, summary_json)
      VALUES (?, ?, ?, ?, 'planning', '', ?, ?, ?, ?, '{}')`,
-  ).run(runId, reportDate, startedAt.toISOString(), requestedBy, validation.templates.hash, config.MAIL_FROM ?? null, config.MAIL_REDIRECT_TO ?? null, expiresAt);
+  ).run(
+    runId,
+    reportDate,
+    startedAt.toISOString(),
+    requestedBy,
+    validation.templates.hash,
+    config.MAIL_FROM ?? null,
+    config.MAIL_REDIRECT_TO ?? null,
+    expiresAt,
+  );
 
   // Previews are written to a fresh folder and swapped in at the end: a reader never sees a mix
   // of two runs, and the old files are not overwritten one by one (slow on large folders).
   const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
   ensurePrivateDir(stagingDir);
-  const writer = new PlanWriter(db, config.OUTBOX_DIR, { id: runId, reportDate, templateHash: validation.templates.hash, ts: startedAt.toISOString() });
-  const renderer = createRenderer({ runId, dateIso: startedAt.toISOString(), reportDate, from, replyTo, redirectTo: config.MAIL_REDIRECT_TO, templates: validation.templates, outDir: stagingDir });
+  const writer = new PlanWriter(db, config.OUTBOX_DIR, {
+    id: runId,
+    reportDate,
+    templateHash: validation.templates.hash,
+    ts: startedAt.toISOString(),
+  });
+  const renderer = createRenderer({
+    runId,
+    dateIso: startedAt.toISOString(),
+    reportDate,
+    from,
+    replyTo,
+    redirectTo: config.MAIL_REDIRECT_TO,
+    templates: validation.templates,
+    outDir: stagingDir,
+  });
 
   try {
-    await recordParticipants({ db, config, validation, writer, renderer, ...(deps.onProgress ? { onProgress: deps.onProgress } : {}) });
+    await recordParticipants({
+      db,
+      config,
+      validation,
+      writer,
+      renderer,
+      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    });
   } catch (error) {
     writer.abort();
     rmSync(stagingDir, { recursive: true, force: true });
@@ -109,7 +142,12 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const batchHash = writer.finish();
   swapInPreviews(stagingDir, paths.dryRunDir, log);
 
-  const counts = { participants: writer.participants, toSend: writer.toSend, skipped: writer.skipped, blocked: writer.blocked };
+  const counts = {
+    participants: writer.participants,
+    toSend: writer.toSend,
+    skipped: writer.skipped,
+    blocked: writer.blocked,
+  };
   const { skippedByReason, blockedByCode } = writer;
   const previousTemplate = lastSentTemplateHash(db);
   const summary: PlanSummary = {
@@ -130,7 +168,11 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     expiresAt,
     sample: renderSample(validation.templates, reportDate),
   };
-  const stored: StoredSummary = { ...summary, findings: summary.findings.slice(0, STORED_FINDINGS), findingsTotal: summary.findings.length };
+  const stored: StoredSummary = {
+    ...summary,
+    findings: summary.findings.slice(0, STORED_FINDINGS),
+    findingsTotal: summary.findings.length,
+  };
 
   db.transaction(() => {
     const superseded = db
@@ -138,10 +180,30 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       .all(reportDate, runId) as { id: string }[];
     for (const { id } of superseded) {
       db.prepare("UPDATE runs SET state = 'superseded', superseded_by = ? WHERE id = ?").run(runId, id);
-      audit(db, { actor: requestedBy, action: 'run_superseded', runId: id, reportDate, detail: { superseded_by: runId } }, startedAt);
+      audit(
+        db,
+        { actor: requestedBy, action: 'run_superseded', runId: id, reportDate, detail: { superseded_by: runId } },
+        startedAt,
+      );
     }
-    db.prepare('UPDATE runs SET state = ?, batch_hash = ?, summary_json = ? WHERE id = ?').run(summary.state, batchHash, JSON.stringify(stored), runId);
-    audit(db, { actor: requestedBy, action: 'run_planned', runId, reportDate, batchHash, detail: { counts, state: summary.state } }, startedAt);
+    db.prepare('UPDATE runs SET state = ?, batch_hash = ?, summary_json = ? WHERE id = ?').run(
+      summary.state,
+      batchHash,
+      JSON.stringify(stored),
+      runId,
+    );
+    audit(
+      db,
+      {
+        actor: requestedBy,
+        action: 'run_planned',
+        runId,
+        reportDate,
+        batchHash,
+        detail: { counts, state: summary.state },
+      },
+      startedAt,
+    );
   }).immediate();
   log.info({ counts, batch_hash: batchHash, state: summary.state }, 'dry run planned');
   return summary;
@@ -169,7 +231,14 @@ interface RecordInput {
 const RENDER_BATCH = 200;
 
 /** Every participant becomes one ledger row: skipped, blocked, or a rendered message. */
-async function recordParticipants({ db, config, validation, writer, renderer, onProgress }: RecordInput): Promise<void> {
+async function recordParticipants({
+  db,
+  config,
+  validation,
+  writer,
+  renderer,
+  onProgress,
+}: RecordInput): Promise<void> {
   // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, validation.reportDate);
   const eligible = new Map<string, RosterRow>();
@@ -177,7 +246,8 @@ async function recordParticipants({ db, config, validation, writer, renderer, on
     const { row } = entry;
     if (entry.kind === 'blocked') writer.block(row, entry.codes);
     else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
-    else if (reached.has(row.did)) writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
+    else if (reached.has(row.did))
+      writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
     else if (validation.runBlocked) writer.block(row, ['run_blocked']);
     else eligible.set(row.did, row);
   }
@@ -188,7 +258,8 @@ async function recordParticipants({ db, config, validation, writer, renderer, on
   let inFlight: Promise<void> | undefined;
   const submit = async (jobs: RenderJob[]): Promise<void> => {
     const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
-    for (const result of await renderer.render(jobs)) writer.planned(rows.get(result.did)!, result.sha256, result.messageId);
+    for (const result of await renderer.render(jobs))
+      writer.planned(rows.get(result.did)!, result.sha256, result.messageId);
     writer.commit();
     onProgress?.(writer.toSend, total);
   };
@@ -203,7 +274,14 @@ async function recordParticipants({ db, config, validation, writer, renderer, on
         const row = eligible.get(did);
         if (row === undefined || seen.has(did)) continue;
         seen.add(did);
-        jobs.push({ did, firstName: row.firstName, lastName: row.lastName, email: row.email, fields: rosterFields(validation.roster.columns, row), data });
+        jobs.push({
+          did,
+          firstName: row.firstName,
+          lastName: row.lastName,
+          email: row.email,
+          fields: rosterFields(validation.roster.columns, row),
+          data,
+        });
         if (jobs.length < RENDER_BATCH) continue;
         await inFlight;
         inFlight = submit(jobs);
@@ -230,5 +308,7 @@ function swapInPreviews(stagingDir: string, dryRunDir: string, logger: Logger): 
   ensurePrivateDir(trash);
   if (existsSync(dryRunDir)) renameSync(dryRunDir, join(trash, basename(stagingDir)));
   renameSync(stagingDir, dryRunDir);
-  rm(trash, { recursive: true, force: true }).catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'could not remove superseded previews'));
+  rm(trash, { recursive: true, force: true }).catch((error: unknown) =>
+    logger.warn({ error: (error as Error).message }, 'could not remove superseded previews'),
+  );
 }

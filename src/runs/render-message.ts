@@ -49,10 +49,19 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
   return jobs.map((job) => {
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
-    const content = renderTemplates(settings.templates, { ...job.fields, ...job.data, did, report_date: settings.reportDate, report_date_long: reportDateLong });
+    const content = renderTemplates(settings.templates, {
+      ...job.fields,
+      ...job.data,
+      did,
+      report_date: settings.reportDate,
+      report_date_long: reportDateLong,
+    });
     const bytes = composeMessage({
       from: settings.from,
-      to: redirectTo !== undefined ? { address: redirectTo } : { name: `${job.firstName} ${job.lastName}`.trim(), address: job.email },
+      to:
+        redirectTo !== undefined
+          ? { address: redirectTo }
+          : { name: `${job.firstName} ${job.lastName}`.trim(), address: job.email },
       replyTo: settings.replyTo,
       subject: redirectTo !== undefined ? `[TEST ${did}] ${content.subject}` : content.subject,
       text: content.text,

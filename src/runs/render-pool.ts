@@ -6,7 +6,7 @@
  * in parallel. Run from TypeScript sources (the tests), it renders in-thread: same code, no worker.
  */
 import { Worker } from 'node:worker_threads';
-import { renderAndWrite, type RenderJob, type RenderResult, type RenderSettings } from './render-message.js';
+import { type RenderJob, type RenderResult, type RenderSettings, renderAndWrite } from './render-message.js';
 
 export interface Renderer {
   render(jobs: RenderJob[]): Promise<RenderResult[]>;
@@ -20,7 +20,10 @@ export function createRenderer(settings: RenderSettings): Renderer {
   if (!compiled) {
     return { render: async (jobs) => renderAndWrite(settings, jobs), close: async () => undefined };
   }
-  const worker = new Worker(workerUrl, { workerData: settings, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } });
+  const worker = new Worker(workerUrl, {
+    workerData: settings,
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+  });
   const waiting: { resolve: (r: RenderResult[]) => void; reject: (e: Error) => void }[] = [];
   const failAll = (error: Error): void => {
     for (const w of waiting.splice(0)) w.reject(error);

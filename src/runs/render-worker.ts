@@ -1,6 +1,6 @@
 /** Worker-thread entry for render-pool.ts: renders and writes the batches it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { renderAndWrite, type RenderJob, type RenderSettings } from './render-message.js';
+import { type RenderJob, type RenderSettings, renderAndWrite } from './render-message.js';
 
 const settings = workerData as RenderSettings;
 parentPort?.on('message', (jobs: RenderJob[]) => {

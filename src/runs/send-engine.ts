@@ -13,9 +13,9 @@ import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
 import { messageCounts, type RunRow } from './ledger.js';
 import { outboxPaths } from './outbox.js';
-import type { SendLogEntry } from './send-log.js';
 import type { LoggedMessage, MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
-import { WorkQueue, type QueuedMessage } from './work-queue.js';
+import type { SendLogEntry } from './send-log.js';
+import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,18 +39,31 @@ export class SendEngine {
     private readonly deps: SendDeps,
     private readonly run: RunRow,
     owner: string,
-    private readonly logLine: (m: LoggedMessage, fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>) => void,
+    private readonly logLine: (
+      m: LoggedMessage,
+      fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>,
+    ) => void,
     private readonly log: Logger,
   ) {
     const { db } = deps;
     this.queue = new WorkQueue(db, run.id);
     this.paths = outboxPaths(deps.config.OUTBOX_DIR, run.report_date);
     this.batcher = new ClaimBatcher(db, owner, deps.now);
-    this.markFailed = db.prepare("UPDATE messages SET state = ?, failure_kind = ?, last_error = ?, updated_at = ? WHERE id = ?");
+    this.markFailed = db.prepare(
+      'UPDATE messages SET state = ?, failure_kind = ?, last_error = ?, updated_at = ? WHERE id = ?',
+    );
     this.markUnknown = db.prepare("UPDATE messages SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
-    this.release = db.prepare("UPDATE messages SET state = 'planned', attempts = attempts - 1, updated_at = ? WHERE id = ?");
+    this.release = db.prepare(
+      "UPDATE messages SET state = 'planned', attempts = attempts - 1, updated_at = ? WHERE id = ?",
+    );
     const counts = messageCounts(db, run.id);
-    this.progress = { total: counts.planned + counts.sent + counts.failed + counts.unknown, sent: counts.sent, failed: counts.failed, unknown: counts.unknown, pending: counts.planned };
+    this.progress = {
+      total: counts.planned + counts.sent + counts.failed + counts.unknown,
+      sent: counts.sent,
+      failed: counts.failed,
+      unknown: counts.unknown,
+      pending: counts.planned,
+    };
   }
 
   async start(): Promise<{ outcome: SendResult['outcome']; pauseReason?: string; sentNow: number }> {
@@ -68,8 +81,14 @@ export class SendEngine {
       for (const failure of await this.archiver.finish()) this.log.warn(failure, 'could not archive the sent message');
     }
     this.deps.onProgress?.({ ...this.progress });
-    if (this.stopReason !== undefined) return { outcome: 'paused', pauseReason: this.stopReason, sentNow: this.sentNow };
-    if (this.interrupted) return { outcome: 'interrupted', pauseReason: 'interrupted (signal); run send-daily again to continue', sentNow: this.sentNow };
+    if (this.stopReason !== undefined)
+      return { outcome: 'paused', pauseReason: this.stopReason, sentNow: this.sentNow };
+    if (this.interrupted)
+      return {
+        outcome: 'interrupted',
+        pauseReason: 'interrupted (signal); run send-daily again to continue',
+        sentNow: this.sentNow,
+      };
     return { outcome: 'done', sentNow: this.sentNow };
   }
 
@@ -129,7 +148,11 @@ export class SendEngine {
    * the same moment): fewer commits per message, and the claim still reaches the disk before a
    * byte is sent.
    */
-  private async sendOne(transport: MessageTransport, message: QueuedMessage, previous: SentMark | undefined): Promise<SentMark | undefined> {
+  private async sendOne(
+    transport: MessageTransport,
+    message: QueuedMessage,
+    previous: SentMark | undefined,
+  ): Promise<SentMark | undefined> {
     const { db } = this.deps;
     const bytes = this.loadVerified(message);
     const envelope = bytes === undefined ? undefined : envelopeOf(bytes);
@@ -161,7 +184,9 @@ export class SendEngine {
     if (outcome.kind === 'fatal') {
       // Nothing was sent: the message goes back to planned, untouched, and the run pauses.
       this.release.run(now, message.id);
-      this.pause(`SMTP refused the connection settings (${outcome.error}). Check SMTP_USER, SMTP_PASS and SMTP_SECURE, then run send-daily again.`);
+      this.pause(
+        `SMTP refused the connection settings (${outcome.error}). Check SMTP_USER, SMTP_PASS and SMTP_SECURE, then run send-daily again.`,
+      );
       return undefined;
     }
     this.noteFailure(outcome.error);
@@ -176,20 +201,36 @@ export class SendEngine {
       this.markFailed.run('planned', 'temporary', outcome.error, now, message.id);
       const delay = this.deps.config.SEND_RETRY_BACKOFF_MS * 2 ** (attempt - 1);
       this.queue.retryLater({ ...message, attempts: attempt }, Date.now() + delay);
-      this.log.info({ did: message.did, attempt, error: outcome.error, retry_in_ms: delay }, 'temporary failure, will retry');
+      this.log.info(
+        { did: message.did, attempt, error: outcome.error, retry_in_ms: delay },
+        'temporary failure, will retry',
+      );
       return undefined;
     }
     this.markFailed.run('failed', outcome.kind, outcome.error, now, message.id);
     this.bump('failed');
     this.logLine(message, { status: 'failed', attempt, error: outcome.error });
-    audit(db, { actor: 'system', action: 'message_failed', runId: this.run.id, reportDate: this.run.report_date, detail: { did: message.did, attempts: attempt, error: outcome.error } }, this.deps.now());
+    audit(
+      db,
+      {
+        actor: 'system',
+        action: 'message_failed',
+        runId: this.run.id,
+        reportDate: this.run.report_date,
+        detail: { did: message.did, attempts: attempt, error: outcome.error },
+      },
+      this.deps.now(),
+    );
     return undefined;
   }
 
   private noteFailure(error: string): void {
     this.consecutiveFailures++;
     const limit = this.deps.config.SEND_PAUSE_AFTER_FAILURES;
-    if (this.consecutiveFailures >= limit) this.pause(`${this.consecutiveFailures} attempts in a row failed (last: ${error}). Fix the cause, then run send-daily again to continue.`);
+    if (this.consecutiveFailures >= limit)
+      this.pause(
+        `${this.consecutiveFailures} attempts in a row failed (last: ${error}). Fix the cause, then run send-daily again to continue.`,
+      );
   }
 
   private bump(kind: 'sent' | 'failed' | 'unknown'): void {
@@ -210,7 +251,9 @@ export class SendEngine {
       return undefined;
     }
     if (createHash('sha256').update(bytes).digest('hex') !== message.sha256) {
-      this.pause(`the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`);
+      this.pause(
+        `the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`,
+      );
       return undefined;
     }
     return bytes;
@@ -223,5 +266,4 @@ export class SendEngine {
     }
     this.archiver.add(this.paths.dryRunFile(did), this.paths.sentFile(did));
   }
-
 }

@@ -3,8 +3,8 @@
  * bot and a CLI process can read while the other writes; every write is a short transaction.
  */
 import Database from 'better-sqlite3';
-import { ensureParentDir } from '../util/fs.js';
 import { UsageError } from '../errors.js';
+import { ensureParentDir } from '../util/fs.js';
 
 export type StateDb = Database.Database;
 

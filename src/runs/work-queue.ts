@@ -43,7 +43,8 @@ export class WorkQueue {
       this.inFlight++;
       return { message };
     }
-    if (this.retries.length > 0) return { waitMs: Math.max(1, Math.min(...this.retries.map((r) => r.notBefore)) - now) };
+    if (this.retries.length > 0)
+      return { waitMs: Math.max(1, Math.min(...this.retries.map((r) => r.notBefore)) - now) };
     if (this.inFlight > 0) return { waitMs: 10 };
     return { done: true };
   }
@@ -58,7 +59,9 @@ export class WorkQueue {
 
   private fill(): void {
     this.page = this.db
-      .prepare("SELECT id, did, sha256, message_id, to_masked, attempts FROM messages WHERE run_id = ? AND state = 'planned' AND id > ? ORDER BY id LIMIT ?")
+      .prepare(
+        "SELECT id, did, sha256, message_id, to_masked, attempts FROM messages WHERE run_id = ? AND state = 'planned' AND id > ? ORDER BY id LIMIT ?",
+      )
       .all(this.runId, this.lastId, PAGE) as QueuedMessage[];
     const last = this.page.at(-1);
     if (last === undefined) this.exhausted = true;

@@ -4,11 +4,11 @@
  */
 import { checkSmtp, recordSmtpHealth } from '../../commands/smtp-check.js';
 import { audit } from '../runs/audit.js';
+import { sendDeadlinePassed } from '../runs/deadline.js';
 import type { RunRow } from '../runs/ledger.js';
 import { currentRun } from '../runs/ledger.js';
 import { holderIsGone, lockHolder } from '../runs/lock.js';
 import { sendLockName } from '../runs/send.js';
-import { sendDeadlinePassed } from '../runs/deadline.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';
@@ -35,10 +35,20 @@ export async function healthConditions(bot: StudyBot): Promise<AlertCondition[]>
     const ctx = bot.context('schedule');
     const health = await checkSmtp(ctx);
     recordSmtpHealth(ctx, health);
-    if (health.error !== null) conditions.push({ key: 'smtp_failing', text: `:rotating_light: *SMTP check failing*: ${escapeMrkdwn(health.error)}. Check SMTP_HOST, SMTP_PORT and the credentials; run \`npx mail-updater smtp-check\` to retry.` });
+    if (health.error !== null)
+      conditions.push({
+        key: 'smtp_failing',
+        text: `:rotating_light: *SMTP check failing*: ${escapeMrkdwn(health.error)}. Check SMTP_HOST, SMTP_PORT and the credentials; run \`npx mail-updater smtp-check\` to retry.`,
+      });
     const days = health.days_until_credential_expiry;
     if (days !== null && health.credential_expiring) {
-      conditions.push({ key: 'credential_expiring', text: days < 0 ? `:rotating_light: *The SMTP credential expired* ${-days} day(s) ago (${health.credential_expires_at}). Renew it and update SMTP_PASS and SMTP_CREDENTIAL_EXPIRES_AT.` : `:warning: *The SMTP credential expires in ${days} day(s)* (${health.credential_expires_at}). Renew it and update SMTP_PASS and SMTP_CREDENTIAL_EXPIRES_AT.` });
+      conditions.push({
+        key: 'credential_expiring',
+        text:
+          days < 0
+            ? `:rotating_light: *The SMTP credential expired* ${-days} day(s) ago (${health.credential_expires_at}). Renew it and update SMTP_PASS and SMTP_CREDENTIAL_EXPIRES_AT.`
+            : `:warning: *The SMTP credential expires in ${days} day(s)* (${health.credential_expires_at}). Renew it and update SMTP_PASS and SMTP_CREDENTIAL_EXPIRES_AT.`,
+      });
     }
   }
 
@@ -47,18 +57,27 @@ export async function healthConditions(bot: StudyBot): Promise<AlertCondition[]>
   if (due?.state === 'planned' && due.decided_by === null && !sendDeadlinePassed(config, due.report_date, now)) {
     const minutesLeft = config.sendDeadlineMinutes - localDateTime(now, config.STUDY_TZ).minutesOfDay;
     if (minutesLeft <= PENDING_REMINDER_MINUTES) {
-      conditions.push({ key: `approval_pending:${due.id}`, text: `:hourglass_flowing_sand: *Approval still pending* for ${runLink(due)}: ${minutesLeft} minute(s) left before SEND_DEADLINE (${config.SEND_DEADLINE} ${config.STUDY_TZ}). ${config.SLACK_APPROVER_IDS.map((id) => `<@${id}>`).join(' ')}` });
+      conditions.push({
+        key: `approval_pending:${due.id}`,
+        text: `:hourglass_flowing_sand: *Approval still pending* for ${runLink(due)}: ${minutesLeft} minute(s) left before SEND_DEADLINE (${config.SEND_DEADLINE} ${config.STUDY_TZ}). ${config.SLACK_APPROVER_IDS.map((id) => `<@${id}>`).join(' ')}`,
+      });
     }
   }
 
   for (const run of db.prepare("SELECT * FROM runs WHERE state IN ('sending', 'paused')").all() as RunRow[]) {
     if (run.state === 'paused') {
-      conditions.push({ key: `run_paused:${run.id}`, text: `:double_vertical_bar: *Send paused* after repeated failures: ${runLink(run)}. Fix the cause (\`/mail-status ${run.report_date}\`), then run \`npx mail-updater send-daily --date ${run.report_date} --yes\` to continue; nobody gets a second e-mail.` });
+      conditions.push({
+        key: `run_paused:${run.id}`,
+        text: `:double_vertical_bar: *Send paused* after repeated failures: ${runLink(run)}. Fix the cause (\`/mail-status ${run.report_date}\`), then run \`npx mail-updater send-daily --date ${run.report_date} --yes\` to continue; nobody gets a second e-mail.`,
+      });
       continue;
     }
     const holder = lockHolder(db, sendLockName(run.report_date));
     if (holder === undefined || holderIsGone(holder, now)) {
-      conditions.push({ key: `run_stuck:${run.id}`, text: `:rotating_light: *Send stuck*: ${runLink(run)} is marked as sending but no sender is alive. Run \`npx mail-updater status --date ${run.report_date}\`; \`send-daily --date ${run.report_date} --yes\` continues it (messages in flight become "unknown" and are not re-sent).` });
+      conditions.push({
+        key: `run_stuck:${run.id}`,
+        text: `:rotating_light: *Send stuck*: ${runLink(run)} is marked as sending but no sender is alive. Run \`npx mail-updater status --date ${run.report_date}\`; \`send-daily --date ${run.report_date} --yes\` continues it (messages in flight become "unknown" and are not re-sent).`,
+      });
     }
   }
   return conditions;
@@ -69,7 +88,10 @@ export async function postAlerts(bot: StudyBot, conditions: readonly AlertCondit
   const day = localDateTime(bot.now(), bot.config.STUDY_TZ).date;
   let posted = 0;
   for (const condition of conditions) {
-    const claimed = bot.db.prepare('INSERT OR IGNORE INTO alerts_posted (condition, day, at) VALUES (?, ?, ?)').run(condition.key, day, bot.now().toISOString()).changes === 1;
+    const claimed =
+      bot.db
+        .prepare('INSERT OR IGNORE INTO alerts_posted (condition, day, at) VALUES (?, ?, ?)')
+        .run(condition.key, day, bot.now().toISOString()).changes === 1;
     if (!claimed) continue;
     try {
       await bot.poster.post(bot.channel, { text: condition.text, blocks: [section(condition.text)] });

@@ -6,9 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
-import { ConfigError } from '../errors.js';
 import type { Config } from '../config.js';
-import { slackLogger, type Logger } from '../logger.js';
+import { ConfigError } from '../errors.js';
+import { type Logger, slackLogger } from '../logger.js';
 import type { StateDb } from '../runs/state-db.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
@@ -56,7 +56,14 @@ function healthHandler(bot: StudyBot) {
   };
 }
 
-const REFUSED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
+const REFUSED_TOKEN = new Set([
+  'invalid_auth',
+  'not_authed',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'not_allowed_token_type',
+]);
 
 /**
  * Checks the bot token once at start-up: a token Slack refuses is a configuration error (exit 2
@@ -65,16 +72,29 @@ const REFUSED_TOKEN = new Set(['invalid_auth', 'not_authed', 'account_inactive',
  */
 export async function checkBotToken(config: Config, logger: Logger): Promise<void> {
   const apiUrl = slackApiUrl(config);
-  const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), retryConfig: { retries: 0 }, logger: slackLogger(logger), logLevel: LogLevel.ERROR });
+  const client = new webApi.WebClient(config.SLACK_BOT_TOKEN, {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    retryConfig: { retries: 0 },
+    logger: slackLogger(logger),
+    logLevel: LogLevel.ERROR,
+  });
   try {
     const who = await client.auth.test();
     logger.info({ team: who.team, bot_user: who.user_id }, 'Slack token accepted');
   } catch (error) {
     const code = (error as { data?: { error?: string } }).data?.error;
     if (code !== undefined && REFUSED_TOKEN.has(code)) {
-      throw new ConfigError([{ variable: 'SLACK_BOT_TOKEN', message: `was refused by Slack (${code}); copy the current Bot User OAuth Token (xoxb-...) from the app's "OAuth & Permissions" page.` }]);
+      throw new ConfigError([
+        {
+          variable: 'SLACK_BOT_TOKEN',
+          message: `was refused by Slack (${code}); copy the current Bot User OAuth Token (xoxb-...) from the app's "OAuth & Permissions" page.`,
+        },
+      ]);
     }
-    logger.warn({ error: (error as Error).message }, 'could not reach Slack to check the token; carrying on, calls will be retried');
+    logger.warn(
+      { error: (error as Error).message },
+      'could not reach Slack to check the token; carrying on, calls will be retried',
+    );
   }
 }
 

@@ -37,7 +37,12 @@ export function section(mrkdwn: string): Block {
 
 export function fields(pairs: [string, string][]): Block {
   // A section holds at most 10 fields of 2,000 characters each.
-  return { type: 'section', fields: pairs.slice(0, 10).map(([label, value]) => ({ type: 'mrkdwn', text: cut(addressesMasked(`*${label}*\n${value}`), 2000) })) };
+  return {
+    type: 'section',
+    fields: pairs
+      .slice(0, 10)
+      .map(([label, value]) => ({ type: 'mrkdwn', text: cut(addressesMasked(`*${label}*\n${value}`), 2000) })),
+  };
 }
 
 export function context(mrkdwn: string): Block {
@@ -73,12 +78,17 @@ export function codeBlock(text: string, limit = SECTION_TEXT_LIMIT - 200): strin
 /** Keeps a message within 50 blocks: the last kept block says how many were dropped. */
 export function withinBlockLimit(blocks: Block[]): Block[] {
   if (blocks.length <= MAX_BLOCKS) return blocks;
-  return [...blocks.slice(0, MAX_BLOCKS - 1), context(`…and ${blocks.length - (MAX_BLOCKS - 1)} more blocks not shown`)];
+  return [
+    ...blocks.slice(0, MAX_BLOCKS - 1),
+    context(`…and ${blocks.length - (MAX_BLOCKS - 1)} more blocks not shown`),
+  ];
 }
 
 /** "09:12" in the study's time zone, for "Approved by @x at 09:12". */
 export function clock(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    at,
+  );
 }
 
 /** <@U123> for Slack actors ("slack:U123"), the plain actor otherwise ("schedule", "cli:alice"). */

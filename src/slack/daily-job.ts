@@ -2,8 +2,9 @@
  * The scheduled daily job: yesterday's dry run and its approval request, unless the day is
  * already in hand (a live request, a decision, a send) or past SEND_DEADLINE.
  */
-import { currentRun } from '../runs/ledger.js';
+
 import { sendDeadlinePassed } from '../runs/deadline.js';
+import { currentRun } from '../runs/ledger.js';
 import { yesterdayIn } from '../util/dates.js';
 import { postAlerts } from './alerts.js';
 import { escapeMrkdwn } from './blocks.js';
@@ -14,11 +15,20 @@ export type DailyJobResult = { posted: true; runId: string } | { posted: false; 
 export async function runDailyJob(bot: StudyBot): Promise<DailyJobResult> {
   const now = bot.now();
   const reportDate = yesterdayIn(bot.config.STUDY_TZ, now);
-  if (sendDeadlinePassed(bot.config, reportDate, now)) return { posted: false, reason: `past SEND_DEADLINE for ${reportDate}` };
+  if (sendDeadlinePassed(bot.config, reportDate, now))
+    return { posted: false, reason: `past SEND_DEADLINE for ${reportDate}` };
   const existing = currentRun(bot.db, reportDate);
   if (existing !== undefined) {
-    const livePending = existing.state === 'planned' && existing.decided_by === null && existing.slack_ts !== null && Date.parse(existing.expires_at) > now.getTime();
-    if (livePending || existing.decided_by !== null || ['sending', 'paused', 'done', 'rejected'].includes(existing.state)) {
+    const livePending =
+      existing.state === 'planned' &&
+      existing.decided_by === null &&
+      existing.slack_ts !== null &&
+      Date.parse(existing.expires_at) > now.getTime();
+    if (
+      livePending ||
+      existing.decided_by !== null ||
+      ['sending', 'paused', 'done', 'rejected'].includes(existing.state)
+    ) {
       return { posted: false, reason: `${reportDate} already has run ${existing.id} (${existing.state})` };
     }
   }
@@ -29,6 +39,10 @@ export async function runDailyJob(bot: StudyBot): Promise<DailyJobResult> {
     // Nobody is waiting at a terminal: without this alert the team would only see no request.
     const message = (error as Error).message;
     const text = `:rotating_light: *The daily run for ${reportDate} could not be prepared*: ${escapeMrkdwn(message)}\nFix the cause, then run \`/mail-dry-run ${reportDate}\` for the approval request.`;
-    return { posted: false, reason: message, alerted: (await postAlerts(bot, [{ key: `daily_job_failed:${reportDate}`, text }])) > 0 };
+    return {
+      posted: false,
+      reason: message,
+      alerted: (await postAlerts(bot, [{ key: `daily_job_failed:${reportDate}`, text }])) > 0,
+    };
   }
 }

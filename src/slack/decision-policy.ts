@@ -10,16 +10,27 @@ import { mentionActor as mention } from './blocks.js';
 export type DecisionKind = 'approve' | 'reject';
 
 /** Undefined when `userId` may take this decision on `run` now; otherwise why not. */
-export function decisionRefusal(config: Config, run: RunRow | undefined, userId: string, kind: DecisionKind, now: Date): string | undefined {
+export function decisionRefusal(
+  config: Config,
+  run: RunRow | undefined,
+  userId: string,
+  kind: DecisionKind,
+  now: Date,
+): string | undefined {
   const verb = kind === 'approve' ? 'approve' : 'reject';
   if (!config.SLACK_APPROVER_IDS.includes(userId)) {
     return `Sorry, only the study's approvers can ${verb} a send (SLACK_APPROVER_IDS). Ask one of them: ${config.SLACK_APPROVER_IDS.map((id) => `<@${id}>`).join(', ')}.`;
   }
-  if (run === undefined) return 'This approval request no longer matches a run in the ledger; run `/mail-dry-run` for a fresh one.';
-  if (run.state === 'superseded') return `This request was superseded by a newer dry run (${run.superseded_by ?? 'unknown'}); decide on the newest request instead.`;
-  if (run.state === 'rejected') return `This run was already rejected by ${mention(run.decided_by)}${run.decision_reason ? ` ("${run.decision_reason}")` : ''}.`;
-  if (run.decided_by !== null) return `This run was already approved by ${mention(run.decided_by)} at ${run.decided_at ?? '?'}; it is sent once, whoever clicks.`;
-  if (run.state === 'blocked') return 'This run is blocked by validation errors and cannot be sent; fix them and run `/mail-dry-run` again.';
+  if (run === undefined)
+    return 'This approval request no longer matches a run in the ledger; run `/mail-dry-run` for a fresh one.';
+  if (run.state === 'superseded')
+    return `This request was superseded by a newer dry run (${run.superseded_by ?? 'unknown'}); decide on the newest request instead.`;
+  if (run.state === 'rejected')
+    return `This run was already rejected by ${mention(run.decided_by)}${run.decision_reason ? ` ("${run.decision_reason}")` : ''}.`;
+  if (run.decided_by !== null)
+    return `This run was already approved by ${mention(run.decided_by)} at ${run.decided_at ?? '?'}; it is sent once, whoever clicks.`;
+  if (run.state === 'blocked')
+    return 'This run is blocked by validation errors and cannot be sent; fix them and run `/mail-dry-run` again.';
   if (run.state !== 'planned') return `This run is ${run.state}; there is nothing to ${verb}.`;
   if (kind === 'reject') return undefined;
   if (Date.parse(run.expires_at) <= now.getTime()) {

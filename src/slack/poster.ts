@@ -24,9 +24,21 @@ export interface MessageContent {
 /** Slack's terse channel errors, turned into what to do about them. */
 function explainChannelError(error: unknown, channel: string): Error {
   const code = (error as { data?: { error?: string } }).data?.error;
-  if (code === 'not_in_channel') return new UsageError(`The bot is not in the channel ${channel}: invite it there (/invite @mail-updater) and try again.`, 'slack_channel');
-  if (code === 'channel_not_found') return new UsageError(`Slack does not know the channel ${channel}: check SLACK_CHANNEL_ID (the channel's ID, C..., not its name) and that the bot can see it.`, 'slack_channel');
-  if (code === 'is_archived') return new UsageError(`The channel ${channel} is archived: unarchive it or point SLACK_CHANNEL_ID at another one.`, 'slack_channel');
+  if (code === 'not_in_channel')
+    return new UsageError(
+      `The bot is not in the channel ${channel}: invite it there (/invite @mail-updater) and try again.`,
+      'slack_channel',
+    );
+  if (code === 'channel_not_found')
+    return new UsageError(
+      `Slack does not know the channel ${channel}: check SLACK_CHANNEL_ID (the channel's ID, C..., not its name) and that the bot can see it.`,
+      'slack_channel',
+    );
+  if (code === 'is_archived')
+    return new UsageError(
+      `The channel ${channel} is archived: unarchive it or point SLACK_CHANNEL_ID at another one.`,
+      'slack_channel',
+    );
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -43,7 +55,13 @@ export class SlackPoster {
   async post(channel: string, content: MessageContent, threadTs?: string): Promise<string> {
     const result = await this.paced(channel, () =>
       this.client.chat
-        .postMessage({ channel, text: addressesMasked(content.text), ...(content.blocks ? { blocks: content.blocks } : {}), ...(threadTs ? { thread_ts: threadTs } : {}), unfurl_links: false })
+        .postMessage({
+          channel,
+          text: addressesMasked(content.text),
+          ...(content.blocks ? { blocks: content.blocks } : {}),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+          unfurl_links: false,
+        })
         .catch((error: unknown) => {
           throw explainChannelError(error, channel);
         }),
@@ -53,7 +71,12 @@ export class SlackPoster {
   }
 
   async update(channel: string, ts: string, content: MessageContent): Promise<void> {
-    await this.client.chat.update({ channel, ts, text: addressesMasked(content.text), ...(content.blocks ? { blocks: content.blocks } : {}) });
+    await this.client.chat.update({
+      channel,
+      ts,
+      text: addressesMasked(content.text),
+      ...(content.blocks ? { blocks: content.blocks } : {}),
+    });
   }
 
   async ephemeral(channel: string, user: string, text: string): Promise<void> {
@@ -68,7 +91,14 @@ export class SlackPoster {
   /** A CSV in a thread, through files.uploadV2 (getUploadURLExternal → upload → completeUploadExternal). */
   async uploadCsv(channel: string, threadTs: string, filename: string, csv: string, comment: string): Promise<void> {
     await this.paced(channel, () =>
-      this.client.files.uploadV2({ channel_id: channel, thread_ts: threadTs, filename, title: filename, file: Buffer.from(csv, 'utf8'), initial_comment: addressesMasked(comment) }),
+      this.client.files.uploadV2({
+        channel_id: channel,
+        thread_ts: threadTs,
+        filename,
+        title: filename,
+        file: Buffer.from(csv, 'utf8'),
+        initial_comment: addressesMasked(comment),
+      }),
     );
   }
 

@@ -3,6 +3,8 @@
  * approval request, take a decision, send with live progress, thread the failures. Listeners
  * (listeners/*.ts) only translate Slack payloads into these calls and answer within 3 s.
  */
+
+import { sendDaily } from '../../commands/send-daily.js';
 import type { CommandContext } from '../command.js';
 import type { Config } from '../config.js';
 import { requireSendSettings } from '../config.js';
@@ -11,9 +13,8 @@ import type { Logger } from '../logger.js';
 import { SmtpClient, smtpSettings } from '../mail/smtp-client.js';
 import { claimDecision, type Decision } from '../runs/approval.js';
 import { currentRun, getRun, type RunRow } from '../runs/ledger.js';
-import { sendRun, assertSendable, type SendProgress } from '../runs/send.js';
+import { assertSendable, type SendProgress, sendRun } from '../runs/send.js';
 import type { StateDb } from '../runs/state-db.js';
-import { sendDaily } from '../../commands/send-daily.js';
 import { decisionRefusal } from './decision-policy.js';
 import { fileTicket, threadFailures } from './failure-thread.js';
 import type { SlackPoster } from './poster.js';
@@ -50,7 +51,8 @@ export class StudyBot {
   }
 
   get channel(): string {
-    if (this.config.SLACK_CHANNEL_ID === undefined) throw new UsageError('SLACK_CHANNEL_ID is not set; set it to the channel where approval requests go.');
+    if (this.config.SLACK_CHANNEL_ID === undefined)
+      throw new UsageError('SLACK_CHANNEL_ID is not set; set it to the channel where approval requests go.');
     return this.config.SLACK_CHANNEL_ID;
   }
 
@@ -60,13 +62,25 @@ export class StudyBot {
 
   /** A context for running registry commands on behalf of `actor`. */
   context(actor: string): CommandContext {
-    return { config: this.config, logger: this.logger, now: this.now, actor, stateDb: () => this.db, signal: this.shutdown.signal };
+    return {
+      config: this.config,
+      logger: this.logger,
+      now: this.now,
+      actor,
+      stateDb: () => this.db,
+      signal: this.shutdown.signal,
+    };
   }
 
   /** Runs long work after Slack's 3-second ack; tracked so shutdown can wait for it. Never throws. */
   background(label: string, work: () => Promise<unknown>): Promise<void> {
     const job = work()
-      .catch((error: unknown) => this.logger.error({ job: label, error: (error as Error).message, stack: (error as Error).stack }, 'background job failed'))
+      .catch((error: unknown) =>
+        this.logger.error(
+          { job: label, error: (error as Error).message, stack: (error as Error).stack },
+          'background job failed',
+        ),
+      )
       .then(() => undefined);
     this.jobs.add(job);
     void job.finally(() => this.jobs.delete(job));
@@ -82,7 +96,12 @@ export class StudyBot {
   /** The dry run for D and its approval request in the channel (scheduled or /mail-dry-run). */
   async prepareAndPost(reportDate: string, actor: string): Promise<{ run: RunRow; text: string }> {
     const previous = currentRun(this.db, reportDate);
-    const output = await sendDaily.run(this.context(actor), { reportDate, dryRun: true, yes: false, resendUnknown: false });
+    const output = await sendDaily.run(this.context(actor), {
+      reportDate,
+      dryRun: true,
+      yes: false,
+      resendUnknown: false,
+    });
     const run = currentRun(this.db, reportDate);
     if (run === undefined) throw new UsageError(`The dry run for ${reportDate} did not produce a run.`);
     await this.postRequest(run);
@@ -92,7 +111,10 @@ export class StudyBot {
 
   private async postRequest(run: RunRow): Promise<void> {
     const channel = this.channel;
-    const ts = await this.poster.post(channel, { text: approvalFallbackText(run), blocks: approvalBlocks(run, this.config) });
+    const ts = await this.poster.post(channel, {
+      text: approvalFallbackText(run),
+      blocks: approvalBlocks(run, this.config),
+    });
     this.db.prepare('UPDATE runs SET slack_channel = ?, slack_ts = ? WHERE id = ?').run(channel, ts, run.id);
   }
 
@@ -100,7 +122,10 @@ export class StudyBot {
   async refreshRequest(runId: string, progress?: RequestProgress): Promise<void> {
     const run = getRun(this.db, runId);
     if (run?.slack_channel == null || run.slack_ts === null) return;
-    await this.poster.update(run.slack_channel, run.slack_ts, { text: approvalFallbackText(run), blocks: approvalBlocks(run, this.config, progress) });
+    await this.poster.update(run.slack_channel, run.slack_ts, {
+      text: approvalFallbackText(run),
+      blocks: approvalBlocks(run, this.config, progress),
+    });
   }
 
   /**
@@ -108,7 +133,8 @@ export class StudyBot {
    * once, then the send in the background. Refusals come back as a reason for an ephemeral reply.
    */
   approve(runId: string, userId: string): DecisionOutcome {
-    if (this.stopping) return { ok: false, reason: 'The bot is shutting down; approve again in a minute, once it is back.' };
+    if (this.stopping)
+      return { ok: false, reason: 'The bot is shutting down; approve again in a minute, once it is back.' };
     const outcome = this.decide(runId, userId, { kind: 'approve' });
     if (outcome.ok) void this.background(`send ${runId}`, () => this.sendApproved(outcome.run, userId));
     return outcome;
@@ -123,7 +149,10 @@ export class StudyBot {
   /** Why `userId` may not take this decision on `runId` now (undefined: they may). */
   refusal(runId: string, userId: string, kind: Decision['kind']): string | undefined {
     const run = getRun(this.db, runId);
-    return decisionRefusal(this.config, run, userId, kind, this.now()) ?? (kind === 'approve' ? this.sendSettingsProblem(run!) : undefined);
+    return (
+      decisionRefusal(this.config, run, userId, kind, this.now()) ??
+      (kind === 'approve' ? this.sendSettingsProblem(run!) : undefined)
+    );
   }
 
   mayFileTickets(userId: string): boolean {
@@ -135,10 +164,17 @@ export class StudyBot {
     const filed = fileTicket(this.db, ref.runId, ref.did, userId, ticketId, this.now());
     if (filed === undefined || filed.ts === null) return;
     if (!filed.first) {
-      await this.poster.ephemeral(filed.channel, userId, `A ticket for ${ref.did} was already filed by <@${filed.filed.filedBy}>.`);
+      await this.poster.ephemeral(
+        filed.channel,
+        userId,
+        `A ticket for ${ref.did} was already filed by <@${filed.filed.filedBy}>.`,
+      );
       return;
     }
-    await this.poster.update(filed.channel, filed.ts, { text: failureReplyText(filed.message), blocks: failureReplyBlocks(filed.message, filed.filed, this.config.STUDY_TZ) });
+    await this.poster.update(filed.channel, filed.ts, {
+      text: failureReplyText(filed.message),
+      blocks: failureReplyBlocks(filed.message, filed.filed, this.config.STUDY_TZ),
+    });
   }
 
   /** The checks, then the atomic claim; a lost race is explained like any other refusal. */
@@ -147,7 +183,10 @@ export class StudyBot {
     if (refusal !== undefined) return { ok: false, reason: refusal };
     const claimed = claimDecision(this.db, runId, `slack:${userId}`, decision, this.now());
     if (claimed !== undefined) return { ok: true, run: claimed };
-    return { ok: false, reason: this.refusal(runId, userId, decision.kind) ?? 'Someone else decided on this run at the same moment.' };
+    return {
+      ok: false,
+      reason: this.refusal(runId, userId, decision.kind) ?? 'Someone else decided on this run at the same moment.',
+    };
   }
 
   /** The bot's SMTP settings and the run's preview must match before anything is sent. */
@@ -179,10 +218,18 @@ export class StudyBot {
         { actor: `slack:${userId}`, resendUnknown: false },
       );
       await progress.idle();
-      await this.refreshRequest(run.id, { kind: 'finished', counts: result.counts, outcome: result.outcome, ...(result.pauseReason ? { pauseReason: result.pauseReason } : {}) });
+      await this.refreshRequest(run.id, {
+        kind: 'finished',
+        counts: result.counts,
+        outcome: result.outcome,
+        ...(result.pauseReason ? { pauseReason: result.pauseReason } : {}),
+      });
     } catch (error) {
       await progress.idle();
-      const message = error instanceof UsageError || error instanceof JobRefusedError ? error.message : `unexpected error: ${(error as Error).message}`;
+      const message =
+        error instanceof UsageError || error instanceof JobRefusedError
+          ? error.message
+          : `unexpected error: ${(error as Error).message}`;
       this.logger.error({ run_id: run.id, error: (error as Error).message }, 'send from Slack failed');
       await this.refreshRequest(run.id, { kind: 'error', message });
     }

@@ -2,7 +2,7 @@
  * The scheduled Qualtrics sync (SCHEDULE_SYNC_CRON): its result goes to the channel; a failure
  * is an alert (once a day, like every alert) that says what failed and that the roster is intact.
  */
-import { syncParticipantsCommand, type SyncJson } from '../../commands/sync-participants.js';
+import { type SyncJson, syncParticipantsCommand } from '../../commands/sync-participants.js';
 import { postAlerts } from './alerts.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';

@@ -30,7 +30,11 @@ export function countFindings(findings: readonly Finding[]): FindingCounts {
 
 /** "row 7, DID P0007, column email: ..." — the one-line form used by the CLI and Slack. */
 export function describeFinding(f: Finding): string {
-  const where = [f.row !== undefined ? `row ${f.row}` : undefined, f.did !== undefined ? `DID ${f.did}` : undefined, f.column !== undefined ? `column ${f.column}` : undefined]
+  const where = [
+    f.row !== undefined ? `row ${f.row}` : undefined,
+    f.did !== undefined ? `DID ${f.did}` : undefined,
+    f.column !== undefined ? `column ${f.column}` : undefined,
+  ]
     .filter((part) => part !== undefined)
     .join(', ');
   return `${f.severity.toUpperCase()} ${f.code}${where === '' ? '' : ` (${where})`}: ${f.message} Fix: ${f.fix}`;

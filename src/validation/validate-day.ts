@@ -3,10 +3,11 @@
  * Returns data (findings and a classification of every roster row); throws only when the job
  * cannot run at all (missing files, broken query), as UsageError.
  */
+
+import { type DayData, latestDay, loadQuery, openComplianceDb, queryDay } from '../compliance/db.js';
 import type { Config } from '../config.js';
-import { latestDay, loadQuery, openComplianceDb, queryDay, type DayData } from '../compliance/db.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
-import { readRosterFile, type Roster, type RosterRow } from '../roster/read.js';
+import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import { longDate } from '../util/dates.js';
 import type { Finding } from './finding.js';
@@ -62,9 +63,20 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     });
   }
 
-  const availableFields = new Set<string>([...day.columns, ...roster.columns.filter((c) => c !== ''), ...BUILT_IN_FIELDS]);
+  const availableFields = new Set<string>([
+    ...day.columns,
+    ...roster.columns.filter((c) => c !== ''),
+    ...BUILT_IN_FIELDS,
+  ]);
   for (const problem of checkTemplates(templates, availableFields)) {
-    findings.push({ severity: 'error', scope: 'run', code: 'template_field_unknown', column: problem.part, message: problem.message, fix: 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).' });
+    findings.push({
+      severity: 'error',
+      scope: 'run',
+      code: 'template_field_unknown',
+      column: problem.part,
+      message: problem.message,
+      fix: 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).',
+    });
   }
   findings.push(...renderCheck(templates, availableFields, reportDate));
   findings.push(...crossCheck(roster.rows, day, reportDate));
@@ -81,7 +93,15 @@ function renderCheck(templates: Templates, fields: Set<string>, reportDate: stri
     renderTemplates(templates, { ...view, report_date: reportDate, report_date_long: longDate(reportDate) });
     return [];
   } catch (error) {
-    return [{ severity: 'error', scope: 'run', code: 'template_render_failed', message: `The templates do not render: ${(error as Error).message}`, fix: 'Fix the template syntax in TEMPLATE_DIR.' }];
+    return [
+      {
+        severity: 'error',
+        scope: 'run',
+        code: 'template_render_failed',
+        message: `The templates do not render: ${(error as Error).message}`,
+        fix: 'Fix the template syntax in TEMPLATE_DIR.',
+      },
+    ];
   }
 }
 
@@ -114,7 +134,9 @@ function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string
       code: 'did_not_in_roster',
       did,
       message: `The compliance database has data for ${did}, who is not in the roster.${named ? ` Did you mean ${named}? (no data today under that roster DID)` : ''}`,
-      fix: named ? `If ${named} in the roster is a typo, correct it to ${did}.` : 'Add the participant to the roster if they are enrolled.',
+      fix: named
+        ? `If ${named} in the roster is a typo, correct it to ${did}.`
+        : 'Add the participant to the roster if they are enrolled.',
     });
   }
   return findings;

@@ -9,21 +9,33 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateFixture } from '../../fixtures/generate.js';
-import { loadConfig, type Env } from '../../src/config.js';
+import { type Env, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { envelopeOf } from '../../src/runs/eml.js';
 import { openStateDb } from '../../src/runs/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
-import { sendPipelined, type RawMessage } from './raw-smtp.js';
+import { type RawMessage, sendPipelined } from './raw-smtp.js';
 import { benchSlack } from './slack.js';
 
 // The send path runs from the built package, as users run it: from there, rendering and
 // archiving use their worker threads (from TypeScript sources they run in-thread).
-const { planRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/plan.js'))) as typeof import('../../src/runs/plan.js');
-const { sendRun } = (await import(resolve(import.meta.dirname, '../../dist/src/runs/send.js'))) as typeof import('../../src/runs/send.js');
+const { planRun } = (await import(
+  resolve(import.meta.dirname, '../../dist/src/runs/plan.js')
+)) as typeof import('../../src/runs/plan.js');
+const { sendRun } = (await import(
+  resolve(import.meta.dirname, '../../dist/src/runs/send.js')
+)) as typeof import('../../src/runs/send.js');
 
-const { values } = parseArgs({ options: { participants: { type: 'string' }, send: { type: 'string' }, 'slow-send': { type: 'string' }, 'slack-only': { type: 'boolean' }, 'live-only': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    participants: { type: 'string' },
+    send: { type: 'string' },
+    'slow-send': { type: 'string' },
+    'slack-only': { type: 'boolean' },
+    'live-only': { type: 'boolean' },
+  },
+});
 const N = Number(values.participants ?? 100_000);
 const SEND_N = Number(values.send ?? 10_000);
 const SLOW_N = Number(values['slow-send'] ?? 4_000);
@@ -31,14 +43,21 @@ const REPORT_DATE = '2026-11-23';
 const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
 const root = mkdtempSync(join(tmpdir(), 'mail-updater-bench-'));
 const rows: [string, string, string][] = [];
-const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const report = (what: string, figure: string, note = ''): void => {
   rows.push([what, figure, note]);
   console.log(`  ${what}: ${figure}${note ? `  (${note})` : ''}`);
 };
 
 function studyEnv(dir: string, participants: number): Env {
-  const fixture = generateFixture({ participants, days: 14, seed: 42, endDate: REPORT_DATE, outDir: join(dir, 'data') });
+  const fixture = generateFixture({
+    participants,
+    days: 14,
+    seed: 42,
+    endDate: REPORT_DATE,
+    outDir: join(dir, 'data'),
+  });
   return {
     COMPLIANCE_DB_PATH: fixture.dbPath,
     PARTICIPANTS_CSV_PATH: fixture.rosterPath,
@@ -49,10 +68,16 @@ function studyEnv(dir: string, participants: number): Env {
 }
 
 /** Runs the built CLI; returns wall time, peak RSS (from the child itself) and stdout. */
-function measureCli(args: string[], env: Env): Promise<{ ms: number; maxRssMb: number; stdout: string; code: number | null }> {
+function measureCli(
+  args: string[],
+  env: Env,
+): Promise<{ ms: number; maxRssMb: number; stdout: string; code: number | null }> {
   const reportRss = `data:text/javascript,process.on('exit',()=>process.stderr.write('MAXRSS='+process.resourceUsage().maxRSS+'\\n'))`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', reportRss, CLI, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', reportRss, CLI, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -67,15 +92,36 @@ function measureCli(args: string[], env: Env): Promise<{ ms: number; maxRssMb: n
 
 function pythonBaseline(dir: string, count: number): number | undefined {
   const templates = resolve(import.meta.dirname, '../../src/mail/default-templates');
-  const result = spawnSync('python3', [resolve(import.meta.dirname, 'python-baseline.py'), String(count), join(dir, 'py-out'), join(templates, 'body.txt'), join(templates, 'body.html')], { encoding: 'utf8' });
+  const result = spawnSync(
+    'python3',
+    [
+      resolve(import.meta.dirname, 'python-baseline.py'),
+      String(count),
+      join(dir, 'py-out'),
+      join(templates, 'body.txt'),
+      join(templates, 'body.html'),
+    ],
+    { encoding: 'utf8' },
+  );
   return result.status === 0 ? Number(result.stdout.trim()) : undefined;
 }
 
-async function liveSend(label: string, participants: number, connections: number, acceptDelayMs: number): Promise<{ rate: number; messages: RawMessage[]; sinkPort: number; close: () => Promise<void> }> {
+async function liveSend(
+  label: string,
+  participants: number,
+  connections: number,
+  acceptDelayMs: number,
+): Promise<{ rate: number; messages: RawMessage[]; sinkPort: number; close: () => Promise<void> }> {
   const dir = join(root, label);
   const env = studyEnv(dir, participants);
   const sink = await startSmtpSink({ keepMessages: false, acceptDelayMs });
-  const config = loadConfig({ ...env, SMTP_HOST: '127.0.0.1', SMTP_PORT: String(sink.port), MAIL_FROM: 'Study Team <study@example.org>', SMTP_MAX_CONNECTIONS: String(connections) });
+  const config = loadConfig({
+    ...env,
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: String(sink.port),
+    MAIL_FROM: 'Study Team <study@example.org>',
+    SMTP_MAX_CONNECTIONS: String(connections),
+  });
   const db = openStateDb(config.STATE_DB_PATH);
   const deps = { db, config, logger: silentLogger(), now: () => new Date() };
   const plan = await planRun(deps, REPORT_DATE, 'bench');
@@ -88,10 +134,15 @@ async function liveSend(label: string, participants: number, connections: number
   // Warm the sink (and the JIT) first, so that neither client is measured against a cold one.
   await sendPipelined(sink.port, messages.slice(0, acceptDelayMs > 0 ? 200 : 2000), connections);
   const started = performance.now();
-  const result = await sendRun({ ...deps, openTransport: () => new SmtpClient({ host: '127.0.0.1', port: sink.port, secure: false }) }, plan.runId, { actor: 'bench', resendUnknown: false });
+  const result = await sendRun(
+    { ...deps, openTransport: () => new SmtpClient({ host: '127.0.0.1', port: sink.port, secure: false }) },
+    plan.runId,
+    { actor: 'bench', resendUnknown: false },
+  );
   const seconds = (performance.now() - started) / 1000;
   db.close();
-  if (result.counts.sent !== plan.counts.toSend) throw new Error(`${label}: sent ${result.counts.sent} of ${plan.counts.toSend}`);
+  if (result.counts.sent !== plan.counts.toSend)
+    throw new Error(`${label}: sent ${result.counts.sent} of ${plan.counts.toSend}`);
   return { rate: result.counts.sent / seconds, messages, sinkPort: sink.port, close: () => sink.close() };
 }
 
@@ -102,7 +153,9 @@ async function rawRun(port: number, messages: RawMessage[], connections: number)
 }
 
 async function main(): Promise<void> {
-  console.log(`mail-updater benchmark: ${fmt(N)} participants x 14 days; live send ${fmt(SEND_N)}; slow relay ${fmt(SLOW_N)}. Node ${process.version}.`);
+  console.log(
+    `mail-updater benchmark: ${fmt(N)} participants x 14 days; live send ${fmt(SEND_N)}; slow relay ${fmt(SLOW_N)}. Node ${process.version}.`,
+  );
   if (values['slack-only'] === true) {
     await benchSlack(report, fmt);
     return;
@@ -119,28 +172,61 @@ async function main(): Promise<void> {
   report('fixture generation', `${fmt((performance.now() - t) / 1000, 1)} s`, `${fmt(N * 14)} compliance rows`);
 
   const validate = await measureCli(['validate-participants', '--date', REPORT_DATE, '--json'], bigEnv);
-  report(`validate-participants, ${fmt(N)}`, `${fmt(validate.ms / 1000, 2)} s, peak RSS ${fmt(validate.maxRssMb)} MB`, 'goal <= 2 s, <= 250 MB; whole process incl. start-up');
+  report(
+    `validate-participants, ${fmt(N)}`,
+    `${fmt(validate.ms / 1000, 2)} s, peak RSS ${fmt(validate.maxRssMb)} MB`,
+    'goal <= 2 s, <= 250 MB; whole process incl. start-up',
+  );
 
   const dry = await measureCli(['send-daily', '--dry-run', '--date', REPORT_DATE, '--json'], bigEnv);
   const planned = (JSON.parse(dry.stdout) as { counts: { to_send: number } }).counts.to_send;
   const dryRate = planned / (dry.ms / 1000);
-  report(`send-daily --dry-run, ${fmt(N)}`, `${fmt(dry.ms / 1000, 1)} s, ${fmt(dryRate)} msg/s, peak RSS ${fmt(dry.maxRssMb)} MB`, `${fmt(planned)} .eml files written; goal <= 300 MB`);
+  report(
+    `send-daily --dry-run, ${fmt(N)}`,
+    `${fmt(dry.ms / 1000, 1)} s, ${fmt(dryRate)} msg/s, peak RSS ${fmt(dry.maxRssMb)} MB`,
+    `${fmt(planned)} .eml files written; goal <= 300 MB`,
+  );
   const python = pythonBaseline(root, 5_000);
-  if (python !== undefined) report('Python email package, compose + write (5,000)', `${fmt(python)} msg/s`, `dry run / Python = ${fmt(dryRate / python, 2)}x; goal >= 3x`);
-  else report('Python email package', 'python3 not available', `vs the 460 msg/s measured on this machine kind: ${fmt(dryRate / 460, 2)}x`);
+  if (python !== undefined)
+    report(
+      'Python email package, compose + write (5,000)',
+      `${fmt(python)} msg/s`,
+      `dry run / Python = ${fmt(dryRate / python, 2)}x; goal >= 3x`,
+    );
+  else
+    report(
+      'Python email package',
+      'python3 not available',
+      `vs the 460 msg/s measured on this machine kind: ${fmt(dryRate / 460, 2)}x`,
+    );
 
   const fast = await liveSend('live', SEND_N, 8, 0);
   report(`live send, ${fmt(SEND_N)} to an in-process sink, 8 connections`, `${fmt(fast.rate)} msg/s`);
   // The raw client's figure moves with JIT warm-up and the sink's state: take the better of two
   // runs, which makes the ratio conservative.
-  const rawRate = Math.max(await rawRun(fast.sinkPort, fast.messages, 8), await rawRun(fast.sinkPort, fast.messages, 8));
-  report('raw pipelining client, same messages, same sink, 8 connections (best of 2)', `${fmt(rawRate)} msg/s`, `mail-updater / raw = ${fmt(fast.rate / rawRate, 2)}; goal >= 0.35`);
+  const rawRate = Math.max(
+    await rawRun(fast.sinkPort, fast.messages, 8),
+    await rawRun(fast.sinkPort, fast.messages, 8),
+  );
+  report(
+    'raw pipelining client, same messages, same sink, 8 connections (best of 2)',
+    `${fmt(rawRate)} msg/s`,
+    `mail-updater / raw = ${fmt(fast.rate / rawRate, 2)}; goal >= 0.35`,
+  );
   await fast.close();
 
   const slow = await liveSend('slow', SLOW_N, 10, 25);
-  report(`live send, ${fmt(SLOW_N)} to a relay taking 25 ms a message, 10 connections`, `${fmt(slow.rate)} msg/s`, `of the ideal 400 msg/s: ${fmt(slow.rate / 400, 2)}; goal >= 0.8`);
+  report(
+    `live send, ${fmt(SLOW_N)} to a relay taking 25 ms a message, 10 connections`,
+    `${fmt(slow.rate)} msg/s`,
+    `of the ideal 400 msg/s: ${fmt(slow.rate / 400, 2)}; goal >= 0.8`,
+  );
   const slowRaw = await rawRun(slow.sinkPort, slow.messages.slice(0, 2000), 10);
-  report('raw pipelining client, same slow relay, 10 connections', `${fmt(slowRaw)} msg/s`, `the relay's real ceiling; mail-updater / raw = ${fmt(slow.rate / slowRaw, 2)}`);
+  report(
+    'raw pipelining client, same slow relay, 10 connections',
+    `${fmt(slowRaw)} msg/s`,
+    `the relay's real ceiling; mail-updater / raw = ${fmt(slow.rate / slowRaw, 2)}`,
+  );
   await slow.close();
 
   await benchSlack(report, fmt);

@@ -11,23 +11,40 @@ import { makeWorkspace } from '../support/workspace.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 
-async function approvedRun(participants: number, failures: number): Promise<{ clickToUpdateMs: number; calls: number; progressUpdates: number; failed: number; close: () => Promise<void> }> {
+async function approvedRun(
+  participants: number,
+  failures: number,
+): Promise<{
+  clickToUpdateMs: number;
+  calls: number;
+  progressUpdates: number;
+  failed: number;
+  close: () => Promise<void>;
+}> {
   const seen = new Map<string, number>();
   const sink = await startSmtpSink({
     keepMessages: false,
     behaviour: (r) => {
       if (!seen.has(r)) seen.set(r, seen.size);
-      return seen.get(r)! < failures ? { kind: 'reject', code: 550, message: '5.1.1 mailbox unavailable' } : { kind: 'accept' };
+      return seen.get(r)! < failures
+        ? { kind: 'reject', code: 550, message: '5.1.1 mailbox unavailable' }
+        : { kind: 'accept' };
     },
   });
   const ws = makeWorkspace({ participants, days: 3 });
-  const bot = await startBot(ws, { ...smtpEnv(sink.port), SEND_PAUSE_AFTER_FAILURES: '100000' }, { progressIntervalMs: 3000 });
+  const bot = await startBot(
+    ws,
+    { ...smtpEnv(sink.port), SEND_PAUSE_AFTER_FAILURES: '100000' },
+    { progressIntervalMs: 3000 },
+  );
   const { runId, ts } = await bot.dryRun(OPERATOR);
   const run = bot.run(runId);
   const before = bot.slack.calls.length;
   const clicked = Date.now();
   await bot.driver.click('approve_run', run.id, APPROVER_A, ts);
-  const firstUpdate = await bot.slack.waitFor(() => bot.slack.callsOf('chat.update').find((c) => c.args.ts === ts && c.at >= clicked));
+  const firstUpdate = await bot.slack.waitFor(() =>
+    bot.slack.callsOf('chat.update').find((c) => c.args.ts === ts && c.at >= clicked),
+  );
   await bot.slack.waitFor(() => bot.run(run.id).state === 'done', 120_000, 'the send');
   // Wait for the thread to settle (the replies follow the final update).
   let settled = bot.slack.calls.length;
@@ -37,7 +54,9 @@ async function approvedRun(participants: number, failures: number): Promise<{ cl
     settled = bot.slack.calls.length;
   }
   const after = bot.slack.calls.slice(before);
-  const progressUpdates = after.filter((c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes('Sending…')).length;
+  const progressUpdates = after.filter(
+    (c) => c.method === 'chat.update' && JSON.stringify(c.args.blocks).includes('Sending…'),
+  ).length;
   return {
     clickToUpdateMs: firstUpdate.at - clicked,
     calls: after.length - progressUpdates,
@@ -59,10 +78,18 @@ export async function benchSlack(report: Report, fmt: (n: number, digits?: numbe
     await r.close();
   }
   latencies.sort((a, b) => a - b);
-  report('Slack: approve click → first chat.update (5 runs, loopback)', `median ${fmt(latencies[2]!)} ms, max ${fmt(latencies[4]!)} ms`, 'goal <= 500 ms');
+  report(
+    'Slack: approve click → first chat.update (5 runs, loopback)',
+    `median ${fmt(latencies[2]!)} ms, max ${fmt(latencies[4]!)} ms`,
+    'goal <= 500 ms',
+  );
   for (const failures of [0, 10, 100, 1000]) {
     const r = await approvedRun(Math.max(failures + 20, 50), failures);
-    report(`Slack: calls per run with ${fmt(r.failed)} failures`, `${r.calls} calls + ${r.progressUpdates} progress updates`, 'goal <= 30 + progress; replies capped at 20, then 1 summary + 1 CSV');
+    report(
+      `Slack: calls per run with ${fmt(r.failed)} failures`,
+      `${r.calls} calls + ${r.progressUpdates} progress updates`,
+      'goal <= 30 + progress; replies capped at 20, then 1 summary + 1 CSV',
+    );
     await r.close();
   }
 }

@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { useTestResources } from '../support/resources.js';
 import { smtpEnv, testContext } from '../support/context.js';
+import { useTestResources } from '../support/resources.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { CLI, cli, makeWorkspace } from '../support/workspace.js';
 
@@ -30,7 +30,10 @@ describe('the command line', () => {
     // stdin stays open until the CLI exits: `script` ends the session when its input ends.
     const onTerminal = (answer: string): Promise<string> =>
       new Promise((resolve) => {
-        const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" send-daily`, '/dev/null'], { cwd: study.ws.dir, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
+        const child = spawn('script', ['-qec', `"${process.execPath}" "${CLI}" send-daily`, '/dev/null'], {
+          cwd: study.ws.dir,
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stdin.write(`${answer}\n`);
@@ -57,19 +60,30 @@ describe('the command line', () => {
     study.ws = makeWorkspace();
     study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'pw' } });
     const in10Days = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
-    const ok = await cli(['smtp-check', '--json'], { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'pw', SMTP_CREDENTIAL_EXPIRES_AT: in10Days }) }, study.ws.dir);
+    const ok = await cli(
+      ['smtp-check', '--json'],
+      {
+        ...study.ws.env,
+        ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'pw', SMTP_CREDENTIAL_EXPIRES_AT: in10Days }),
+      },
+      study.ws.dir,
+    );
     const health = JSON.parse(ok.stdout);
     expect(health).toMatchObject({ ok: true, authenticated: true, error: null, credential_expiring: true });
     expect(health.days_until_credential_expiry).toBeGreaterThanOrEqual(9);
     expect(ok.code).toBe(1); // expiring within 14 days is a problem to act on
 
-    const bad = await cli(['smtp-check'], { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope' }) }, study.ws.dir);
+    const bad = await cli(
+      ['smtp-check'],
+      { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope' }) },
+      study.ws.dir,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAILED: EAUTH/);
     expect(bad.stdout + bad.stderr).not.toContain('nope');
   });
 
-  it('status shows the day\'s run, who approved it, the counts and the last SMTP check', async () => {
+  it("status shows the day's run, who approved it, the counts and the last SMTP check", async () => {
     study.ws = makeWorkspace({ participants: 12 });
     study.sink = await startSmtpSink();
     const env = { ...study.ws.env, ...smtpEnv(study.sink.port) };
@@ -89,11 +103,18 @@ describe('the command line', () => {
 
   it('the built CLI renders previews in a worker thread; every file matches its ledger hash and parses', async () => {
     study.ws = makeWorkspace({ participants: 450 });
-    const result = await cli(['send-daily', '--dry-run', '--json'], { ...study.ws.env, MAIL_FROM: 'Study Team <study@example.org>' }, study.ws.dir);
+    const result = await cli(
+      ['send-daily', '--dry-run', '--json'],
+      { ...study.ws.env, MAIL_FROM: 'Study Team <study@example.org>' },
+      study.ws.dir,
+    );
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
     const t = testContext(study.ws);
-    const rows = t.db().prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned'").all(plan.run_id) as { did: string; sha256: string }[];
+    const rows = t
+      .db()
+      .prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned'")
+      .all(plan.run_id) as { did: string; sha256: string }[];
     t.close();
     expect(rows).toHaveLength(plan.counts.to_send);
     const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
@@ -109,13 +130,31 @@ describe('the command line', () => {
 
   it('create-fixture is deterministic for a seed', async () => {
     study.ws = makeWorkspace();
-    const args = (out: string) => ['create-fixture', '--participants', '50', '--days', '3', '--seed', '9', '--end-date', '2026-01-31', '--out', out];
+    const args = (out: string) => [
+      'create-fixture',
+      '--participants',
+      '50',
+      '--days',
+      '3',
+      '--seed',
+      '9',
+      '--end-date',
+      '2026-01-31',
+      '--out',
+      out,
+    ];
     await cli(args('a'), study.ws.env, study.ws.dir);
     await cli(args('b'), study.ws.env, study.ws.dir);
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    expect(readFileSync(join(study.ws.dir, 'a/participants.csv')).equals(readFileSync(join(study.ws.dir, 'b/participants.csv')))).toBe(true);
-    expect(readFileSync(join(study.ws.dir, 'a/compliance.db')).equals(readFileSync(join(study.ws.dir, 'b/compliance.db')))).toBe(true);
+    expect(
+      readFileSync(join(study.ws.dir, 'a/participants.csv')).equals(
+        readFileSync(join(study.ws.dir, 'b/participants.csv')),
+      ),
+    ).toBe(true);
+    expect(
+      readFileSync(join(study.ws.dir, 'a/compliance.db')).equals(readFileSync(join(study.ws.dir, 'b/compliance.db'))),
+    ).toBe(true);
     const tooMany = await cli(['create-fixture', '--participants', '100001'], study.ws.env, study.ws.dir);
     expect(tooMany.code).toBe(2);
     expect(tooMany.stderr).toContain('--participants must be a whole number from 1 to 100000');
@@ -130,7 +169,8 @@ describe('the command line', () => {
     expect(dry.stdout).toMatch(/To send: +19\d/);
     const serve = await cli(['serve'], bare, study.ws.dir);
     expect(serve.code).toBe(2);
-    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_CHANNEL_ID', 'SLACK_APPROVER_IDS']) expect(serve.stderr).toContain(variable);
+    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_CHANNEL_ID', 'SLACK_APPROVER_IDS'])
+      expect(serve.stderr).toContain(variable);
   });
 
   it('rejects unknown commands and flags with a pointer to --help', async () => {

@@ -3,8 +3,8 @@
  * SIGKILL mid-send and re-run, and two senders started at once.
  */
 import { describe, expect, it } from 'vitest';
-import { useTestResources } from '../support/resources.js';
 import { smtpEnv, testContext } from '../support/context.js';
+import { useTestResources } from '../support/resources.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { cli, makeWorkspace, runCli } from '../support/workspace.js';
 
@@ -12,7 +12,12 @@ const study = useTestResources();
 
 function ledger(): { sent: string[]; unknown: string[]; planned: string[] } {
   const t = testContext(study.ws);
-  const rows = t.db().prepare("SELECT did, state FROM messages WHERE run_id = (SELECT id FROM runs WHERE state != 'superseded' ORDER BY created_at DESC LIMIT 1)").all() as { did: string; state: string }[];
+  const rows = t
+    .db()
+    .prepare(
+      "SELECT did, state FROM messages WHERE run_id = (SELECT id FROM runs WHERE state != 'superseded' ORDER BY created_at DESC LIMIT 1)",
+    )
+    .all() as { did: string; state: string }[];
   t.close();
   const by = (state: string): string[] => rows.filter((r) => r.state === state).map((r) => r.did);
   return { sent: by('sent'), unknown: by('unknown'), planned: by('planned') };
@@ -91,7 +96,10 @@ describe('exactly once, whatever happens to the sender', () => {
     const env = { ...study.ws.env, ...smtpEnv(study.sink.port), SMTP_MAX_CONNECTIONS: '2' };
     expect((await cli(['send-daily', '--dry-run'], env, study.ws.dir)).code).toBe(0);
 
-    const [a, b] = await Promise.all([cli(['send-daily', '--yes'], env, study.ws.dir), cli(['send-daily', '--yes'], env, study.ws.dir)]);
+    const [a, b] = await Promise.all([
+      cli(['send-daily', '--yes'], env, study.ws.dir),
+      cli(['send-daily', '--yes'], env, study.ws.dir),
+    ]);
     const { sent, planned } = ledger();
     expect(planned).toEqual([]);
     expect(study.sink.count).toBe(sent.length);
@@ -107,11 +115,16 @@ describe('exactly once, whatever happens to the sender', () => {
     study.ws = makeWorkspace({ participants: 30 });
     study.sink = await startSmtpSink({ acceptDelayMs: 10 });
     const env = { ...study.ws.env, ...smtpEnv(study.sink.port) };
-    await Promise.all([cli(['send-daily', '--yes'], env, study.ws.dir), cli(['send-daily', '--yes'], env, study.ws.dir)]);
+    await Promise.all([
+      cli(['send-daily', '--yes'], env, study.ws.dir),
+      cli(['send-daily', '--yes'], env, study.ws.dir),
+    ]);
     await cli(['send-daily', '--yes'], env, study.ws.dir);
     expect([...study.sink.deliveries.values()].every((n) => n === 1)).toBe(true);
     const t = testContext(study.ws);
-    const reached = t.db().prepare("SELECT COUNT(DISTINCT did) AS n FROM messages WHERE state = 'sent'").get() as { n: number };
+    const reached = t.db().prepare("SELECT COUNT(DISTINCT did) AS n FROM messages WHERE state = 'sent'").get() as {
+      n: number;
+    };
     t.close();
     expect(study.sink.count).toBe(reached.n);
   });

@@ -19,7 +19,12 @@ const rosterEmails = (w: Workspace): string[] =>
 async function dryRun(env: Record<string, string> = {}) {
   const t = testContext(ws, env);
   try {
-    const out = await sendDaily.run(t.ctx, { reportDate: ws.reportDate, dryRun: true, yes: false, resendUnknown: false });
+    const out = await sendDaily.run(t.ctx, {
+      reportDate: ws.reportDate,
+      dryRun: true,
+      yes: false,
+      resendUnknown: false,
+    });
     return { out: out as { exitCode: number; text: string; json: Record<string, any> }, logs: t.logs };
   } finally {
     t.close();
@@ -36,22 +41,42 @@ describe('send-daily --dry-run', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.eml'));
     expect(files).toHaveLength(json.counts.to_send);
     expect(json.counts.to_send + json.counts.skipped + json.counts.blocked).toBe(json.counts.participants);
-    expect(json.skipped_by_reason).toMatchObject({ no_data_for_day: 2, status_paused: expect.any(Number), status_withdrawn: expect.any(Number), status_opted_out: expect.any(Number) });
+    expect(json.skipped_by_reason).toMatchObject({
+      no_data_for_day: 2,
+      status_paused: expect.any(Number),
+      status_withdrawn: expect.any(Number),
+      status_opted_out: expect.any(Number),
+    });
     expect(json.batch_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(out.text).toContain(`DRY RUN for ${ws.reportDate}: nothing was sent.`);
     expect(out.text).toContain(json.batch_hash);
 
-    const log = readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log).toHaveLength(json.counts.participants);
     expect(log.filter((l) => l.status === 'dry_run')).toHaveLength(json.counts.to_send);
-    expect(log[0]).toEqual(expect.objectContaining({ run_id: json.run_id, report_date: ws.reportDate, dry_run: true, to_masked: expect.stringMatching(/^.\*\*\*@example\.(org|com|net)$/), template_hash: json.template_hash }));
+    expect(log[0]).toEqual(
+      expect.objectContaining({
+        run_id: json.run_id,
+        report_date: ws.reportDate,
+        dry_run: true,
+        to_masked: expect.stringMatching(/^.\*\*\*@example\.(org|com|net)$/),
+        template_hash: json.template_hash,
+      }),
+    );
 
     const message = await simpleParser(readFileSync(join(dir, files[0]!)));
     expect(message.subject).toMatch(/^Your study update for .*: \d of \d surveys$/);
     expect(message.text).toMatch(/Surveys completed: {2}\d of \d/);
     expect(message.html).toContain('Since you joined');
 
-    const everything = readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8') + logs.join('') + out.text + JSON.stringify(json);
+    const everything =
+      readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8') +
+      logs.join('') +
+      out.text +
+      JSON.stringify(json);
     for (const email of rosterEmails(ws)) expect(everything).not.toContain(email);
   });
 
@@ -83,7 +108,10 @@ describe('send-daily --dry-run', () => {
 
   it('a run blocked by validation errors writes no previews and exits 1', async () => {
     ws = makeWorkspace({ participants: 8 });
-    ws.writeRoster([{ did: 'P0001', email: 'a@example.org' }, { did: 'P0001', email: 'b@example.org' }]);
+    ws.writeRoster([
+      { did: 'P0001', email: 'a@example.org' },
+      { did: 'P0001', email: 'b@example.org' },
+    ]);
     const { out } = await dryRun();
     expect(out.exitCode).toBe(1);
     expect(out.json.counts).toMatchObject({ to_send: 0, blocked: 1 });

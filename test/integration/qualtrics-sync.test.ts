@@ -5,7 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { syncParticipants } from '../../src/qualtrics/sync.js';
 import { openStateDb } from '../../src/runs/state-db.js';
-import { enrolment, qualtricsEnv, startQualtricsStandIn, type QualtricsStandIn } from '../support/qualtrics-stand-in.js';
+import {
+  enrolment,
+  type QualtricsStandIn,
+  qualtricsEnv,
+  startQualtricsStandIn,
+} from '../support/qualtrics-stand-in.js';
 import { useTestResources } from '../support/resources.js';
 import { cli, makeWorkspace, runCli } from '../support/workspace.js';
 
@@ -20,11 +25,17 @@ type Row = Record<string, string>;
 const rosterRows = (): Row[] => parse(readFileSync(study.ws.fixture.rosterPath), { columns: true, bom: true }) as Row[];
 const backups = (): string[] => readdirSync(dirname(study.ws.fixture.rosterPath)).filter((f) => f.includes('.bak-'));
 
-async function setUp(responses: ReturnType<typeof enrolment>[] = []): Promise<{ env: Record<string, string>; before: Buffer; existing: Row[] }> {
+async function setUp(
+  responses: ReturnType<typeof enrolment>[] = [],
+): Promise<{ env: Record<string, string>; before: Buffer; existing: Row[] }> {
   study.ws = makeWorkspace({ participants: 12 });
   qualtrics = await startQualtricsStandIn(responses);
   const existing = rosterRows();
-  return { env: { ...study.ws.env, ...qualtricsEnv(qualtrics.baseUrl) } as Record<string, string>, before: readFileSync(study.ws.fixture.rosterPath), existing };
+  return {
+    env: { ...study.ws.env, ...qualtricsEnv(qualtrics.baseUrl) } as Record<string, string>,
+    before: readFileSync(study.ws.fixture.rosterPath),
+    existing,
+  };
 }
 
 const sync = (env: Record<string, string>, ...flags: string[]) => cli(['sync-participants', '--json', ...flags], env);
@@ -73,19 +84,33 @@ describe('sync-participants against a Qualtrics export server', () => {
     const summary = JSON.parse(result.stdout) as { new: string[]; ignored: Record<string, number> };
     expect(summary.new).toEqual(['Q2004']);
     expect(summary.ignored).toEqual({ not_normal: 2, unfinished: 1, older_duplicates: 1 });
-    expect(rosterRows().slice(existing.length).map((r) => r.email)).toEqual(['new.address@example.org']);
+    expect(
+      rosterRows()
+        .slice(existing.length)
+        .map((r) => r.email),
+    ).toEqual(['new.address@example.org']);
   });
 
   it('reports a changed e-mail as a conflict and an invalid one as rejected, without the addresses, and exits 1', async () => {
     const { env, existing } = await setUp();
     const known = existing[1]!;
-    qualtrics!.responses.push(enrolment('c1', known.did!, 'changed.address@example.org', known.first_name!), enrolment('i1', 'Q3001', 'not-an-address', 'Ivo'), enrolment('ok', 'Q3002', 'fine@example.org', 'Fia'));
+    qualtrics!.responses.push(
+      enrolment('c1', known.did!, 'changed.address@example.org', known.first_name!),
+      enrolment('i1', 'Q3001', 'not-an-address', 'Ivo'),
+      enrolment('ok', 'Q3002', 'fine@example.org', 'Fia'),
+    );
     const result = await sync(env);
     expect(result.code).toBe(1);
-    const summary = JSON.parse(result.stdout) as { new: string[]; conflicts: { did: string; columns: string[] }[]; rejected: { did: string; reasons: string[] }[] };
+    const summary = JSON.parse(result.stdout) as {
+      new: string[];
+      conflicts: { did: string; columns: string[] }[];
+      rejected: { did: string; reasons: string[] }[];
+    };
     expect(summary.new).toEqual(['Q3002']);
     expect(summary.conflicts).toEqual([expect.objectContaining({ did: known.did, columns: ['email'] })]);
-    expect(summary.rejected).toEqual([expect.objectContaining({ did: 'Q3001', reasons: [expect.stringContaining('email_invalid')] })]);
+    expect(summary.rejected).toEqual([
+      expect.objectContaining({ did: 'Q3001', reasons: [expect.stringContaining('email_invalid')] }),
+    ]);
     expect(rosterRows().find((r) => r.did === known.did)!.email).toBe(known.email);
     expect(result.stdout + result.stderr).not.toContain('changed.address@example.org');
     expect(result.stdout + result.stderr).not.toContain(known.email!);
@@ -102,12 +127,13 @@ describe('sync-participants against a Qualtrics export server', () => {
     expect(backups()).toHaveLength(0);
   });
 
-  it('401 with Qualtrics\' error body → exit 2 naming the token, status, errorCode and requestId; roster unchanged', async () => {
+  it("401 with Qualtrics' error body → exit 2 naming the token, status, errorCode and requestId; roster unchanged", async () => {
     const { env, before } = await setUp([enrolment('n1', 'Q5001', 'x@example.org', 'X')]);
     const result = await sync({ ...env, QUALTRICS_API_TOKEN: 'wrong-token' });
     expect(result.code).toBe(2);
     const error = (JSON.parse(result.stdout) as { error: { message: string } }).error.message;
-    for (const part of ['QUALTRICS_API_TOKEN', 'HTTP 401', 'AUTH_1.0', 'Invalid API token', 'req-auth-401']) expect(error).toContain(part);
+    for (const part of ['QUALTRICS_API_TOKEN', 'HTTP 401', 'AUTH_1.0', 'Invalid API token', 'req-auth-401'])
+      expect(error).toContain(part);
     expect(result.stderr).not.toContain('wrong-token');
     expect(readFileSync(study.ws.fixture.rosterPath).equals(before)).toBe(true);
   });
@@ -129,7 +155,16 @@ describe('sync-participants against a Qualtrics export server', () => {
     const config = study.ws.config(qualtricsEnv(qualtrics!.baseUrl));
     const db = openStateDb(config.STATE_DB_PATH);
     try {
-      const summary = await syncParticipants({ db, config, logger: silentLogger(), now: () => new Date(), clientOverrides: { retryBaseMs: 20, firstPollMs: 20 } }, { dryRun: true });
+      const summary = await syncParticipants(
+        {
+          db,
+          config,
+          logger: silentLogger(),
+          now: () => new Date(),
+          clientOverrides: { retryBaseMs: 20, firstPollMs: 20 },
+        },
+        { dryRun: true },
+      );
       expect(summary.added).toEqual(['Q6101']);
       expect(qualtrics!.requests.filter((r) => /ES_\d+$/.test(r.path))).toHaveLength(4);
     } finally {
@@ -140,7 +175,11 @@ describe('sync-participants against a Qualtrics export server', () => {
 
   it.each([
     ['the export fails', (q: QualtricsStandIn) => void (q.behaviour.exportStatus = 'failed'), /export job failed/],
-    ['the export is gone (404)', (q: QualtricsStandIn) => void (q.behaviour.progressGone = true), /check the export failed \(HTTP 404\): RS_404 Export not found \[requestId req-404\]/],
+    [
+      'the export is gone (404)',
+      (q: QualtricsStandIn) => void (q.behaviour.progressGone = true),
+      /check the export failed \(HTTP 404\): RS_404 Export not found \[requestId req-404\]/,
+    ],
     ['the ZIP is corrupt', (q: QualtricsStandIn) => void (q.behaviour.zip = 'corrupt'), /not a readable ZIP/],
     ['the ZIP holds two files', (q: QualtricsStandIn) => void (q.behaviour.zip = 'two-entries'), /holds 2 files/],
   ])('%s → exit 1 with the reason, roster byte-for-byte unchanged', async (_label, arrange, reason) => {
@@ -161,7 +200,16 @@ describe('sync-participants against a Qualtrics export server', () => {
     const db = openStateDb(config.STATE_DB_PATH);
     try {
       await expect(
-        syncParticipants({ db, config, logger: silentLogger(), now: () => new Date(), clientOverrides: { exportTimeoutMs: 600, firstPollMs: 50, maxPollMs: 100 } }, { dryRun: false }),
+        syncParticipants(
+          {
+            db,
+            config,
+            logger: silentLogger(),
+            now: () => new Date(),
+            clientOverrides: { exportTimeoutMs: 600, firstPollMs: 50, maxPollMs: 100 },
+          },
+          { dryRun: false },
+        ),
       ).rejects.toThrow(/did not complete within 1 s \(last status inProgress/);
     } finally {
       db.close();
@@ -173,7 +221,8 @@ describe('sync-participants against a Qualtrics export server', () => {
 
   it('logs a proxied-request notice as a warning naming the right host', async () => {
     const { env } = await setUp([]);
-    qualtrics!.behaviour.notice = 'Request proxied. For faster response times, use this host instead: sjc1.qualtrics.com';
+    qualtrics!.behaviour.notice =
+      'Request proxied. For faster response times, use this host instead: sjc1.qualtrics.com';
     const result = await sync({ ...env, LOG_LEVEL: 'warn' });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('QUALTRICS_BASE_URL=https://sjc1.qualtrics.com');
@@ -183,7 +232,11 @@ describe('sync-participants against a Qualtrics export server', () => {
     // A real failing write: the file-size limit lets the backup (the roster's size) through and
     // stops the new roster (bigger) part-way, with EFBIG, as a full disk would.
     study.ws = makeWorkspace({ participants: 2500, days: 1 }); // roster well above the state DB's files
-    qualtrics = await startQualtricsStandIn(Array.from({ length: 60 }, (_, i) => enrolment(`w${i}`, `Q9${String(i).padStart(3, '0')}`, `new${i}@example.org`, `Name${i}`)));
+    qualtrics = await startQualtricsStandIn(
+      Array.from({ length: 60 }, (_, i) =>
+        enrolment(`w${i}`, `Q9${String(i).padStart(3, '0')}`, `new${i}@example.org`, `Name${i}`),
+      ),
+    );
     const env = { ...study.ws.env, ...qualtricsEnv(qualtrics.baseUrl) } as Record<string, string>;
     await cli(['status'], env); // creates the state DB before the limit applies
     const before = readFileSync(study.ws.fixture.rosterPath);

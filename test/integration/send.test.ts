@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { useTestResources } from '../support/resources.js';
 import { sendDaily } from '../../commands/send-daily.js';
-import { auditForRun } from '../../src/runs/audit.js';
 import type { Env } from '../../src/config.js';
+import { auditForRun } from '../../src/runs/audit.js';
 import { smtpEnv, testContext } from '../support/context.js';
-import { startSmtpSink, type Behaviour } from '../support/smtp-sink.js';
+import { useTestResources } from '../support/resources.js';
+import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -17,7 +17,12 @@ type Json = Record<string, any>;
 async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
   const t = testContext(study.ws, env);
   try {
-    const out = (await sendDaily.run(t.ctx, { reportDate: study.ws.reportDate, dryRun: options.dryRun ?? false, yes: true, resendUnknown: options.resendUnknown ?? false })) as { exitCode: number; text: string; json: Json };
+    const out = (await sendDaily.run(t.ctx, {
+      reportDate: study.ws.reportDate,
+      dryRun: options.dryRun ?? false,
+      yes: true,
+      resendUnknown: options.resendUnknown ?? false,
+    })) as { exitCode: number; text: string; json: Json };
     return { ...out, logs: t.logs.join('') };
   } finally {
     t.close();
@@ -27,9 +32,18 @@ async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?
 /** Active participants with data: the ones who get a message, by e-mail (lower case). */
 function plannedRecipients(): Map<string, string> {
   const t = testContext(study.ws);
-  const rows = t.db().prepare("SELECT did FROM messages WHERE state IN ('planned', 'sent', 'failed', 'unknown')").all() as { did: string }[];
+  const rows = t
+    .db()
+    .prepare("SELECT did FROM messages WHERE state IN ('planned', 'sent', 'failed', 'unknown')")
+    .all() as { did: string }[];
   t.close();
-  const emailByDid = new Map(readFileSync(study.ws.fixture.rosterPath, 'utf8').split('\n').slice(1).filter(Boolean).map((l) => [l.split(',')[0]!, l.split(',')[1]!.toLowerCase()]));
+  const emailByDid = new Map(
+    readFileSync(study.ws.fixture.rosterPath, 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter(Boolean)
+      .map((l) => [l.split(',')[0]!, l.split(',')[1]!.toLowerCase()]),
+  );
   return new Map(rows.map((r) => [emailByDid.get(r.did)!, r.did]));
 }
 
@@ -62,7 +76,10 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     const again = await sendDailyIn(env);
     expect(again.json.sent_this_pass).toBe(0);
     expect(study.sink!.count).toBe(recipients.size);
-    const log = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(log.filter((l) => l.status === 'sent')).toHaveLength(recipients.size);
     for (const email of recipients.keys()) expect(JSON.stringify(log) + first.logs + first.text).not.toContain(email);
   });
@@ -88,7 +105,9 @@ describe('send-daily (live) against an in-process SMTP server', () => {
 
   it('retries 451 with back-off and delivers once', async () => {
     study.ws = makeWorkspace({ participants: 10 });
-    const env = await withSink((to) => (to.startsWith('a') || to.startsWith('o') ? { kind: 'defer', times: 2 } : { kind: 'accept' }));
+    const env = await withSink((to) =>
+      to.startsWith('a') || to.startsWith('o') ? { kind: 'defer', times: 2 } : { kind: 'accept' },
+    );
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.exitCode).toBe(0);
@@ -106,7 +125,13 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     await sendDailyIn({}, { dryRun: true });
     const [dropBefore, dropAfter] = [...plannedRecipients().keys()];
     let afterBehaviour: Behaviour = { kind: 'drop-after-data' };
-    const env = await withSink((to) => (to === dropBefore ? { kind: 'drop-before-data', times: 1 } : to === dropAfter ? afterBehaviour : { kind: 'accept' }));
+    const env = await withSink((to) =>
+      to === dropBefore
+        ? { kind: 'drop-before-data', times: 1 }
+        : to === dropAfter
+          ? afterBehaviour
+          : { kind: 'accept' },
+    );
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.exitCode).toBe(1);
@@ -130,7 +155,11 @@ describe('send-daily (live) against an in-process SMTP server', () => {
   it('pauses after a run of consecutive failures instead of burning through the roster, and continues later', async () => {
     study.ws = makeWorkspace({ participants: 30 });
     let down = true;
-    const env = await withSink(() => (down ? { kind: 'reject', code: 554, message: '5.7.1 Service unavailable; client host blocked' } : { kind: 'accept' }));
+    const env = await withSink(() =>
+      down
+        ? { kind: 'reject', code: 554, message: '5.7.1 Service unavailable; client host blocked' }
+        : { kind: 'accept' },
+    );
     const settings = { ...env, SEND_PAUSE_AFTER_FAILURES: '4', SMTP_MAX_CONNECTIONS: '1' };
     await sendDailyIn(settings, { dryRun: true });
     const paused = await sendDailyIn(settings);
@@ -171,7 +200,9 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     study.ws = makeWorkspace({ participants: 6 });
     const env = await withSink();
     await sendDailyIn(env, { dryRun: true });
-    await expect(sendDailyIn({ ...env, MAIL_REDIRECT_TO: 'qa@example.org' })).rejects.toThrow(/MAIL_REDIRECT_TO is "qa@example.org" now but was unset/);
+    await expect(sendDailyIn({ ...env, MAIL_REDIRECT_TO: 'qa@example.org' })).rejects.toThrow(
+      /MAIL_REDIRECT_TO is "qa@example.org" now but was unset/,
+    );
 
     const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
     const { writeFileSync, readdirSync } = await import('node:fs');
@@ -201,7 +232,9 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     await sendDailyIn(env, { dryRun: true });
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
     const t = testContext(study.ws, env);
-    await expect(sendDaily.run(t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false })).rejects.toThrow(/past SEND_DEADLINE/);
+    await expect(
+      sendDaily.run(t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false }),
+    ).rejects.toThrow(/past SEND_DEADLINE/);
     t.close();
     expect(study.sink!.count).toBe(0);
   });
@@ -222,7 +255,10 @@ describe('send-daily (live) against an in-process SMTP server', () => {
       ['message_failed', 'system'],
       ['send_finished', 'cli:tester'],
     ]);
-    expect(JSON.parse(trail[3]!.detail_json!)).toMatchObject({ attempts: 1, error: expect.stringMatching(/550 5\.1\.1 <.\*\*\*@/) });
+    expect(JSON.parse(trail[3]!.detail_json!)).toMatchObject({
+      attempts: 1,
+      error: expect.stringMatching(/550 5\.1\.1 <.\*\*\*@/),
+    });
     expect(() => t.db().prepare('UPDATE audit SET actor = ?').run('someone else')).toThrow(/append-only/);
     expect(() => t.db().prepare('DELETE FROM audit').run()).toThrow(/append-only/);
     t.close();

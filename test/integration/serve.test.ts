@@ -8,10 +8,9 @@ import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, CHANNEL, SIGNING_SECRET, slackEnv } from '../support/slack-bot.js';
 import { SlackDriver } from '../support/slack-driver.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-stand-in.js';
+import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
-import { runCli } from '../support/workspace.js';
-import { makeWorkspace } from '../support/workspace.js';
+import { makeWorkspace, runCli } from '../support/workspace.js';
 
 const study = useTestResources();
 let slack: SlackStandIn | undefined;
@@ -26,21 +25,43 @@ describe('serve', () => {
     study.ws = makeWorkspace({ participants: 60 });
     slack = await startSlackStandIn();
     let stderr = '';
-    const child = runCli(['serve'], { ...study.ws.env, ...smtpEnv(study.sink.port), ...slackEnv(slack.apiUrl), SCHEDULE_DAILY_CRON: '* * * * * *', SMTP_MAX_CONNECTIONS: '1', LOG_LEVEL: 'info' }, { onStderr: (t) => (stderr += t) });
+    const child = runCli(
+      ['serve'],
+      {
+        ...study.ws.env,
+        ...smtpEnv(study.sink.port),
+        ...slackEnv(slack.apiUrl),
+        SCHEDULE_DAILY_CRON: '* * * * * *',
+        SMTP_MAX_CONNECTIONS: '1',
+        LOG_LEVEL: 'info',
+      },
+      { onStderr: (t) => (stderr += t) },
+    );
     try {
-      const port = Number(await slack.waitFor(() => /HTTP on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1], 20_000, 'the bot to listen'));
+      const port = Number(
+        await slack.waitFor(() => /HTTP on 127\.0\.0\.1:(\d+)/.exec(stderr)?.[1], 20_000, 'the bot to listen'),
+      );
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ok: true });
 
       // The every-second schedule posts one request, not one per tick.
-      const request = await slack.waitFor(() => slack!.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes('approve_run')), 30_000, 'the scheduled request');
+      const request = await slack.waitFor(
+        () => slack!.callsOf('chat.postMessage').find((c) => JSON.stringify(c.args.blocks).includes('approve_run')),
+        30_000,
+        'the scheduled request',
+      );
       expect(request.args.channel).toBe(CHANNEL);
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      expect(slack.callsOf('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks).includes('approve_run'))).toHaveLength(1);
+      expect(
+        slack.callsOf('chat.postMessage').filter((c) => JSON.stringify(c.args.blocks).includes('approve_run')),
+      ).toHaveLength(1);
 
       const db = openStateDb(study.ws.env.STATE_DB_PATH!);
-      const run = db.prepare("SELECT id, slack_ts FROM runs WHERE state = 'planned'").get() as { id: string; slack_ts: string };
+      const run = db.prepare("SELECT id, slack_ts FROM runs WHERE state = 'planned'").get() as {
+        id: string;
+        slack_ts: string;
+      };
       const driver = new SlackDriver(`http://127.0.0.1:${port}`, SIGNING_SECRET, slack.url, CHANNEL);
       const click = await driver.click('approve_run', run.id, APPROVER_A, run.slack_ts);
       expect(click.status).toBe(200);
@@ -50,7 +71,9 @@ describe('serve', () => {
       const result = await child.done;
       expect(result.code).toBe(0);
       expect(stderr).toContain('SIGTERM');
-      const counts = db.prepare('SELECT state, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY state').all(run.id) as { state: string; n: number }[];
+      const counts = db
+        .prepare('SELECT state, COUNT(*) AS n FROM messages WHERE run_id = ? GROUP BY state')
+        .all(run.id) as { state: string; n: number }[];
       const byState = Object.fromEntries(counts.map((c) => [c.state, c.n]));
       // Stopped mid-send: nothing left "sending", every message accepted by the sink is "sent", the rest still planned.
       expect(byState.sending).toBeUndefined();
@@ -58,7 +81,7 @@ describe('serve', () => {
       expect(byState.sent).toBe(study.sink.count);
       expect(byState.planned).toBeGreaterThan(0);
       expect((db.prepare('SELECT state FROM runs WHERE id = ?').get(run.id) as { state: string }).state).toBe('paused');
-      expect(db.prepare("SELECT COUNT(*) AS n FROM locks").get()).toEqual({ n: 0 });
+      expect(db.prepare('SELECT COUNT(*) AS n FROM locks').get()).toEqual({ n: 0 });
       db.close();
       // The request says it stopped, and how to continue.
       expect(slack.callsOf('chat.update').some((c) => JSON.stringify(c.args.blocks).includes('Stopped'))).toBe(true);

@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { addDays, localDateTime } from '../../src/util/dates.js';
 import { runHealthChecks } from '../../src/slack/alerts.js';
 import { runDailyJob } from '../../src/slack/daily-job.js';
+import { addDays, localDateTime } from '../../src/util/dates.js';
 import { useTestResources } from '../support/resources.js';
-import { OPERATOR, startBot, type BotHarness } from '../support/slack-bot.js';
+import { type BotHarness, OPERATOR, startBot } from '../support/slack-bot.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -23,10 +23,12 @@ async function closedPort(): Promise<number> {
 }
 
 function insertRun(b: BotHarness, id: string, reportDate: string, state: string): void {
-  b.db.prepare(
-    `INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json)
+  b.db
+    .prepare(
+      `INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json)
      VALUES (?, ?, ?, 'schedule', ?, 'h', 't', ?, '{}')`,
-  ).run(id, reportDate, new Date().toISOString(), state, new Date(Date.now() + 3_600_000).toISOString());
+    )
+    .run(id, reportDate, new Date().toISOString(), state, new Date(Date.now() + 3_600_000).toISOString());
 }
 
 describe('scheduled health alerts', () => {
@@ -49,7 +51,10 @@ describe('scheduled health alerts', () => {
     insertRun(b, 'run-stuck', addDays(study.ws.reportDate, -2), 'sending');
 
     const posted = await runHealthChecks(b.app.bot);
-    const alerts = b.slack.callsOf('chat.postMessage').filter((c) => !JSON.stringify(c.args.blocks).includes('approve_run')).map((c) => String(c.args.text));
+    const alerts = b.slack
+      .callsOf('chat.postMessage')
+      .filter((c) => !JSON.stringify(c.args.blocks).includes('approve_run'))
+      .map((c) => String(c.args.text));
     expect(posted).toBe(5);
     expect(alerts.find((t) => t.includes('SMTP check failing'))).toBeDefined();
     expect(alerts.find((t) => t.includes('expires in 10 day(s)'))).toBeDefined();
@@ -72,12 +77,15 @@ describe('scheduled health alerts', () => {
     expect(await runHealthChecks(b.app.bot)).toBe(0);
     expect(b.db.prepare('SELECT COUNT(*) AS n FROM alerts_posted').get()).toEqual({ n: 0 });
     expect(await runHealthChecks(b.app.bot)).toBe(1);
-    expect(b.slack.callsOf('chat.postMessage').map((c) => String(c.args.text))).toEqual([expect.stringContaining('SMTP check failing'), expect.stringContaining('SMTP check failing')]);
+    expect(b.slack.callsOf('chat.postMessage').map((c) => String(c.args.text))).toEqual([
+      expect.stringContaining('SMTP check failing'),
+      expect.stringContaining('SMTP check failing'),
+    ]);
   });
 });
 
 describe('the scheduled daily job', () => {
-  it('prepares yesterday\'s run and posts the request once; a second tick leaves the live request alone', async () => {
+  it("prepares yesterday's run and posts the request once; a second tick leaves the live request alone", async () => {
     study.ws = makeWorkspace({ participants: 6 });
     const b = await startBot(study.ws);
     bots.push(b);

@@ -3,8 +3,8 @@ import { auditForRun } from '../../src/runs/audit.js';
 import { messageCounts } from '../../src/runs/ledger.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
-import { APPROVER_A, APPROVER_B, OPERATOR, startBot, textOf, type BotHarness } from '../support/slack-bot.js';
-import { startSmtpSink, type Behaviour } from '../support/smtp-sink.js';
+import { APPROVER_A, APPROVER_B, type BotHarness, OPERATOR, startBot, textOf } from '../support/slack-bot.js';
+import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -14,12 +14,17 @@ afterEach(async () => {
 });
 
 /** A study where the relay refuses some recipients with 550, approved in Slack and sent. */
-async function sendWithRejections(participants: number, rejects: (recipient: string, index: number) => boolean): Promise<{ bot: BotHarness; runId: string; ts: string }> {
+async function sendWithRejections(
+  participants: number,
+  rejects: (recipient: string, index: number) => boolean,
+): Promise<{ bot: BotHarness; runId: string; ts: string }> {
   const seen = new Map<string, number>();
   study.sink = await startSmtpSink({
     behaviour: (recipient): Behaviour => {
       if (!seen.has(recipient)) seen.set(recipient, seen.size);
-      return rejects(recipient, seen.get(recipient)!) ? { kind: 'reject', code: 550, message: `5.1.1 <${recipient}>: mailbox unavailable` } : { kind: 'accept' };
+      return rejects(recipient, seen.get(recipient)!)
+        ? { kind: 'reject', code: 550, message: `5.1.1 <${recipient}>: mailbox unavailable` }
+        : { kind: 'accept' };
     },
   });
   study.ws = makeWorkspace({ participants });
@@ -30,22 +35,31 @@ async function sendWithRejections(participants: number, rejects: (recipient: str
   return { bot, runId, ts };
 }
 
-const threadReplies = (bot: BotHarness, ts: string) => bot.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === ts);
+const threadReplies = (bot: BotHarness, ts: string) =>
+  bot.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === ts);
 
 describe('failures threaded under the approval request', () => {
   it('posts one reply per failed message with the DID, the masked error, attempts and a ticket_filed button', async () => {
     const { bot, runId, ts } = await sendWithRejections(20, (_r, i) => i % 5 === 0);
     const failed = messageCounts(bot.db, runId).failed;
     expect(failed).toBeGreaterThan(0);
-    const replies = await bot.slack.waitFor(() => threadReplies(bot, ts).length === failed && threadReplies(bot, ts), 10_000, 'the failure replies');
-    const failedDids = (bot.db.prepare("SELECT did FROM messages WHERE run_id = ? AND state = 'failed'").all(runId) as { did: string }[]).map((r) => r.did);
+    const replies = await bot.slack.waitFor(
+      () => threadReplies(bot, ts).length === failed && threadReplies(bot, ts),
+      10_000,
+      'the failure replies',
+    );
+    const failedDids = (
+      bot.db.prepare("SELECT did FROM messages WHERE run_id = ? AND state = 'failed'").all(runId) as { did: string }[]
+    ).map((r) => r.did);
     for (const did of failedDids) expect(replies.some((r) => textOf(r).includes(did))).toBe(true);
     const first = replies[0]!;
     expect(textOf(first)).toContain('550');
     expect(textOf(first)).toMatch(/\*\*\*@/);
     expect(JSON.stringify(first.args.blocks)).toContain('"ticket_filed"');
     // Final counts on the request itself.
-    const final = await bot.slack.waitFor(() => bot.slack.callsOf('chat.update').find((c) => c.args.ts === ts && textOf(c).includes('Finished with failures')));
+    const final = await bot.slack.waitFor(() =>
+      bot.slack.callsOf('chat.update').find((c) => c.args.ts === ts && textOf(c).includes('Finished with failures')),
+    );
     expect(textOf(final)).toContain(`failed ${failed}`);
   });
 
@@ -53,7 +67,11 @@ describe('failures threaded under the approval request', () => {
     const { bot, runId, ts } = await sendWithRejections(160, () => true);
     const failed = messageCounts(bot.db, runId).failed;
     expect(failed).toBeGreaterThanOrEqual(130);
-    await bot.slack.waitFor(() => bot.slack.callsOf('files.completeUploadExternal').length === 1, 15_000, 'the CSV upload');
+    await bot.slack.waitFor(
+      () => bot.slack.callsOf('files.completeUploadExternal').length === 1,
+      15_000,
+      'the CSV upload',
+    );
     const replies = threadReplies(bot, ts);
     expect(replies).toHaveLength(21);
     const summary = replies.find((r) => textOf(r).includes('more failed message'))!;
@@ -72,21 +90,44 @@ describe('failures threaded under the approval request', () => {
   it('ticket_filed opens a modal; saving it updates the reply with the ticket and who filed it, once', async () => {
     const { bot, runId, ts } = await sendWithRejections(10, (_r, i) => i === 0);
     const reply = await bot.slack.waitFor(() => threadReplies(bot, ts)[0]);
-    const replyTs = String((await bot.slack.waitFor(() => bot.db.prepare('SELECT ts FROM slack_failure_replies WHERE run_id = ?').get(runId) as { ts: string } | undefined)).ts);
-    const button = (reply.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find((b) => b.type === 'actions')!.elements![0]!;
+    const replyTs = String(
+      (
+        await bot.slack.waitFor(
+          () =>
+            bot.db.prepare('SELECT ts FROM slack_failure_replies WHERE run_id = ?').get(runId) as
+              | { ts: string }
+              | undefined,
+        )
+      ).ts,
+    );
+    const button = (reply.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]).find(
+      (b) => b.type === 'actions',
+    )!.elements![0]!;
     await bot.driver.click('ticket_filed', button.value, APPROVER_B, replyTs);
     const opened = await bot.slack.waitFor(() => bot.slack.callsOf('views.open')[0]);
     const view = opened.args.view as { callback_id: string; private_metadata: string };
     expect(view.callback_id).toBe('ticket_filed_modal');
-    await bot.driver.submitView(view.callback_id, view.private_metadata, { ticket: { ticket_input: { type: 'plain_text_input', value: 'HELP-4711' } } }, APPROVER_B);
+    await bot.driver.submitView(
+      view.callback_id,
+      view.private_metadata,
+      { ticket: { ticket_input: { type: 'plain_text_input', value: 'HELP-4711' } } },
+      APPROVER_B,
+    );
     const updated = await bot.slack.waitFor(() => bot.slack.callsOf('chat.update').find((c) => c.args.ts === replyTs));
     expect(textOf(updated)).toContain('HELP-4711');
     expect(textOf(updated)).toContain(`<@${APPROVER_B}>`);
     expect(JSON.stringify(updated.args.blocks)).not.toContain('"ticket_filed"');
     expect(auditForRun(bot.db, runId).filter((a) => a.action === 'ticket_filed')).toHaveLength(1);
     // A second filing of the same failure is refused, not recorded twice.
-    await bot.driver.submitView(view.callback_id, view.private_metadata, { ticket: { ticket_input: { type: 'plain_text_input', value: 'HELP-9999' } } }, APPROVER_A);
-    await bot.slack.waitFor(() => bot.slack.callsOf('chat.postEphemeral').find((c) => String(c.args.text).includes('already filed')));
+    await bot.driver.submitView(
+      view.callback_id,
+      view.private_metadata,
+      { ticket: { ticket_input: { type: 'plain_text_input', value: 'HELP-9999' } } },
+      APPROVER_A,
+    );
+    await bot.slack.waitFor(() =>
+      bot.slack.callsOf('chat.postEphemeral').find((c) => String(c.args.text).includes('already filed')),
+    );
     expect(auditForRun(bot.db, runId).filter((a) => a.action === 'ticket_filed')).toHaveLength(1);
   });
 

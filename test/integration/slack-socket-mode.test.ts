@@ -4,7 +4,7 @@ import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { useTestResources } from '../support/resources.js';
 import { CHANNEL, OPERATOR, slackEnv } from '../support/slack-bot.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-stand-in.js';
+import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -22,7 +22,11 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
   it('connects through apps.connections.open at SLACK_API_URL, acks a slash command over the socket, answers it, and serves /healthz', async () => {
     study.ws = makeWorkspace({ participants: 5 });
     slack = await startSlackStandIn();
-    const config = study.ws.config({ ...slackEnv(slack.apiUrl), SLACK_SIGNING_SECRET: '', SLACK_APP_TOKEN: 'xapp-1-test' });
+    const config = study.ws.config({
+      ...slackEnv(slack.apiUrl),
+      SLACK_SIGNING_SECRET: '',
+      SLACK_APP_TOKEN: 'xapp-1-test',
+    });
     db = openStateDb(config.STATE_DB_PATH);
     app = createSlackApp({ config, logger: silentLogger(), db, postIntervalMs: 5 });
     const port = await app.start();
@@ -33,11 +37,25 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
       envelope_id: 'env-1',
       type: 'slash_commands',
       accepts_response_payload: true,
-      payload: { token: 'x', team_id: 'T0STUDY', channel_id: CHANNEL, user_id: OPERATOR, command: '/mail-help', text: '', api_app_id: 'A0APP', response_url: `${slack.url}/response/socket`, trigger_id: 't1' },
+      payload: {
+        token: 'x',
+        team_id: 'T0STUDY',
+        channel_id: CHANNEL,
+        user_id: OPERATOR,
+        command: '/mail-help',
+        text: '',
+        api_app_id: 'A0APP',
+        response_url: `${slack.url}/response/socket`,
+        trigger_id: 't1',
+      },
     });
     const ack = await slack.waitFor(() => slack!.socket.acks.find((a) => a.envelope_id === 'env-1'), 10_000, 'the ack');
     expect(JSON.stringify(ack)).toContain('Running');
-    const answer = await slack.waitFor(() => slack!.responses.find((r) => r.path === '/response/socket'), 10_000, 'the answer');
+    const answer = await slack.waitFor(
+      () => slack!.responses.find((r) => r.path === '/response/socket'),
+      10_000,
+      'the answer',
+    );
     expect(String(answer.body.text)).toContain('/mail-dry-run');
 
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);

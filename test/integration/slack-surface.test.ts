@@ -3,7 +3,15 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
-import { APPROVER_A, OPERATOR, OUTSIDER, SIGNING_SECRET, startBot, textOf, type BotHarness } from '../support/slack-bot.js';
+import {
+  APPROVER_A,
+  type BotHarness,
+  OPERATOR,
+  OUTSIDER,
+  SIGNING_SECRET,
+  startBot,
+  textOf,
+} from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { makeWorkspace } from '../support/workspace.js';
 
@@ -14,7 +22,10 @@ afterEach(async () => {
 });
 
 async function bot(env: Record<string, string> = {}, participants = 15): Promise<BotHarness> {
-  study.sink = await startSmtpSink({ behaviour: (r) => (/^[a-f]/.test(r) ? { kind: 'reject', code: 550, message: `5.1.1 <${r}> unknown user` } : { kind: 'accept' }) });
+  study.sink = await startSmtpSink({
+    behaviour: (r) =>
+      /^[a-f]/.test(r) ? { kind: 'reject', code: 550, message: `5.1.1 <${r}> unknown user` } : { kind: 'accept' },
+  });
   study.ws = makeWorkspace({ participants });
   const harness = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env });
   bots.push(harness);
@@ -24,10 +35,20 @@ async function bot(env: Record<string, string> = {}, participants = 15): Promise
 describe('requests to the bot are authenticated like Slack does', () => {
   it('answers 401 to a forged signature and to a stale timestamp, and runs nothing', async () => {
     const b = await bot();
-    const body = new URLSearchParams({ command: '/mail-status', user_id: OPERATOR, text: '', response_url: `${b.slack.url}/response/x`, channel_id: 'C0STUDY', team_id: 'T0STUDY', trigger_id: 't' }).toString();
+    const body = new URLSearchParams({
+      command: '/mail-status',
+      user_id: OPERATOR,
+      text: '',
+      response_url: `${b.slack.url}/response/x`,
+      channel_id: 'C0STUDY',
+      team_id: 'T0STUDY',
+      trigger_id: 't',
+    }).toString();
     const forged = await b.driver.send(body, 'application/x-www-form-urlencoded', { secret: 'not-the-secret' });
     expect(forged.status).toBe(401);
-    const stale = await b.driver.send(body, 'application/x-www-form-urlencoded', { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 });
+    const stale = await b.driver.send(body, 'application/x-www-form-urlencoded', {
+      timestamp: Math.floor(Date.now() / 1000) - 10 * 60,
+    });
     expect(stale.status).toBe(401);
     const good = await b.driver.send(body, 'application/x-www-form-urlencoded');
     expect(good.status).toBe(200);
@@ -50,14 +71,20 @@ describe('slash commands', () => {
     expect(JSON.parse(refused.body).text).toMatch(/operators only/);
 
     await b.driver.command('/mail-status', OPERATOR, 'not-a-date');
-    await b.slack.waitFor(() => b.slack.responses.find((r) => String(r.body.text).includes('"not-a-date" is not a date')));
+    await b.slack.waitFor(() =>
+      b.slack.responses.find((r) => String(r.body.text).includes('"not-a-date" is not a date')),
+    );
 
     await b.driver.command('/mail-help', OPERATOR);
-    const help = await b.slack.waitFor(() => b.slack.responses.find((r) => String(r.body.text).includes('/mail-dry-run')));
+    const help = await b.slack.waitFor(() =>
+      b.slack.responses.find((r) => String(r.body.text).includes('/mail-dry-run')),
+    );
     expect(String(help.body.text)).toContain('/mail-status');
 
     await b.driver.command('/mail-status', OPERATOR, study.ws.reportDate);
-    await b.slack.waitFor(() => b.slack.responses.find((r) => String(r.body.text).includes(`Status for ${study.ws.reportDate}`)));
+    await b.slack.waitFor(() =>
+      b.slack.responses.find((r) => String(r.body.text).includes(`Status for ${study.ws.reportDate}`)),
+    );
     // Nothing went to the channel: every answer was ephemeral.
     expect(b.slack.callsOf('chat.postMessage')).toHaveLength(0);
   });
@@ -66,16 +93,26 @@ describe('slash commands', () => {
     const b = await bot();
     b.slack.failWith('chat.postMessage', 'not_in_channel');
     await b.driver.command('/mail-dry-run', OPERATOR);
-    const answer = await b.slack.waitFor(() => b.slack.responses.find((r) => String(r.body.text).includes('invite it there')), 20_000, 'the explanation');
+    const answer = await b.slack.waitFor(
+      () => b.slack.responses.find((r) => String(r.body.text).includes('invite it there')),
+      20_000,
+      'the explanation',
+    );
     expect(answer.body.response_type).toBe('ephemeral');
     expect(String(answer.body.text)).toContain('/invite @mail-updater');
   });
 
-  it('App Home shows today\'s run, recent runs and SMTP health', async () => {
+  it("App Home shows today's run, recent runs and SMTP health", async () => {
     const b = await bot();
     await b.driver.command('/mail-dry-run', OPERATOR);
     await b.slack.waitFor(() => b.requests()[0], 20_000, 'the request');
-    const res = await b.driver.event({ type: 'app_home_opened', user: OPERATOR, channel: 'D0HOME', tab: 'home', event_ts: String(Date.now() / 1000) });
+    const res = await b.driver.event({
+      type: 'app_home_opened',
+      user: OPERATOR,
+      channel: 'D0HOME',
+      tab: 'home',
+      event_ts: String(Date.now() / 1000),
+    });
     expect(res.status).toBe(200);
     const published = await b.slack.waitFor(() => b.slack.callsOf('views.publish')[0]);
     expect(published.args.user_id).toBe(OPERATOR);
@@ -93,13 +130,20 @@ describe('privacy', () => {
     await b.driver.command('/mail-validate', OPERATOR);
     const { runId, ts } = await b.dryRun(OPERATOR);
     await b.approveAndWait(runId, ts, APPROVER_A);
-    await b.slack.waitFor(() => b.slack.callsOf('chat.postMessage').some((c) => c.args.thread_ts === ts), 10_000, 'a failure reply');
+    await b.slack.waitFor(
+      () => b.slack.callsOf('chat.postMessage').some((c) => c.args.thread_ts === ts),
+      10_000,
+      'a failure reply',
+    );
     await b.driver.command('/mail-status', OPERATOR);
     await b.slack.waitFor(() => b.slack.responses.some((r) => String(r.body.text).includes('Status for')));
 
     const everything = b.slack.everything();
     expect(everything.length).toBeGreaterThan(1000);
-    const roster = parse(readFileSync(study.ws.fixture.rosterPath), { columns: true, bom: true }) as Record<string, string>[];
+    const roster = parse(readFileSync(study.ws.fixture.rosterPath), { columns: true, bom: true }) as Record<
+      string,
+      string
+    >[];
     for (const row of roster) {
       expect(everything).not.toContain(row.email);
       expect(everything).not.toContain(`${row.first_name} ${row.last_name}`);

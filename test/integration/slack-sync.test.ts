@@ -1,8 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSyncJob } from '../../src/slack/sync-job.js';
-import { enrolment, qualtricsEnv, startQualtricsStandIn, type QualtricsStandIn } from '../support/qualtrics-stand-in.js';
+import {
+  enrolment,
+  type QualtricsStandIn,
+  qualtricsEnv,
+  startQualtricsStandIn,
+} from '../support/qualtrics-stand-in.js';
 import { useTestResources } from '../support/resources.js';
-import { OPERATOR, startBot, type BotHarness } from '../support/slack-bot.js';
+import { type BotHarness, OPERATOR, startBot } from '../support/slack-bot.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -16,7 +21,10 @@ afterEach(async () => {
 
 async function botWithQualtrics(env: Record<string, string> = {}): Promise<BotHarness> {
   study.ws = makeWorkspace({ participants: 6 });
-  qualtrics = await startQualtricsStandIn([enrolment('n1', 'Q1001', 'new.person@example.org', 'Nova'), enrolment('n2', 'Q1002', 'broken-address', 'Bad')]);
+  qualtrics = await startQualtricsStandIn([
+    enrolment('n1', 'Q1001', 'new.person@example.org', 'Nova'),
+    enrolment('n2', 'Q1002', 'broken-address', 'Bad'),
+  ]);
   const bot = await startBot(study.ws, { ...qualtricsEnv(qualtrics.baseUrl), ...env });
   bots.push(bot);
   return bot;
@@ -26,7 +34,11 @@ describe('Qualtrics sync in Slack', () => {
   it('/mail-sync --dry-run answers ephemerally with DIDs and reasons, never addresses', async () => {
     const bot = await botWithQualtrics();
     await bot.driver.command('/mail-sync', OPERATOR, '--dry-run');
-    const answer = await bot.slack.waitFor(() => bot.slack.responses.find((r) => String(r.body.text).includes('Qualtrics sync (dry run')), 15_000, 'the sync answer');
+    const answer = await bot.slack.waitFor(
+      () => bot.slack.responses.find((r) => String(r.body.text).includes('Qualtrics sync (dry run')),
+      15_000,
+      'the sync answer',
+    );
     expect(answer.body.response_type).toBe('ephemeral');
     expect(String(answer.body.text)).toContain('Q1001');
     expect(String(answer.body.text)).toContain('email_invalid');
@@ -38,12 +50,16 @@ describe('Qualtrics sync in Slack', () => {
     const bot = await botWithQualtrics();
     expect(await runSyncJob(bot.app.bot)).toBe('posted');
     const result = bot.slack.callsOf('chat.postMessage')[0]!;
-    expect(String(result.args.text)).toMatch(/Qualtrics sync\*: 1 new participant\(s\) \(Q1001\), 0 unchanged, 0 conflict\(s\), 1 rejected/);
+    expect(String(result.args.text)).toMatch(
+      /Qualtrics sync\*: 1 new participant\(s\) \(Q1001\), 0 unchanged, 0 conflict\(s\), 1 rejected/,
+    );
 
     qualtrics!.behaviour.exportStatus = 'failed';
     expect(await runSyncJob(bot.app.bot)).toBe('alerted');
     expect(await runSyncJob(bot.app.bot)).toBe('alerted');
-    const alerts = bot.slack.callsOf('chat.postMessage').filter((c) => String(c.args.text).includes('Qualtrics sync failed'));
+    const alerts = bot.slack
+      .callsOf('chat.postMessage')
+      .filter((c) => String(c.args.text).includes('Qualtrics sync failed'));
     expect(alerts).toHaveLength(1);
     expect(String(alerts[0]!.args.text)).toContain('roster was not changed');
   });

@@ -3,8 +3,8 @@ import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateParticipants } from '../../commands/validate-participants.js';
-import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
 import { testContext } from '../support/context.js';
+import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
 
 let ws: Workspace;
 afterEach(() => ws?.cleanup());
@@ -15,7 +15,18 @@ async function validate(env: Record<string, string> = {}, date?: string) {
   const t = testContext(ws, env);
   try {
     const output = await validateParticipants.run(t.ctx, { reportDate: date ?? ws.reportDate });
-    return output as { exitCode: number; text: string; json: { ok: boolean; run_blocked: boolean; errors: { code: string; did?: string; message: string }[]; warnings: { code: string; did?: string; message: string }[]; counts: Record<string, number>; fields: string[] } };
+    return output as {
+      exitCode: number;
+      text: string;
+      json: {
+        ok: boolean;
+        run_blocked: boolean;
+        errors: { code: string; did?: string; message: string }[];
+        warnings: { code: string; did?: string; message: string }[];
+        counts: Record<string, number>;
+        fields: string[];
+      };
+    };
   } finally {
     t.close();
   }
@@ -29,11 +40,18 @@ describe('validate-participants', () => {
     expect(out.exitCode).toBe(0);
     expect(out.json.errors).toEqual([]);
     const { planted } = ws.fixture;
-    expect(out.json.warnings.filter((w) => w.code === 'no_data_for_day').map((w) => w.did).sort()).toEqual([planted.noDataOnLastDay, planted.typoInRoster.roster].sort());
+    expect(
+      out.json.warnings
+        .filter((w) => w.code === 'no_data_for_day')
+        .map((w) => w.did)
+        .sort(),
+    ).toEqual([planted.noDataOnLastDay, planted.typoInRoster.roster].sort());
     const stranger = out.json.warnings.find((w) => w.code === 'did_not_in_roster');
     expect(stranger?.did).toBe(planted.typoInRoster.database);
     expect(stranger?.message).toContain(`Did you mean ${planted.typoInRoster.roster}?`);
-    expect(out.json.fields).toEqual(expect.arrayContaining(['surveys_completed', 'std_percent', 'first_name', 'site', 'report_date_long']));
+    expect(out.json.fields).toEqual(
+      expect.arrayContaining(['surveys_completed', 'std_percent', 'first_name', 'site', 'report_date_long']),
+    );
     expect(sha(ws.fixture.dbPath)).toBe(before.hash);
     expect(statSync(ws.fixture.dbPath).mtimeMs).toBe(before.mtime);
   });
@@ -51,17 +69,23 @@ describe('validate-participants', () => {
     ws = makeWorkspace();
     const dir = join(ws.dir, 'templates');
     mkdirSync(dir);
-    for (const f of ['subject.txt', 'body.txt', 'body.html']) copyFileSync(join(import.meta.dirname, '../../src/mail/default-templates', f), join(dir, f));
+    for (const f of ['subject.txt', 'body.txt', 'body.html'])
+      copyFileSync(join(import.meta.dirname, '../../src/mail/default-templates', f), join(dir, f));
     writeFileSync(join(dir, 'body.txt'), 'Hello {{first_name}}, your streak is {{streak_days}}.');
     const out = await validate({ TEMPLATE_DIR: dir });
     expect(out.exitCode).toBe(1);
-    expect(out.json.errors).toMatchObject([{ code: 'template_field_unknown', message: expect.stringContaining('{{streak_days}}') }]);
+    expect(out.json.errors).toMatchObject([
+      { code: 'template_field_unknown', message: expect.stringContaining('{{streak_days}}') },
+    ]);
   });
 
   it('accepts a custom query (trailing semicolon and comment included) and offers its columns as fields', async () => {
     ws = makeWorkspace({ participants: 10 });
     const queryPath = join(ws.dir, 'custom.sql');
-    writeFileSync(queryPath, "SELECT did, surveys_completed, surveys_expected, 'x' AS streak_days FROM daily_compliance WHERE day = :day;\n-- the end\n");
+    writeFileSync(
+      queryPath,
+      "SELECT did, surveys_completed, surveys_expected, 'x' AS streak_days FROM daily_compliance WHERE day = :day;\n-- the end\n",
+    );
     const dir = join(ws.dir, 'templates');
     mkdirSync(dir);
     writeFileSync(join(dir, 'subject.txt'), '{{surveys_completed}} of {{surveys_expected}}');
@@ -75,11 +99,14 @@ describe('validate-participants', () => {
 
   it('reports row problems with row, DID and column, and blocks only those participants', async () => {
     ws = makeWorkspace({ participants: 10 });
-    ws.writeRoster([
-      { did: 'P0001', email: 'ana@example.org', first_name: 'Ana' },
-      { did: 'P0002', email: 'not-an-address', first_name: 'Bo' },
-      { did: 'P0003', email: 'cy@example.org', first_name: 'Cy', status: 'sleeping' },
-    ], ['did', 'email', 'first_name', 'status']);
+    ws.writeRoster(
+      [
+        { did: 'P0001', email: 'ana@example.org', first_name: 'Ana' },
+        { did: 'P0002', email: 'not-an-address', first_name: 'Bo' },
+        { did: 'P0003', email: 'cy@example.org', first_name: 'Cy', status: 'sleeping' },
+      ],
+      ['did', 'email', 'first_name', 'status'],
+    );
     const out = await validate();
     expect(out.exitCode).toBe(1);
     expect(out.json.run_blocked).toBe(false);
@@ -95,7 +122,11 @@ describe('validate-participants', () => {
 describe('validate-participants from the command line', () => {
   it('exits 2 naming COMPLIANCE_DB_PATH when the database is missing', async () => {
     ws = makeWorkspace();
-    const result = await cli(['validate-participants'], { ...ws.env, COMPLIANCE_DB_PATH: join(ws.dir, 'nope.db') }, ws.dir);
+    const result = await cli(
+      ['validate-participants'],
+      { ...ws.env, COMPLIANCE_DB_PATH: join(ws.dir, 'nope.db') },
+      ws.dir,
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`COMPLIANCE_DB_PATH=${join(ws.dir, 'nope.db')} does not exist`);
   });

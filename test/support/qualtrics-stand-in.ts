@@ -40,24 +40,59 @@ export interface QualtricsStandIn {
 }
 
 /** A finished, normal enrolment response. */
-export function enrolment(id: string, did: string, email: string, firstName: string, extra: Record<string, unknown> = {}): ExportResponse {
-  return { responseId: `R_${id}`, values: { status: 0, finished: 1, progress: 100, recordedDate: `2026-11-2${id.length % 10}T10:00:00Z`, DID: did, Email: email, FirstName: firstName, ...extra } };
+export function enrolment(
+  id: string,
+  did: string,
+  email: string,
+  firstName: string,
+  extra: Record<string, unknown> = {},
+): ExportResponse {
+  return {
+    responseId: `R_${id}`,
+    values: {
+      status: 0,
+      finished: 1,
+      progress: 100,
+      recordedDate: `2026-11-2${id.length % 10}T10:00:00Z`,
+      DID: did,
+      Email: email,
+      FirstName: firstName,
+      ...extra,
+    },
+  };
 }
 
 export async function startQualtricsStandIn(responses: ExportResponse[] = []): Promise<QualtricsStandIn> {
   const requests: QualtricsStandIn['requests'] = [];
-  const behaviour: QualtricsBehaviour = { pollsBeforeComplete: 1, exportStatus: 'complete', rateLimitStarts: 0, retryAfterS: 1, serverErrors: 0, zip: 'valid' };
+  const behaviour: QualtricsBehaviour = {
+    pollsBeforeComplete: 1,
+    exportStatus: 'complete',
+    rateLimitStarts: 0,
+    retryAfterS: 1,
+    serverErrors: 0,
+    zip: 'valid',
+  };
   const polls = new Map<string, number>();
   let exports = 0;
   const base = `/API/v3/surveys/${SURVEY_ID}/export-responses`;
-  const meta = (extra: object = {}) => ({ requestId: `req-${requests.length}`, httpStatus: '200 - OK', ...(behaviour.notice ? { notice: behaviour.notice } : {}), ...extra });
-  const json = (res: import('node:http').ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) =>
-    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+  const meta = (extra: object = {}) => ({
+    requestId: `req-${requests.length}`,
+    httpStatus: '200 - OK',
+    ...(behaviour.notice ? { notice: behaviour.notice } : {}),
+    ...extra,
+  });
+  const json = (
+    res: import('node:http').ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
   const zipBytes = (): Buffer => {
     const doc = strToU8(JSON.stringify({ responses: standIn.responses }));
     if (behaviour.zip === 'corrupt') return Buffer.from('PK\u0003\u0004 this is not really a zip file at all');
-    if (behaviour.zip === 'two-entries') return Buffer.from(zipSync({ 'Enrolment.json': doc, '../../escape.json': doc }));
+    if (behaviour.zip === 'two-entries')
+      return Buffer.from(zipSync({ 'Enrolment.json': doc, '../../escape.json': doc }));
     return Buffer.from(zipSync({ 'Enrolment survey.json': doc }));
   };
 
@@ -67,13 +102,30 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
     requests.push({ method: req.method ?? '', path, token });
     req.resume();
     if (token !== QUALTRICS_TOKEN) {
-      json(res, 401, { meta: { httpStatus: '401 - Unauthorized', error: { errorMessage: 'Invalid API token', errorCode: 'AUTH_1.0' }, requestId: 'req-auth-401' } });
+      json(res, 401, {
+        meta: {
+          httpStatus: '401 - Unauthorized',
+          error: { errorMessage: 'Invalid API token', errorCode: 'AUTH_1.0' },
+          requestId: 'req-auth-401',
+        },
+      });
       return;
     }
     if (req.method === 'POST' && path === base) {
       if (behaviour.rateLimitStarts > 0) {
         behaviour.rateLimitStarts--;
-        json(res, 429, { meta: { httpStatus: '429 - Too Many Requests', error: { errorMessage: 'Too many requests', errorCode: 'RATE_1' }, requestId: 'req-429' } }, { 'retry-after': String(behaviour.retryAfterS) });
+        json(
+          res,
+          429,
+          {
+            meta: {
+              httpStatus: '429 - Too Many Requests',
+              error: { errorMessage: 'Too many requests', errorCode: 'RATE_1' },
+              requestId: 'req-429',
+            },
+          },
+          { 'retry-after': String(behaviour.retryAfterS) },
+        );
         return;
       }
       const progressId = `ES_${++exports}`;
@@ -86,14 +138,35 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
       const id = progress[1]!;
       if (behaviour.serverErrors > 0) {
         behaviour.serverErrors--;
-        return json(res, 503, { meta: { httpStatus: '503 - Service Unavailable', error: { errorMessage: 'Try again', errorCode: 'SVC_503' }, requestId: 'req-503' } });
+        return json(res, 503, {
+          meta: {
+            httpStatus: '503 - Service Unavailable',
+            error: { errorMessage: 'Try again', errorCode: 'SVC_503' },
+            requestId: 'req-503',
+          },
+        });
       }
-      if (!polls.has(id) || behaviour.progressGone) return json(res, 404, { meta: { httpStatus: '404 - Not Found', error: { errorMessage: 'Export not found', errorCode: 'RS_404' }, requestId: 'req-404' } });
+      if (!polls.has(id) || behaviour.progressGone)
+        return json(res, 404, {
+          meta: {
+            httpStatus: '404 - Not Found',
+            error: { errorMessage: 'Export not found', errorCode: 'RS_404' },
+            requestId: 'req-404',
+          },
+        });
       const n = polls.get(id)! + 1;
       polls.set(id, n);
-      if (n <= behaviour.pollsBeforeComplete) return json(res, 200, { result: { percentComplete: Math.min(99, n * 10), status: 'inProgress' }, meta: meta() });
-      if (behaviour.exportStatus === 'failed') return json(res, 200, { result: { percentComplete: 0, status: 'failed' }, meta: meta() });
-      return json(res, 200, { result: { percentComplete: 100, status: 'complete', fileId: `${id}-file` }, meta: meta() });
+      if (n <= behaviour.pollsBeforeComplete)
+        return json(res, 200, {
+          result: { percentComplete: Math.min(99, n * 10), status: 'inProgress' },
+          meta: meta(),
+        });
+      if (behaviour.exportStatus === 'failed')
+        return json(res, 200, { result: { percentComplete: 0, status: 'failed' }, meta: meta() });
+      return json(res, 200, {
+        result: { percentComplete: 100, status: 'complete', fileId: `${id}-file` },
+        meta: meta(),
+      });
     }
     const file = new RegExp(`^${base}/(ES_\\d+)-file/file$`).exec(path);
     if (req.method === 'GET' && file) {
@@ -101,7 +174,13 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
       return;
     }
-    json(res, 404, { meta: { httpStatus: '404 - Not Found', error: { errorMessage: `No route ${path}`, errorCode: 'ROUTE_404' }, requestId: 'req-404' } });
+    json(res, 404, {
+      meta: {
+        httpStatus: '404 - Not Found',
+        error: { errorMessage: `No route ${path}`, errorCode: 'ROUTE_404' },
+        requestId: 'req-404',
+      },
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const standIn: QualtricsStandIn = {
@@ -115,5 +194,10 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
 }
 
 export function qualtricsEnv(baseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { QUALTRICS_BASE_URL: baseUrl, QUALTRICS_API_TOKEN: QUALTRICS_TOKEN, QUALTRICS_SURVEY_ID: SURVEY_ID, ...extra };
+  return {
+    QUALTRICS_BASE_URL: baseUrl,
+    QUALTRICS_API_TOKEN: QUALTRICS_TOKEN,
+    QUALTRICS_SURVEY_ID: SURVEY_ID,
+    ...extra,
+  };
 }

@@ -8,7 +8,7 @@ import { currentRun, getRun, type RunRow } from '../../src/runs/ledger.js';
 import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { SlackDriver } from './slack-driver.js';
-import { startSlackStandIn, type SlackCall, type SlackStandIn } from './slack-stand-in.js';
+import { type SlackCall, type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
 import type { Workspace } from './workspace.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-8f3a';
@@ -48,11 +48,21 @@ export function slackEnv(apiUrl: string, extra: Env = {}): Env {
   };
 }
 
-export async function startBot(ws: Workspace, env: Env = {}, options: { postIntervalMs?: number; progressIntervalMs?: number } = {}): Promise<BotHarness> {
+export async function startBot(
+  ws: Workspace,
+  env: Env = {},
+  options: { postIntervalMs?: number; progressIntervalMs?: number } = {},
+): Promise<BotHarness> {
   const slack = await startSlackStandIn();
   const config = ws.config(slackEnv(slack.apiUrl, env));
   const db = openStateDb(config.STATE_DB_PATH);
-  const app = createSlackApp({ config, logger: silentLogger(), db, postIntervalMs: options.postIntervalMs ?? 5, progressIntervalMs: options.progressIntervalMs ?? 200 });
+  const app = createSlackApp({
+    config,
+    logger: silentLogger(),
+    db,
+    postIntervalMs: options.postIntervalMs ?? 5,
+    progressIntervalMs: options.progressIntervalMs ?? 200,
+  });
   const port = await app.start();
   const driver = new SlackDriver(`http://127.0.0.1:${port}`, SIGNING_SECRET, slack.url, CHANNEL);
   const run = (runId: string): RunRow => getRun(db, runId)!;
@@ -62,16 +72,23 @@ export async function startBot(ws: Workspace, env: Env = {}, options: { postInte
     app,
     db,
     port,
-    requests: () => slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === undefined && JSON.stringify(c.args.blocks ?? '').includes('"approve_run"')),
+    requests: () =>
+      slack
+        .callsOf('chat.postMessage')
+        .filter((c) => c.args.thread_ts === undefined && JSON.stringify(c.args.blocks ?? '').includes('"approve_run"')),
     run,
     async dryRun(requester) {
       const before = currentRun(db, ws.reportDate)?.id;
       const ack = await driver.command('/mail-dry-run', requester);
       if (ack.status !== 200) throw new Error(`/mail-dry-run answered HTTP ${ack.status}`);
-      const current = await slack.waitFor(() => {
-        const latest = currentRun(db, ws.reportDate);
-        return latest !== undefined && latest.id !== before && latest.slack_ts !== null ? latest : undefined;
-      }, 60_000, 'the approval request');
+      const current = await slack.waitFor(
+        () => {
+          const latest = currentRun(db, ws.reportDate);
+          return latest !== undefined && latest.id !== before && latest.slack_ts !== null ? latest : undefined;
+        },
+        60_000,
+        'the approval request',
+      );
       return { runId: current.id, ts: current.slack_ts! };
     },
     async approveAndWait(runId, ts, approver) {

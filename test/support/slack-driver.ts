@@ -25,7 +25,11 @@ export class SlackDriver {
     readonly channel: string,
   ) {}
 
-  async send(body: string, contentType: string, options: { secret?: string; timestamp?: number } = {}): Promise<DriverResponse> {
+  async send(
+    body: string,
+    contentType: string,
+    options: { secret?: string; timestamp?: number } = {},
+  ): Promise<DriverResponse> {
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
     const started = Date.now();
     const res = await fetch(`${this.botUrl}/slack/events`, {
@@ -59,7 +63,10 @@ export class SlackDriver {
   }
 
   private interactive(payload: Record<string, unknown>): Promise<DriverResponse> {
-    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+    return this.send(
+      new URLSearchParams({ payload: JSON.stringify(payload) }).toString(),
+      'application/x-www-form-urlencoded',
+    );
   }
 
   /** What every interactive payload from this user carries. */
@@ -85,17 +92,40 @@ export class SlackDriver {
     });
   }
 
-  submitView(callbackId: string, privateMetadata: string, values: Record<string, Record<string, { type: string; value: string | null }>>, userId: string): Promise<DriverResponse> {
+  submitView(
+    callbackId: string,
+    privateMetadata: string,
+    values: Record<string, Record<string, { type: string; value: string | null }>>,
+    userId: string,
+  ): Promise<DriverResponse> {
     return this.interactive({
       ...this.from(userId),
       type: 'view_submission',
-      view: { id: 'V1', type: 'modal', callback_id: callbackId, private_metadata: privateMetadata, state: { values }, hash: 'h', team_id: 'T0STUDY', app_id: 'A0APP', bot_id: 'B0BOT' },
+      view: {
+        id: 'V1',
+        type: 'modal',
+        callback_id: callbackId,
+        private_metadata: privateMetadata,
+        state: { values },
+        hash: 'h',
+        team_id: 'T0STUDY',
+        app_id: 'A0APP',
+        bot_id: 'B0BOT',
+      },
     });
   }
 
   event(event: Record<string, unknown>): Promise<DriverResponse> {
     return this.send(
-      JSON.stringify({ token: 'legacy-token-unused', team_id: 'T0STUDY', api_app_id: 'A0APP', type: 'event_callback', event_id: `Ev${Date.now()}`, event_time: Math.floor(Date.now() / 1000), event }),
+      JSON.stringify({
+        token: 'legacy-token-unused',
+        team_id: 'T0STUDY',
+        api_app_id: 'A0APP',
+        type: 'event_callback',
+        event_id: `Ev${Date.now()}`,
+        event_time: Math.floor(Date.now() / 1000),
+        event,
+      }),
       'application/json',
     );
   }

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 
 export interface SlackCall {
   method: string;
@@ -93,7 +93,15 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       case 'apps.connections.open':
         return { ok: true, url: `${base.replace('http', 'ws')}/socket` };
       case 'auth.test':
-        return { ok: true, url: 'https://study.slack.example/', team: 'Study', user: 'mail-updater', team_id: 'T0STUDY', user_id: 'U0BOT', bot_id: 'B0BOT' };
+        return {
+          ok: true,
+          url: 'https://study.slack.example/',
+          team: 'Study',
+          user: 'mail-updater',
+          team_id: 'T0STUDY',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+        };
       case 'chat.postMessage':
         return { ok: true, channel: args.channel, ts: nextTs(), message: { text: args.text } };
       case 'chat.update':
@@ -108,7 +116,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         return { ok: true, upload_url: `${base}/upload/${fileId}`, file_id: fileId };
       }
       case 'files.completeUploadExternal':
-        return { ok: true, files: (args.files as { id: string; title?: string }[]).map((f) => ({ id: f.id, title: f.title ?? '' })) };
+        return {
+          ok: true,
+          files: (args.files as { id: string; title?: string }[]).map((f) => ({ id: f.id, title: f.title ?? '' })),
+        };
       default:
         return { ok: false, error: 'unknown_method' };
     }
@@ -139,14 +150,18 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       if (limit !== undefined && limit.times > 0) {
         limit.times--;
         calls.push({ method, args, at: Date.now(), rateLimited: true });
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfterS) }).end('{"ok":false,"error":"ratelimited"}');
+        res
+          .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(limit.retryAfterS) })
+          .end('{"ok":false,"error":"ratelimited"}');
         return;
       }
       const failure = failures.get(method);
       if (failure !== undefined && failure.times > 0) {
         failure.times--;
         calls.push({ method, args, at: Date.now(), rateLimited: false });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: failure.error }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ ok: false, error: failure.error }));
         return;
       }
       calls.push({ method, args, at: Date.now(), rateLimited: false });
@@ -164,7 +179,14 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       raw.push(text);
       acks.push(JSON.parse(text) as Record<string, unknown>);
     });
-    ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0APP' }, debug_info: { host: 'stand-in' } }));
+    ws.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: 1,
+        connection_info: { app_id: 'A0APP' },
+        debug_info: { host: 'stand-in' },
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -183,7 +205,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       for (;;) {
         const value = probe();
         if (value !== undefined && value !== false) return value as never;
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}; Slack calls so far: ${calls.map((c) => c.method).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `Timed out waiting for ${what}; Slack calls so far: ${calls.map((c) => c.method).join(', ')}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },

@@ -49,7 +49,15 @@ function smtpError(code: number, message: string): Error {
 export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink> {
   const behaviour = options.behaviour ?? (() => ({ kind: 'accept' }) as Behaviour);
   const deferred = new Map<string, number>();
-  const sink: SmtpSink = { port: 0, received: [], deliveries: new Map(), attempts: new Map(), count: 0, errors: [], close: async () => undefined };
+  const sink: SmtpSink = {
+    port: 0,
+    received: [],
+    deliveries: new Map(),
+    attempts: new Map(),
+    count: 0,
+    errors: [],
+    close: async () => undefined,
+  };
 
   const server: SMTPServer = new SMTPServer({
     secure: false,
@@ -59,14 +67,18 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     logger: false,
     size: 10 * 1024 * 1024,
     onAuth(auth, _session, callback) {
-      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) callback(null, { user: auth.username });
+      if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass)
+        callback(null, { user: auth.username });
       else callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
     },
     onRcptTo(address, session, callback) {
       const to = address.address.toLowerCase();
       sink.attempts.set(to, (sink.attempts.get(to) ?? 0) + 1);
       const b = behaviour(to);
-      if (b.kind === 'reject') return callback(smtpError(b.code ?? 550, b.message ?? `5.1.1 <${to}>: Recipient address rejected: User unknown`));
+      if (b.kind === 'reject')
+        return callback(
+          smtpError(b.code ?? 550, b.message ?? `5.1.1 <${to}>: Recipient address rejected: User unknown`),
+        );
       if (b.kind === 'defer') {
         const seen = deferred.get(to) ?? 0;
         if (seen < b.times) {
@@ -122,7 +134,8 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
 
 /** smtp-server has no public way to cut one client off; tests reach for the connection's socket. */
 function connectionsOf(server: SMTPServer): Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> {
-  return (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> }).connections;
+  return (server as unknown as { connections: Set<{ session: SMTPServerSession; _socket: { destroy(): void } }> })
+    .connections;
 }
 
 function destroyConnection(server: SMTPServer, session: SMTPServerSession): void {

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { generateFixture, type FixtureResult } from '../../fixtures/generate.js';
-import { loadConfig, type Config, type Env } from '../../src/config.js';
+import { type FixtureResult, generateFixture } from '../../fixtures/generate.js';
+import { type Config, type Env, loadConfig } from '../../src/config.js';
 import { yesterdayIn } from '../../src/util/dates.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
@@ -33,11 +33,19 @@ export interface Workspace {
   cleanup(): void;
 }
 
-export function makeWorkspace(options: { participants?: number; days?: number; seed?: number; env?: Env } = {}): Workspace {
+export function makeWorkspace(
+  options: { participants?: number; days?: number; seed?: number; env?: Env } = {},
+): Workspace {
   const dir = mkdtempSync(join(tmpdir(), 'mail-updater-test-'));
   const zone = daytimeZone();
   const reportDate = yesterdayIn(zone, new Date());
-  const fixture = generateFixture({ participants: options.participants ?? 30, days: options.days ?? 5, seed: options.seed ?? 7, endDate: reportDate, outDir: join(dir, 'data') });
+  const fixture = generateFixture({
+    participants: options.participants ?? 30,
+    days: options.days ?? 5,
+    seed: options.seed ?? 7,
+    endDate: reportDate,
+    outDir: join(dir, 'data'),
+  });
   const env: Env = {
     COMPLIANCE_DB_PATH: fixture.dbPath,
     PARTICIPANTS_CSV_PATH: fixture.rosterPath,
@@ -73,9 +81,16 @@ export interface CliResult {
 export function runCli(
   args: string[],
   env: Env,
-  options: { cwd?: string; onStderr?: (text: string) => void; /** A real RLIMIT_FSIZE (ulimit -f) for disk-full tests. */ fileSizeLimitKb?: number } = {},
+  options: {
+    cwd?: string;
+    onStderr?: (text: string) => void /** A real RLIMIT_FSIZE (ulimit -f) for disk-full tests. */;
+    fileSizeLimitKb?: number;
+  } = {},
 ): { done: Promise<CliResult>; kill: (signal: NodeJS.Signals) => void; pid: number | undefined } {
-  const command = options.fileSizeLimitKb === undefined ? [process.execPath, CLI, ...args] : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, CLI, ...args];
+  const command =
+    options.fileSizeLimitKb === undefined
+      ? [process.execPath, CLI, ...args]
+      : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, CLI, ...args];
   const child = spawn(command[0]!, command.slice(1), {
     cwd: options.cwd ?? process.cwd(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -88,7 +103,9 @@ export function runCli(
     stderr += d.toString();
     options.onStderr?.(d.toString());
   });
-  const done = new Promise<CliResult>((resolvePromise) => child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr })));
+  const done = new Promise<CliResult>((resolvePromise) =>
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr })),
+  );
   return { done, kill: (signal) => child.kill(signal), pid: child.pid };
 }
 

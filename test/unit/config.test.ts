@@ -45,9 +45,25 @@ describe('configuration', () => {
 
   it('reports every problem at once, each by variable name', () => {
     const problems = problemsOf(() =>
-      loadConfig({ SMTP_PORT: 'abc', STUDY_TZ: 'Mars/Base', SMTP_SECURE: 'maybe', SEND_DEADLINE: '25:00', SLACK_CHANNEL_ID: '#study', MAIL_REDIRECT_TO: 'nobody', MAIL_FROM: 'Study Team' }),
+      loadConfig({
+        SMTP_PORT: 'abc',
+        STUDY_TZ: 'Mars/Base',
+        SMTP_SECURE: 'maybe',
+        SEND_DEADLINE: '25:00',
+        SLACK_CHANNEL_ID: '#study',
+        MAIL_REDIRECT_TO: 'nobody',
+        MAIL_FROM: 'Study Team',
+      }),
     );
-    expect(problems.map((p) => p.variable).sort()).toEqual(['MAIL_FROM', 'MAIL_REDIRECT_TO', 'SEND_DEADLINE', 'SLACK_CHANNEL_ID', 'SMTP_PORT', 'SMTP_SECURE', 'STUDY_TZ']);
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'MAIL_FROM',
+      'MAIL_REDIRECT_TO',
+      'SEND_DEADLINE',
+      'SLACK_CHANNEL_ID',
+      'SMTP_PORT',
+      'SMTP_SECURE',
+      'STUDY_TZ',
+    ]);
     expect(problems.find((p) => p.variable === 'MAIL_FROM')?.message).toMatch(/"Study Team <study@example.org>"/);
     expect(problems.find((p) => p.variable === 'STUDY_TZ')?.message).toMatch(/IANA time zone such as Europe\/London/);
   });
@@ -56,7 +72,13 @@ describe('configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mu-config-'));
     writeFileSync(join(dir, 'pass'), 's3cret\n');
     expect(loadConfig({ SMTP_PASS_FILE: join(dir, 'pass') }).SMTP_PASS).toBe('s3cret');
-    const problems = problemsOf(() => loadConfig({ SMTP_PASS: 'inline', SMTP_PASS_FILE: join(dir, 'pass'), SLACK_BOT_TOKEN_FILE: join(dir, 'missing') }));
+    const problems = problemsOf(() =>
+      loadConfig({
+        SMTP_PASS: 'inline',
+        SMTP_PASS_FILE: join(dir, 'pass'),
+        SLACK_BOT_TOKEN_FILE: join(dir, 'missing'),
+      }),
+    );
     expect(problems.map((p) => p.variable)).toEqual(['SMTP_PASS', 'SLACK_BOT_TOKEN_FILE']);
     expect(JSON.stringify(problems)).not.toContain('s3cret');
   });

@@ -8,6 +8,8 @@ describe('masking addresses', () => {
   });
 
   it('masks every address inside an SMTP reply', () => {
-    expect(maskAddressesInText('550 5.1.1 <jo.bloggs@example.org>: Recipient rejected; cc bo@example.net')).toBe('550 5.1.1 <j***@example.org>: Recipient rejected; cc b***@example.net');
+    expect(maskAddressesInText('550 5.1.1 <jo.bloggs@example.org>: Recipient rejected; cc bo@example.net')).toBe(
+      '550 5.1.1 <j***@example.org>: Recipient rejected; cc b***@example.net',
+    );
   });
 });

@@ -7,7 +7,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { StudyBot } from '../study-bot.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../views/approval.js';
 import { TICKET_ACTION, TICKET_MODAL, type TicketRef } from '../views/failures.js';
-import { rejectModal, REJECT_MODAL, ticketModal } from '../views/modals.js';
+import { REJECT_MODAL, rejectModal, ticketModal } from '../views/modals.js';
 
 function channelOf(body: BlockAction): string | undefined {
   return body.channel?.id ?? body.container?.channel_id;
@@ -50,10 +50,18 @@ export function registerDecisions(app: App, bot: StudyBot): void {
     await ack();
     const channel = channelOf(body);
     if (!bot.mayFileTickets(body.user.id)) {
-      if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, 'Only the study\'s operators and approvers can mark tickets as filed.');
+      if (channel !== undefined)
+        await bot.poster.ephemeral(
+          channel,
+          body.user.id,
+          "Only the study's operators and approvers can mark tickets as filed.",
+        );
       return;
     }
-    await client.views.open({ trigger_id: body.trigger_id, view: ticketModal(JSON.parse(action.value ?? '{}') as TicketRef) });
+    await client.views.open({
+      trigger_id: body.trigger_id,
+      view: ticketModal(JSON.parse(action.value ?? '{}') as TicketRef),
+    });
   });
 
   app.view(TICKET_MODAL, async ({ ack, body, view }) => {

@@ -9,7 +9,22 @@ import type { StoredSummary } from '../../runs/plan.js';
 import type { SendProgress } from '../../runs/send.js';
 import { longDate } from '../../util/dates.js';
 import { describeFinding } from '../../validation/finding.js';
-import { addressesMasked, type Block, clock, codeBlock, context, countsText, divider, escapeMrkdwn, fields, header, listWithMore, mentionActor, section, withinBlockLimit } from '../blocks.js';
+import {
+  addressesMasked,
+  type Block,
+  clock,
+  codeBlock,
+  context,
+  countsText,
+  divider,
+  escapeMrkdwn,
+  fields,
+  header,
+  listWithMore,
+  mentionActor,
+  section,
+  withinBlockLimit,
+} from '../blocks.js';
 
 export const APPROVE_ACTION = 'approve_run';
 export const REJECT_ACTION = 'reject_run';
@@ -29,9 +44,18 @@ function byReason(counts: Record<string, number>): string[] {
 function summaryBlocks(run: RunRow, summary: StoredSummary, config: Config): Block[] {
   const blocks: Block[] = [header(`Daily update e-mails for ${longDate(run.report_date)}`)];
   if (run.redirect_to !== null) {
-    blocks.push(section(`:rotating_light: *STAGING (MAIL_REDIRECT_TO)*: every message goes to the test inbox ${addressesMasked(run.redirect_to)}, not to participants. Subjects start with [TEST <DID>].`));
+    blocks.push(
+      section(
+        `:rotating_light: *STAGING (MAIL_REDIRECT_TO)*: every message goes to the test inbox ${addressesMasked(run.redirect_to)}, not to participants. Subjects start with [TEST <DID>].`,
+      ),
+    );
   }
-  if (!summary.mailFromSet) blocks.push(section(':warning: MAIL_FROM was not set when this preview was made, so it cannot be sent. Set it and run `/mail-dry-run` again.'));
+  if (!summary.mailFromSet)
+    blocks.push(
+      section(
+        ':warning: MAIL_FROM was not set when this preview was made, so it cannot be sent. Set it and run `/mail-dry-run` again.',
+      ),
+    );
   blocks.push(
     fields([
       ['To send', String(summary.counts.toSend)],
@@ -43,17 +67,32 @@ function summaryBlocks(run: RunRow, summary: StoredSummary, config: Config): Blo
   );
   const reasons = [
     ...(summary.counts.skipped > 0 ? ['*Skipped*', ...byReason(summary.skippedByReason)] : []),
-    ...(summary.counts.blocked > 0 ? ['*Blocked* (fix the roster, then run `/mail-dry-run` again)', ...byReason(summary.blockedByCode)] : []),
+    ...(summary.counts.blocked > 0
+      ? ['*Blocked* (fix the roster, then run `/mail-dry-run` again)', ...byReason(summary.blockedByCode)]
+      : []),
   ];
   if (reasons.length > 0) blocks.push(section(listWithMore(reasons, 30)));
   if (summary.findings.length > 0) {
     const lines = summary.findings.map((f) => `• ${escapeMrkdwn(describeFinding(f))}`);
     const hidden = summary.findingsTotal - summary.findings.length;
-    blocks.push(section(`*Findings*\n${listWithMore(lines, 10)}${hidden > 0 ? `\n…and ${hidden} more (run \`/mail-validate ${run.report_date}\` or \`validate-participants --json\`)` : ''}`));
+    blocks.push(
+      section(
+        `*Findings*\n${listWithMore(lines, 10)}${hidden > 0 ? `\n…and ${hidden} more (run \`/mail-validate ${run.report_date}\` or \`validate-participants --json\`)` : ''}`,
+      ),
+    );
   }
-  if (summary.templateChanged) blocks.push(section(':pencil2: *Template changed since the last send.* Read the preview below before approving.'));
-  blocks.push(section(`*Preview* for a synthetic sample participant\n${codeBlock(`Subject: ${summary.sample.subject}\n\n${summary.sample.text}`, 2500)}`));
-  blocks.push(context(`Batch \`${run.batch_hash.slice(0, 16)}\` · run \`${run.id}\` · requested by ${mentionActor(run.requested_by)} · expires ${escapeMrkdwn(run.expires_at.slice(0, 16).replace('T', ' '))} UTC · sends before ${config.SEND_DEADLINE} ${config.STUDY_TZ}`));
+  if (summary.templateChanged)
+    blocks.push(section(':pencil2: *Template changed since the last send.* Read the preview below before approving.'));
+  blocks.push(
+    section(
+      `*Preview* for a synthetic sample participant\n${codeBlock(`Subject: ${summary.sample.subject}\n\n${summary.sample.text}`, 2500)}`,
+    ),
+  );
+  blocks.push(
+    context(
+      `Batch \`${run.batch_hash.slice(0, 16)}\` · run \`${run.id}\` · requested by ${mentionActor(run.requested_by)} · expires ${escapeMrkdwn(run.expires_at.slice(0, 16).replace('T', ' '))} UTC · sends before ${config.SEND_DEADLINE} ${config.STUDY_TZ}`,
+    ),
+  );
   return blocks;
 }
 
@@ -71,31 +110,61 @@ function buttons(run: RunRow, summary: StoredSummary): Block {
         value: run.id,
         confirm: {
           title: { type: 'plain_text', text: 'Send the e-mails?' },
-          text: { type: 'mrkdwn', text: `Send ${summary.counts.toSend} e-mail(s) for ${run.report_date} to ${target}? This cannot be undone.` },
+          text: {
+            type: 'mrkdwn',
+            text: `Send ${summary.counts.toSend} e-mail(s) for ${run.report_date} to ${target}? This cannot be undone.`,
+          },
           confirm: { type: 'plain_text', text: `Send ${summary.counts.toSend}` },
           deny: { type: 'plain_text', text: 'Cancel' },
         },
       },
-      { type: 'button', action_id: REJECT_ACTION, style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: run.id },
+      {
+        type: 'button',
+        action_id: REJECT_ACTION,
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: run.id,
+      },
     ],
   };
 }
 
-function statusBlocks(run: RunRow, summary: StoredSummary, config: Config, progress: RequestProgress | undefined): Block[] {
+function statusBlocks(
+  run: RunRow,
+  summary: StoredSummary,
+  config: Config,
+  progress: RequestProgress | undefined,
+): Block[] {
   const decidedAt = run.decided_at === null ? '' : ` at ${clock(new Date(run.decided_at), config.STUDY_TZ)}`;
-  if (run.state === 'superseded') return [section(`:arrows_counterclockwise: Superseded by a newer dry run (\`${run.superseded_by ?? '?'}\`); nothing from this request will be sent.`)];
-  if (run.state === 'rejected') return [section(`:x: *Rejected* by ${mentionActor(run.decided_by)}${decidedAt}: ${escapeMrkdwn(run.decision_reason ?? '')}`)];
-  if (run.state === 'blocked') return [section(':no_entry: *Blocked*: validation errors stop this run. Fix them and run `/mail-dry-run` again.')];
+  if (run.state === 'superseded')
+    return [
+      section(
+        `:arrows_counterclockwise: Superseded by a newer dry run (\`${run.superseded_by ?? '?'}\`); nothing from this request will be sent.`,
+      ),
+    ];
+  if (run.state === 'rejected')
+    return [
+      section(
+        `:x: *Rejected* by ${mentionActor(run.decided_by)}${decidedAt}: ${escapeMrkdwn(run.decision_reason ?? '')}`,
+      ),
+    ];
+  if (run.state === 'blocked')
+    return [section(':no_entry: *Blocked*: validation errors stop this run. Fix them and run `/mail-dry-run` again.')];
   if (run.decided_by === null) {
     if (summary.counts.toSend === 0) return [section('Nothing to send for this day.')];
     return [buttons(run, summary)];
   }
   const approved = `:white_check_mark: *Approved* by ${mentionActor(run.decided_by)}${decidedAt}`;
   if (progress === undefined) return [section(`${approved}. Starting the send…`)];
-  if (progress.kind === 'error') return [section(`${approved}. :warning: The send did not start: ${escapeMrkdwn(progress.message)}`)];
+  if (progress.kind === 'error')
+    return [section(`${approved}. :warning: The send did not start: ${escapeMrkdwn(progress.message)}`)];
   if (progress.kind === 'sending') {
     const p = progress.progress;
-    return [section(`${approved}. Sending… ${p.sent + p.failed + p.unknown} of ${p.total} done (sent ${p.sent}, failed ${p.failed}, unknown ${p.unknown}).`)];
+    return [
+      section(
+        `${approved}. Sending… ${p.sent + p.failed + p.unknown} of ${p.total} done (sent ${p.sent}, failed ${p.failed}, unknown ${p.unknown}).`,
+      ),
+    ];
   }
   const headline =
     progress.outcome === 'done'
@@ -110,7 +179,11 @@ function statusBlocks(run: RunRow, summary: StoredSummary, config: Config, progr
 
 export function approvalBlocks(run: RunRow, config: Config, progress?: RequestProgress): Block[] {
   const summary = JSON.parse(run.summary_json) as StoredSummary;
-  return withinBlockLimit([...summaryBlocks(run, summary, config), divider(), ...statusBlocks(run, summary, config, progress)]);
+  return withinBlockLimit([
+    ...summaryBlocks(run, summary, config),
+    divider(),
+    ...statusBlocks(run, summary, config, progress),
+  ]);
 }
 
 /** The notification text (what a phone shows); never the only content. */

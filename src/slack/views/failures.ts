@@ -22,23 +22,46 @@ export interface FiledTicket {
 }
 
 function errorOf(m: MessageRow): string {
-  return maskAddressesInText(m.state === 'unknown' ? `outcome unknown: ${m.last_error ?? 'the sender stopped while this message was in flight'}` : (m.last_error ?? 'no error recorded'));
+  return maskAddressesInText(
+    m.state === 'unknown'
+      ? `outcome unknown: ${m.last_error ?? 'the sender stopped while this message was in flight'}`
+      : (m.last_error ?? 'no error recorded'),
+  );
 }
 
 function describe(m: MessageRow): string {
-  const kind = m.state === 'unknown' ? 'outcome unknown (not re-sent without --resend-unknown)' : m.failure_kind === 'temporary' ? 'temporary (retried by the next send)' : 'permanent';
+  const kind =
+    m.state === 'unknown'
+      ? 'outcome unknown (not re-sent without --resend-unknown)'
+      : m.failure_kind === 'temporary'
+        ? 'temporary (retried by the next send)'
+        : 'permanent';
   return `:email: *Not delivered*: DID \`${escapeMrkdwn(m.did)}\` · ${m.attempts} attempt(s) · ${kind}\n> ${escapeMrkdwn(errorOf(m))}`;
 }
 
 export function failureReplyBlocks(m: MessageRow, filed: FiledTicket | undefined, timeZone: string): Block[] {
   if (filed !== undefined) {
     const ticket = filed.ticketId ? `Ticket *${escapeMrkdwn(filed.ticketId)}*` : 'A ticket';
-    return [section(describe(m)), context(`:ticket: ${ticket} filed by <@${filed.filedBy}> at ${clock(filed.filedAt, timeZone)}`)];
+    return [
+      section(describe(m)),
+      context(`:ticket: ${ticket} filed by <@${filed.filedBy}> at ${clock(filed.filedAt, timeZone)}`),
+    ];
   }
   const ref: TicketRef = { runId: m.run_id, did: m.did };
   return [
     section(describe(m)),
-    { type: 'actions', block_id: 'ticket', elements: [{ type: 'button', action_id: TICKET_ACTION, text: { type: 'plain_text', text: 'Ticket filed' }, value: JSON.stringify(ref) }] },
+    {
+      type: 'actions',
+      block_id: 'ticket',
+      elements: [
+        {
+          type: 'button',
+          action_id: TICKET_ACTION,
+          text: { type: 'plain_text', text: 'Ticket filed' },
+          value: JSON.stringify(ref),
+        },
+      ],
+    },
   ];
 }
 
@@ -48,15 +71,21 @@ export function failureReplyText(m: MessageRow): string {
 
 /** Groups by error with addresses and numbers blurred, so "550 <x> unknown" is one group. */
 function errorGroup(m: MessageRow): string {
-  return errorOf(m).replace(/[^\s<>"'(),;:]*\*\*\*@[A-Za-z0-9.-]+/g, '[address]').slice(0, 120);
+  return errorOf(m)
+    .replace(/[^\s<>"'(),;:]*\*\*\*@[A-Za-z0-9.-]+/g, '[address]')
+    .slice(0, 120);
 }
 
 export function failureSummaryBlocks(rest: readonly MessageRow[], total: number, cap: number): Block[] {
   const groups = new Map<string, number>();
   for (const m of rest) groups.set(errorGroup(m), (groups.get(errorGroup(m)) ?? 0) + 1);
-  const lines = [...groups.entries()].sort((a, b) => b[1] - a[1]).map(([error, n]) => `• ${n} × ${escapeMrkdwn(error)}`);
+  const lines = [...groups.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([error, n]) => `• ${n} × ${escapeMrkdwn(error)}`);
   return [
-    section(`*${rest.length} more failed message(s)* (the first ${cap} have their own reply; ${total} in all). By error:\n${listWithMore(lines, 25)}`),
+    section(
+      `*${rest.length} more failed message(s)* (the first ${cap} have their own reply; ${total} in all). By error:\n${listWithMore(lines, 25)}`,
+    ),
     context('The attached CSV lists every failure of this run (DID, state, attempts, error with addresses masked).'),
   ];
 }

@@ -1,9 +1,13 @@
 /** App Home: today's run, the last 7 runs, SMTP health, the next scheduled jobs. */
 import type { types } from '@slack/bolt';
 import type { DayStatus } from '../../../commands/status.js';
-import { context, countsText, divider, escapeMrkdwn, header, section, type Block } from '../blocks.js';
+import { type Block, context, countsText, divider, escapeMrkdwn, header, section } from '../blocks.js';
 
-export function homeView(status: DayStatus, next: { name: string; at: Date | null }[], timeZone: string): types.HomeView {
+export function homeView(
+  status: DayStatus,
+  next: { name: string; at: Date | null }[],
+  timeZone: string,
+): types.HomeView {
   const run = status.run;
   const blocks: Block[] = [
     header('mail-updater'),
@@ -24,8 +28,14 @@ export function homeView(status: DayStatus, next: { name: string; at: Date | nul
         ? '*SMTP*: not checked yet (`/mail-status` after the next health check, or `npx mail-updater smtp-check`).'
         : `*SMTP*: ${status.smtp.ok ? ':large_green_circle: OK' : ':red_circle: FAILING'} (checked ${status.smtp.checked_at.slice(0, 16).replace('T', ' ')} UTC)`,
     ),
-    section(status.last_sync === null ? '*Qualtrics sync*: none yet.' : `*Qualtrics sync*: ${status.last_sync.ok ? 'OK' : 'FAILED'} at ${status.last_sync.at.slice(0, 16).replace('T', ' ')} UTC`),
-    context(`Next scheduled (${escapeMrkdwn(timeZone)}): ${next.map((j) => `${j.name} ${j.at === null ? '—' : j.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`).join(' · ') || 'no schedule running'}`),
+    section(
+      status.last_sync === null
+        ? '*Qualtrics sync*: none yet.'
+        : `*Qualtrics sync*: ${status.last_sync.ok ? 'OK' : 'FAILED'} at ${status.last_sync.at.slice(0, 16).replace('T', ' ')} UTC`,
+    ),
+    context(
+      `Next scheduled (${escapeMrkdwn(timeZone)}): ${next.map((j) => `${j.name} ${j.at === null ? '—' : j.at.toISOString().slice(0, 16).replace('T', ' ')} UTC`).join(' · ') || 'no schedule running'}`,
+    ),
   ];
   return { type: 'home', blocks };
 }

@@ -6,7 +6,17 @@ import { TICKET_MODAL } from './failures.js';
 export const REJECT_MODAL = 'reject_run_reason';
 
 /** A modal with one text input; the listener reads it as state.values[blockId][actionId]. */
-function oneInputModal(options: { callbackId: string; metadata: unknown; title: string; submit: string; blockId: string; actionId: string; label: string; optional: boolean; element: Partial<types.PlainTextInput> }): types.ModalView {
+function oneInputModal(options: {
+  callbackId: string;
+  metadata: unknown;
+  title: string;
+  submit: string;
+  blockId: string;
+  actionId: string;
+  label: string;
+  optional: boolean;
+  element: Partial<types.PlainTextInput>;
+}): types.ModalView {
   return {
     type: 'modal',
     callback_id: options.callbackId,

@@ -1,7 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { composeMessage, foldHeader } from '../../../src/mail/compose.js';
 import { formatMailbox, isValidEmail, parseMailbox } from '../../../src/mail/address.js';
+import { composeMessage, foldHeader } from '../../../src/mail/compose.js';
 
 const base = {
   from: { name: 'Study Team', address: 'study@example.org' },
@@ -54,15 +54,28 @@ describe('composing a message', () => {
   });
 
   it('quotes display names with specials and encodes non-ASCII ones', () => {
-    expect(formatMailbox({ name: "O'Brien, Seán", address: 'sean@example.org' })).toMatch(/^=\?UTF-8\?Q\?.*\?= <sean@example.org>$/);
+    expect(formatMailbox({ name: "O'Brien, Seán", address: 'sean@example.org' })).toMatch(
+      /^=\?UTF-8\?Q\?.*\?= <sean@example.org>$/,
+    );
     expect(formatMailbox({ name: 'Smith, Jo', address: 'jo@example.org' })).toBe('"Smith, Jo" <jo@example.org>');
     expect(formatMailbox({ address: 'jo@example.org' })).toBe('jo@example.org');
   });
 
   it('validates addresses and MAIL_FROM forms', () => {
     expect(isValidEmail('a.b+c@example.org')).toBe(true);
-    for (const bad of ['a@b', 'a b@example.org', 'a@@example.org', 'a@example..org', 'a@example.org\r\nBcc: x@y.org', '']) expect(isValidEmail(bad)).toBe(false);
-    expect(parseMailbox('Study Team <study@example.org>')).toEqual({ name: 'Study Team', address: 'study@example.org' });
+    for (const bad of [
+      'a@b',
+      'a b@example.org',
+      'a@@example.org',
+      'a@example..org',
+      'a@example.org\r\nBcc: x@y.org',
+      '',
+    ])
+      expect(isValidEmail(bad)).toBe(false);
+    expect(parseMailbox('Study Team <study@example.org>')).toEqual({
+      name: 'Study Team',
+      address: 'study@example.org',
+    });
     expect(parseMailbox('"Team" <study@example.org>')).toEqual({ name: 'Team', address: 'study@example.org' });
     expect(parseMailbox('study@example.org')).toEqual({ address: 'study@example.org' });
     expect(parseMailbox('Team <not an address>')).toBeUndefined();

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRoster, readRosterFile } from '../../../src/roster/read.js';
 import { UsageError } from '../../../src/errors.js';
+import { parseRoster, readRosterFile } from '../../../src/roster/read.js';
 
-const scenario = (name: string): Buffer => readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name));
+const scenario = (name: string): Buffer =>
+  readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name));
 
 describe('reading the roster CSV', () => {
   it('reads a valid roster, defaulting an empty status to active', () => {
@@ -25,7 +26,9 @@ describe('reading the roster CSV', () => {
   });
 
   it('reports an empty file as a run error, not a crash', () => {
-    expect(parseRoster(scenario('empty.csv')).findings).toMatchObject([{ code: 'roster_empty', scope: 'run', severity: 'error' }]);
+    expect(parseRoster(scenario('empty.csv')).findings).toMatchObject([
+      { code: 'roster_empty', scope: 'run', severity: 'error' },
+    ]);
   });
 
   it('reports binary junk as "not text"', () => {
@@ -53,12 +56,18 @@ describe('reading the roster CSV', () => {
   });
 
   it('reports a missing required column and a duplicated column', () => {
-    expect(parseRoster(scenario('missing-email-column.csv')).findings).toMatchObject([{ code: 'missing_column', column: 'email', row: 1 }]);
-    expect(parseRoster(scenario('duplicate-column.csv')).findings).toMatchObject([{ code: 'duplicate_column', column: 'email' }]);
+    expect(parseRoster(scenario('missing-email-column.csv')).findings).toMatchObject([
+      { code: 'missing_column', column: 'email', row: 1 },
+    ]);
+    expect(parseRoster(scenario('duplicate-column.csv')).findings).toMatchObject([
+      { code: 'duplicate_column', column: 'email' },
+    ]);
   });
 
   it('throws a usage error naming the variable when the file does not exist', () => {
     expect(() => readRosterFile('/nonexistent/roster.csv')).toThrow(UsageError);
-    expect(() => readRosterFile('/nonexistent/roster.csv')).toThrow(/PARTICIPANTS_CSV_PATH=\/nonexistent\/roster.csv does not exist/);
+    expect(() => readRosterFile('/nonexistent/roster.csv')).toThrow(
+      /PARTICIPANTS_CSV_PATH=\/nonexistent\/roster.csv does not exist/,
+    );
   });
 });

@@ -6,7 +6,13 @@ import { checkRosterRows } from '../../../src/roster/rules.js';
 
 const findingsFor = (name: string) => {
   const roster = parseRoster(readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name)));
-  return checkRosterRows(roster.rows).map((f) => ({ code: f.code, severity: f.severity, row: f.row, did: f.did, column: f.column }));
+  return checkRosterRows(roster.rows).map((f) => ({
+    code: f.code,
+    severity: f.severity,
+    row: f.row,
+    did: f.did,
+    column: f.column,
+  }));
 };
 
 describe('roster rules', () => {
@@ -15,7 +21,9 @@ describe('roster rules', () => {
   });
 
   it('empty DID', () => {
-    expect(findingsFor('empty-did.csv')).toEqual([{ code: 'did_empty', severity: 'error', row: 3, did: undefined, column: 'did' }]);
+    expect(findingsFor('empty-did.csv')).toEqual([
+      { code: 'did_empty', severity: 'error', row: 3, did: undefined, column: 'did' },
+    ]);
   });
 
   it('DID with characters that could escape the outbox folder', () => {
@@ -42,7 +50,9 @@ describe('roster rules', () => {
   });
 
   it('never echoes the address itself in a finding', () => {
-    const roster = parseRoster(readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios/invalid-email.csv')));
+    const roster = parseRoster(
+      readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios/invalid-email.csv')),
+    );
     const text = JSON.stringify(checkRosterRows(roster.rows));
     expect(text).not.toContain('ana@example');
     expect(text).not.toContain('bo at example.org');
@@ -56,14 +66,20 @@ describe('roster rules', () => {
   });
 
   it('unknown status; statuses are case-insensitive', () => {
-    expect(findingsFor('unknown-status.csv')).toEqual([{ code: 'status_unknown', severity: 'error', row: 2, did: 'P0001', column: 'status' }]);
+    expect(findingsFor('unknown-status.csv')).toEqual([
+      { code: 'status_unknown', severity: 'error', row: 2, did: 'P0001', column: 'status' },
+    ]);
   });
 
   it('invalid IANA time zone', () => {
-    expect(findingsFor('invalid-timezone.csv')).toEqual([{ code: 'timezone_invalid', severity: 'error', row: 2, did: 'P0001', column: 'timezone' }]);
+    expect(findingsFor('invalid-timezone.csv')).toEqual([
+      { code: 'timezone_invalid', severity: 'error', row: 2, did: 'P0001', column: 'timezone' },
+    ]);
   });
 
   it('a name with a line break is a warning (it is cleaned before it reaches a header)', () => {
-    expect(findingsFor('header-injection.csv')).toEqual([{ code: 'name_control_characters', severity: 'warning', row: 3, did: 'P0001', column: 'first_name' }]);
+    expect(findingsFor('header-injection.csv')).toEqual([
+      { code: 'name_control_characters', severity: 'warning', row: 3, did: 'P0001', column: 'first_name' },
+    ]);
   });
 });

@@ -18,9 +18,13 @@ function ledger(): StateDb {
   db = openStateDb(join(dir, 'state.db'));
   const at = new Date().toISOString();
   for (const run of ['run-a', 'run-b']) {
-    db.prepare("INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json) VALUES (?, '2026-11-23', ?, 't', 'sending', 'h', 't', ?, '{}')").run(run, at, at);
+    db.prepare(
+      "INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json) VALUES (?, '2026-11-23', ?, 't', 'sending', 'h', 't', ?, '{}')",
+    ).run(run, at, at);
   }
-  const insert = db.prepare("INSERT INTO messages (id, run_id, report_date, did, state, updated_at) VALUES (?, ?, '2026-11-23', ?, ?, ?)");
+  const insert = db.prepare(
+    "INSERT INTO messages (id, run_id, report_date, did, state, updated_at) VALUES (?, ?, '2026-11-23', ?, ?, ?)",
+  );
   insert.run(1, 'run-a', 'P1', 'sending', at); // in flight, about to be marked sent
   insert.run(2, 'run-a', 'P2', 'planned', at);
   insert.run(3, 'run-a', 'P3', 'failed', at); // no longer planned
@@ -29,7 +33,8 @@ function ledger(): StateDb {
   return db;
 }
 
-const stateOf = (id: number): string => (db!.prepare('SELECT state FROM messages WHERE id = ?').get(id) as { state: string }).state;
+const stateOf = (id: number): string =>
+  (db!.prepare('SELECT state FROM messages WHERE id = ?').get(id) as { state: string }).state;
 
 describe('ClaimBatcher', () => {
   it('commits the sent marks and claims of one event-loop turn together, each with its own outcome', async () => {
@@ -47,8 +52,13 @@ describe('ClaimBatcher', () => {
 
   it('a failing batch rejects every request in it and leaves nothing half-written', async () => {
     const batcher = new ClaimBatcher(ledger(), 'owner-1', () => new Date());
-    db!.exec("CREATE TRIGGER no_claims BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sending' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;");
-    const results = await Promise.allSettled([batcher.submit({ id: 1, response: '250 ok', at: new Date().toISOString() }, 2), batcher.submit(undefined, 4)]);
+    db!.exec(
+      "CREATE TRIGGER no_claims BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sending' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
+    );
+    const results = await Promise.allSettled([
+      batcher.submit({ id: 1, response: '250 ok', at: new Date().toISOString() }, 2),
+      batcher.submit(undefined, 4),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect([1, 2, 4].map(stateOf)).toEqual(['sending', 'planned', 'planned']);
   });

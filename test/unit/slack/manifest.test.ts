@@ -1,20 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { slashCommands } from '../../../src/slack/listeners/commands.js';
 
 interface Manifest {
-  features: { slash_commands: { command: string; url: string; description: string }[]; app_home: { home_tab_enabled: boolean } };
+  features: {
+    slash_commands: { command: string; url: string; description: string }[];
+    app_home: { home_tab_enabled: boolean };
+  };
   oauth_config: { scopes: { bot: string[] } };
-  settings: { interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean; event_subscriptions: { bot_events: string[] } };
+  settings: {
+    interactivity: { is_enabled: boolean; request_url: string };
+    socket_mode_enabled: boolean;
+    event_subscriptions: { bot_events: string[] };
+  };
 }
 
 const manifest = parse(readFileSync(resolve(import.meta.dirname, '../../../manifest.yml'), 'utf8')) as Manifest;
 
 describe('manifest.yml', () => {
   it('lists exactly the slash commands of the command registry', () => {
-    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(slashCommands().map((c) => c.slash).sort());
+    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(
+      slashCommands()
+        .map((c) => c.slash)
+        .sort(),
+    );
     for (const c of manifest.features.slash_commands) {
       expect(c.url).toMatch(/\/slack\/events$/);
       expect(c.description.length).toBeLessThanOrEqual(100);
