@@ -30,11 +30,13 @@ export function parseMailbox(value: string): Mailbox | undefined {
   return isValidEmail(trimmed) ? { address: trimmed } : undefined;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const controlCharacters = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
+
 /** Control characters (CR, LF, NUL, ...) become spaces; runs of white space collapse. */
 export function stripControl(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value
-    .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
+    .replace(controlCharacters, ' ')
     .replace(/ {2,}/g, ' ')
     .trim();
 }

@@ -180,7 +180,7 @@ const timezoneValid: Rule = (rows) =>
 
 const namesPrintable: Rule = (rows) =>
   rows.flatMap((row) =>
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
     [row.firstName, row.lastName].some((name) => /[\u0000-\u001f\u007f]/.test(name))
       ? [
           rowFinding(

@@ -91,6 +91,6 @@ export class ClaimBatcher {
       for (const request of batch) request.reject(error);
       return;
     }
-    batch.forEach((request, i) => request.resolve(outcomes[i]));
+    for (const [i, request] of batch.entries()) request.resolve(outcomes[i]);
   }
 }

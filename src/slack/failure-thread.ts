@@ -67,7 +67,9 @@ export async function threadFailures(
       },
       threadTs,
     );
-    db.transaction(() => rest.forEach((m) => remember.run(run.id, m.did, channel, null)))();
+    db.transaction(() => {
+      for (const m of rest) remember.run(run.id, m.did, channel, null);
+    })();
     await poster.uploadCsv(
       channel,
       threadTs,

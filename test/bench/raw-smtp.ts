@@ -14,8 +14,7 @@ class ReplyReader {
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => {
       this.buffer += chunk;
-      let newline: number;
-      while ((newline = this.buffer.indexOf('\r\n')) !== -1) {
+      for (let newline = this.buffer.indexOf('\r\n'); newline !== -1; newline = this.buffer.indexOf('\r\n')) {
         const line = this.buffer.slice(0, newline);
         this.buffer = this.buffer.slice(newline + 2);
         if (line[3] === '-') continue; // continuation of a multi-line reply

@@ -174,14 +174,34 @@ describe('sync-participants against a Qualtrics export server', () => {
   });
 
   it.each([
-    ['the export fails', (q: QualtricsStandIn) => void (q.behaviour.exportStatus = 'failed'), /export job failed/],
+    [
+      'the export fails',
+      (q: QualtricsStandIn) => {
+        q.behaviour.exportStatus = 'failed';
+      },
+      /export job failed/,
+    ],
     [
       'the export is gone (404)',
-      (q: QualtricsStandIn) => void (q.behaviour.progressGone = true),
+      (q: QualtricsStandIn) => {
+        q.behaviour.progressGone = true;
+      },
       /check the export failed \(HTTP 404\): RS_404 Export not found \[requestId req-404\]/,
     ],
-    ['the ZIP is corrupt', (q: QualtricsStandIn) => void (q.behaviour.zip = 'corrupt'), /not a readable ZIP/],
-    ['the ZIP holds two files', (q: QualtricsStandIn) => void (q.behaviour.zip = 'two-entries'), /holds 2 files/],
+    [
+      'the ZIP is corrupt',
+      (q: QualtricsStandIn) => {
+        q.behaviour.zip = 'corrupt';
+      },
+      /not a readable ZIP/,
+    ],
+    [
+      'the ZIP holds two files',
+      (q: QualtricsStandIn) => {
+        q.behaviour.zip = 'two-entries';
+      },
+      /holds 2 files/,
+    ],
   ])('%s → exit 1 with the reason, roster byte-for-byte unchanged', async (_label, arrange, reason) => {
     const { env, before } = await setUp([enrolment('n1', 'Q7001', 'z@example.org', 'Zoe')]);
     arrange(qualtrics!);
