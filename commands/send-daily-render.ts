@@ -1,6 +1,6 @@
 /** Text and JSON renderings of a dry-run plan and of a live send. */
-import type { PlanSummary } from '../src/runs/plan.js';
-import type { SendResult } from '../src/runs/send.js';
+import type { PlanSummary } from '../src/planning/plan.js';
+import type { SendResult } from '../src/sending/send.js';
 
 const byCount = (record: Record<string, number>): string =>
   Object.entries(record)

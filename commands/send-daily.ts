@@ -2,11 +2,11 @@ import { type CommandContext, type CommandOutput, defineCommand } from '../src/c
 import { requireSendSettings } from '../src/config.js';
 import { ExitCode, UsageError } from '../src/errors.js';
 import { SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
-import { recordApproval } from '../src/runs/approval.js';
-import { assertBeforeDeadline } from '../src/runs/deadline.js';
-import { currentRun, messageCounts, retryableFailures } from '../src/runs/ledger.js';
-import { type PlanSummary, planRun } from '../src/runs/plan.js';
-import { assertSendable, type SendProgress, sendRun } from '../src/runs/send.js';
+import { type PlanSummary, planRun } from '../src/planning/plan.js';
+import { assertBeforeDeadline } from '../src/sending/deadline.js';
+import { assertSendable, type SendProgress, sendRun } from '../src/sending/send.js';
+import { recordApproval } from '../src/storage/approvals.js';
+import { currentRun, messageCounts, retryableFailures } from '../src/storage/ledger.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 import { planJson, planText, sendJson, sendText } from './send-daily-render.js';

@@ -1,8 +1,8 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { describeSmtpError, SmtpClient, smtpSettings } from '../src/mail/smtp-client.js';
-import { audit } from '../src/runs/audit.js';
-import { recordHealth } from '../src/runs/health.js';
+import { audit } from '../src/storage/audit.js';
+import { recordHealth } from '../src/storage/health.js';
 import { localDateTime } from '../src/util/dates.js';
 import { jsonFlag, noPositionals } from './options.js';
 

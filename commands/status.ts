@@ -1,6 +1,7 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
-import { readHealth } from '../src/runs/health.js';
+import { sendLockName } from '../src/sending/send.js';
+import { readHealth } from '../src/storage/health.js';
 import {
   currentRun,
   messageCounts,
@@ -8,10 +9,9 @@ import {
   type RunRow,
   recentRuns,
   type StateCounts,
-} from '../src/runs/ledger.js';
-import { lockHolder } from '../src/runs/lock.js';
-import { sendLockName } from '../src/runs/send.js';
-import type { StateDb } from '../src/runs/state-db.js';
+} from '../src/storage/ledger.js';
+import { lockHolder } from '../src/storage/locks.js';
+import type { StateDb } from '../src/storage/state-db.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 
 export interface DayStatus {

@@ -1,8 +1,8 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode, JobRefusedError, UsageError } from '../src/errors.js';
 import { type SyncSummary, syncParticipants } from '../src/qualtrics/sync.js';
-import { audit } from '../src/runs/audit.js';
-import { recordHealth } from '../src/runs/health.js';
+import { audit } from '../src/storage/audit.js';
+import { recordHealth } from '../src/storage/health.js';
 import { jsonFlag, noPositionals } from './options.js';
 
 interface SyncOptions {

@@ -1,6 +1,6 @@
 import { type CommandOutput, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
-import { countFindings, describeFinding, type Finding } from '../src/validation/finding.js';
+import { countFindings, describeFinding, type Finding } from '../src/finding.js';
 import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, reportDateOption } from './options.js';

@@ -13,7 +13,7 @@ import type { CommandContext, CommandSpec } from './command.js';
 import { type Env, loadConfig } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
-import { openStateDb, type StateDb } from './runs/state-db.js';
+import { openStateDb, type StateDb } from './storage/state-db.js';
 
 function readEnv(): Env {
   const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};

@@ -6,7 +6,7 @@
 import type { Config } from './config.js';
 import type { ExitCode } from './errors.js';
 import type { Logger } from './logger.js';
-import type { StateDb } from './runs/state-db.js';
+import type { StateDb } from './storage/state-db.js';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';

@@ -7,8 +7,8 @@ import type { Env } from './config.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError, type ConfigProblem, ExitCode } from './errors.js';
 import { createLogger } from './logger.js';
-import { openStateDb } from './runs/state-db.js';
 import { type JobSpec, type Scheduler, startScheduler, validateSchedules } from './schedule.js';
+import { openStateDb } from './storage/state-db.js';
 
 export function slackSettingsProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];

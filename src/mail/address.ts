@@ -35,10 +35,7 @@ const controlCharacters = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 
 /** Control characters (CR, LF, NUL, ...) become spaces; runs of white space collapse. */
 export function stripControl(value: string): string {
-  return value
-    .replace(controlCharacters, ' ')
-    .replace(/ {2,}/g, ' ')
-    .trim();
+  return value.replace(controlCharacters, ' ').replace(/ {2,}/g, ' ').trim();
 }
 
 /** An RFC 5322 mailbox with the display name quoted or RFC 2047-encoded as needed. */

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../errors.js';
-import type { Finding } from '../validation/finding.js';
+import type { Finding } from '../finding.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];

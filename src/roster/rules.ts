@@ -2,9 +2,10 @@
  * Row rules for the roster, as small named functions returning findings. The same rules check
  * rows coming from Qualtrics before they are merged.
  */
+
+import type { Finding } from '../finding.js';
 import { isValidEmail } from '../mail/address.js';
 import { isValidTimeZone } from '../util/dates.js';
-import type { Finding } from '../validation/finding.js';
 import { ROSTER_STATUSES, type RosterRow } from './read.js';
 
 /** DIDs become file names (outbox/dry-run/D/<DID>.eml), so they are kept to a safe alphabet. */

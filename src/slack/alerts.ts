@@ -3,12 +3,12 @@
  * A condition alerts once per day (STUDY_TZ), not once per hour: alerts_posted holds the proof.
  */
 import { checkSmtp, recordSmtpHealth } from '../../commands/smtp-check.js';
-import { audit } from '../runs/audit.js';
-import { sendDeadlinePassed } from '../runs/deadline.js';
-import type { RunRow } from '../runs/ledger.js';
-import { currentRun } from '../runs/ledger.js';
-import { holderIsGone, lockHolder } from '../runs/lock.js';
-import { sendLockName } from '../runs/send.js';
+import { sendDeadlinePassed } from '../sending/deadline.js';
+import { sendLockName } from '../sending/send.js';
+import { audit } from '../storage/audit.js';
+import type { RunRow } from '../storage/ledger.js';
+import { currentRun } from '../storage/ledger.js';
+import { holderIsGone, lockHolder } from '../storage/locks.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';

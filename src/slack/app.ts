@@ -9,7 +9,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, slackLogger } from '../logger.js';
-import type { StateDb } from '../runs/state-db.js';
+import type { StateDb } from '../storage/state-db.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';

@@ -3,8 +3,8 @@
  * already in hand (a live request, a decision, a send) or past SEND_DEADLINE.
  */
 
-import { sendDeadlinePassed } from '../runs/deadline.js';
-import { currentRun } from '../runs/ledger.js';
+import { sendDeadlinePassed } from '../sending/deadline.js';
+import { currentRun } from '../storage/ledger.js';
 import { yesterdayIn } from '../util/dates.js';
 import { postAlerts } from './alerts.js';
 import { escapeMrkdwn } from './blocks.js';

@@ -3,8 +3,8 @@
  * refusal is a sentence the person who clicked can act on.
  */
 import type { Config } from '../config.js';
-import { sendDeadlinePassed } from '../runs/deadline.js';
-import type { RunRow } from '../runs/ledger.js';
+import { sendDeadlinePassed } from '../sending/deadline.js';
+import type { RunRow } from '../storage/ledger.js';
 import { mentionActor as mention } from './blocks.js';
 
 export type DecisionKind = 'approve' | 'reject';

@@ -4,9 +4,9 @@
  * and one CSV upload per send pass. slack_failure_replies remembers what was posted, so a resumed
  * send adds only the new failures.
  */
-import { audit } from '../runs/audit.js';
-import { type MessageRow, messagesInState, type RunRow } from '../runs/ledger.js';
-import type { StateDb } from '../runs/state-db.js';
+import { audit } from '../storage/audit.js';
+import { type MessageRow, messagesInState, type RunRow } from '../storage/ledger.js';
+import type { StateDb } from '../storage/state-db.js';
 import type { SlackPoster } from './poster.js';
 import {
   type FiledTicket,

@@ -6,11 +6,11 @@
 
 import { type DayData, latestDay, loadQuery, openComplianceDb, queryDay } from '../compliance/db.js';
 import type { Config } from '../config.js';
+import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import { longDate } from '../util/dates.js';
-import type { Finding } from './finding.js';
 import { nearestMatches } from './near-match.js';
 
 export type Classification =

@@ -12,8 +12,8 @@ import { generateFixture } from '../../fixtures/generate.js';
 import { type Env, loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
-import { envelopeOf } from '../../src/runs/eml.js';
-import { openStateDb } from '../../src/runs/state-db.js';
+import { envelopeOf } from '../../src/sending/eml.js';
+import { openStateDb } from '../../src/storage/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { type RawMessage, sendPipelined } from './raw-smtp.js';
 import { benchSlack } from './slack.js';
@@ -22,10 +22,10 @@ import { benchSlack } from './slack.js';
 // archiving use their worker threads (from TypeScript sources they run in-thread).
 const { planRun } = (await import(
   resolve(import.meta.dirname, '../../dist/src/runs/plan.js')
-)) as typeof import('../../src/runs/plan.js');
+)) as typeof import('../../src/planning/plan.js');
 const { sendRun } = (await import(
   resolve(import.meta.dirname, '../../dist/src/runs/send.js')
-)) as typeof import('../../src/runs/send.js');
+)) as typeof import('../../src/sending/send.js');
 
 const { values } = parseArgs({
   options: {

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import { syncParticipants } from '../../src/qualtrics/sync.js';
-import { openStateDb } from '../../src/runs/state-db.js';
+import { openStateDb } from '../../src/storage/state-db.js';
 import {
   enrolment,
   type QualtricsStandIn,

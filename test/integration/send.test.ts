@@ -4,7 +4,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import type { Env } from '../../src/config.js';
-import { auditForRun } from '../../src/runs/audit.js';
+import { auditForRun } from '../../src/storage/audit.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';

@@ -3,7 +3,7 @@
  * and the SMTP sink. The schedule fires, approval sends, SIGTERM stops cleanly.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openStateDb } from '../../src/runs/state-db.js';
+import { openStateDb } from '../../src/storage/state-db.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, CHANNEL, SIGNING_SECRET, slackEnv } from '../support/slack-bot.js';

@@ -2,8 +2,8 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInTemplateDir } from '../../src/mail/templates.js';
-import { auditForRun } from '../../src/runs/audit.js';
-import { messageCounts } from '../../src/runs/ledger.js';
+import { auditForRun } from '../../src/storage/audit.js';
+import { messageCounts } from '../../src/storage/ledger.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { openStateDb, type StateDb } from '../../src/storage/state-db.js';
 import { useTestResources } from '../support/resources.js';
 import { CHANNEL, OPERATOR, slackEnv } from '../support/slack-bot.js';
 import { type SlackStandIn, startSlackStandIn } from '../support/slack-stand-in.js';

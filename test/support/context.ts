@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import type { CommandContext } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
+import { openStateDb, type StateDb } from '../../src/storage/state-db.js';
 import type { Workspace } from './workspace.js';
 
 export interface TestContext {

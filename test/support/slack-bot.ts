@@ -4,9 +4,9 @@
  */
 import type { Env } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
-import { currentRun, getRun, type RunRow } from '../../src/runs/ledger.js';
-import { openStateDb, type StateDb } from '../../src/runs/state-db.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { currentRun, getRun, type RunRow } from '../../src/storage/ledger.js';
+import { openStateDb, type StateDb } from '../../src/storage/state-db.js';
 import { SlackDriver } from './slack-driver.js';
 import { type SlackCall, type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';
 import type { Workspace } from './workspace.js';

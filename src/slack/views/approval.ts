@@ -4,11 +4,11 @@
  * finished, rejected, superseded), so an update in place never loses the summary above it.
  */
 import type { Config } from '../../config.js';
-import type { RunRow, StateCounts } from '../../runs/ledger.js';
-import type { StoredSummary } from '../../runs/plan.js';
-import type { SendProgress } from '../../runs/send.js';
+import { describeFinding } from '../../finding.js';
+import type { StoredSummary } from '../../planning/plan.js';
+import type { SendProgress } from '../../sending/send.js';
+import type { RunRow, StateCounts } from '../../storage/ledger.js';
 import { longDate } from '../../util/dates.js';
-import { describeFinding } from '../../validation/finding.js';
 import {
   addressesMasked,
   type Block,

@@ -3,7 +3,7 @@
  * with a "Ticket filed" button; past the cap, one summary grouped by error plus a CSV.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { MessageRow } from '../../runs/ledger.js';
+import type { MessageRow } from '../../storage/ledger.js';
 import { maskAddressesInText } from '../../util/mask.js';
 import { type Block, clock, context, escapeMrkdwn, listWithMore, section } from '../blocks.js';
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import type { RunRow } from '../../../src/runs/ledger.js';
-import type { StoredSummary } from '../../../src/runs/plan.js';
+import type { StoredSummary } from '../../../src/planning/plan.js';
 import {
   type Block,
   codeBlock,
@@ -12,6 +11,7 @@ import {
   withinBlockLimit,
 } from '../../../src/slack/blocks.js';
 import { approvalBlocks } from '../../../src/slack/views/approval.js';
+import type { RunRow } from '../../../src/storage/ledger.js';
 
 const sectionText = (b: Block): string => (b.type === 'section' && b.text ? b.text.text : '');
 

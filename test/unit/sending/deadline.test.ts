@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { sendDeadlinePassed } from '../../../src/runs/deadline.js';
+import { sendDeadlinePassed } from '../../../src/sending/deadline.js';
 
 describe('the send deadline (missed-schedule policy)', () => {
   const config = loadConfig({ STUDY_TZ: 'Europe/London', SEND_DEADLINE: '21:00' });

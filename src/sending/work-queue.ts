@@ -2,7 +2,7 @@
  * The send queue: planned messages read from the ledger a page at a time (never the whole run
  * in memory), plus messages waiting out a retry back-off.
  */
-import type { StateDb } from './state-db.js';
+import type { StateDb } from '../storage/state-db.js';
 
 export interface QueuedMessage {
   id: number;

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
+import { outboxPaths } from '../outbox/paths.js';
+import type { SendLogEntry } from '../outbox/send-log.js';
+import { audit } from '../storage/audit.js';
+import { messageCounts, type RunRow } from '../storage/ledger.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { createArchiver } from './archive.js';
-import { audit } from './audit.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
-import { messageCounts, type RunRow } from './ledger.js';
-import { outboxPaths } from './outbox.js';
 import type { LoggedMessage, MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
-import type { SendLogEntry } from './send-log.js';
 import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

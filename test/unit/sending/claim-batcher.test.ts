@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClaimBatcher } from '../../../src/runs/claim-batcher.js';
-import { openStateDb, type StateDb } from '../../../src/runs/state-db.js';
+import { ClaimBatcher } from '../../../src/sending/claim-batcher.js';
+import { openStateDb, type StateDb } from '../../../src/storage/state-db.js';
 
 let dir: string | undefined;
 let db: StateDb | undefined;

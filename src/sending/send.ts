@@ -10,12 +10,12 @@ import type { Config } from '../config.js';
 import { JobRefusedError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AttemptOutcome } from '../mail/smtp-client.js';
-import { audit } from './audit.js';
-import { getRun, messageCounts, messagesInState, type RunRow, type StateCounts } from './ledger.js';
-import { acquireLock } from './lock.js';
+import { SendLog, type SendLogEntry } from '../outbox/send-log.js';
+import { audit } from '../storage/audit.js';
+import { getRun, messageCounts, messagesInState, type RunRow, type StateCounts } from '../storage/ledger.js';
+import { acquireLock } from '../storage/locks.js';
+import type { StateDb } from '../storage/state-db.js';
 import { SendEngine } from './send-engine.js';
-import { SendLog, type SendLogEntry } from './send-log.js';
-import type { StateDb } from './state-db.js';
 
 export const sendLockName = (reportDate: string): string => `send:${reportDate}`;
 

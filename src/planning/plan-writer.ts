@@ -7,10 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import { SendLog } from '../outbox/send-log.js';
 import type { RosterRow } from '../roster/read.js';
+import type { StateDb } from '../storage/state-db.js';
 import { maskEmail } from '../util/mask.js';
-import { SendLog } from './send-log.js';
-import type { StateDb } from './state-db.js';
 
 const BATCH = 1000;
 

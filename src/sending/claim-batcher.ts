@@ -5,7 +5,7 @@
  * sent (the caller awaits it); only the number of commits per message goes down.
  */
 import type { Statement } from 'better-sqlite3';
-import type { StateDb } from './state-db.js';
+import type { StateDb } from '../storage/state-db.js';
 
 export interface SentMark {
   id: number;
