@@ -42,23 +42,23 @@ export const createFixture = defineCommand({
   },
   async run(ctx, options) {
     ctx.progress?.(`generating ${options.participants} participants x ${options.days} days ...`);
-    const result = generateFixture(options);
+    return { options, result: generateFixture(options) };
+  },
+  exitCode: () => ExitCode.ok,
+  json: ({ options, result }) => ({
+    db: result.dbPath,
+    roster: result.rosterPath,
+    participants: result.participants,
+    compliance_rows: result.rows,
+    end_date: options.endDate,
+    planted: result.planted,
+  }),
+  text: ({ options, result }) => {
     const p = result.planted;
-    return {
-      exitCode: ExitCode.ok,
-      json: {
-        db: result.dbPath,
-        roster: result.rosterPath,
-        participants: result.participants,
-        compliance_rows: result.rows,
-        end_date: options.endDate,
-        planted: p,
-      },
-      text: [
-        `Wrote ${result.dbPath} (${result.rows} compliance rows, ${options.days} days up to ${options.endDate}) and ${result.rosterPath} (${result.participants} participants).`,
-        `Planted for testing: paused ${p.paused}, withdrawn ${p.withdrawn}, opted out ${p.optedOut}, no data on ${options.endDate}: ${p.noDataOnLastDay},`,
-        `  roster typo ${p.typoInRoster.roster} (the database has ${p.typoInRoster.database}).`,
-      ].join('\n'),
-    };
+    return [
+      `Wrote ${result.dbPath} (${result.rows} compliance rows, ${options.days} days up to ${options.endDate}) and ${result.rosterPath} (${result.participants} participants).`,
+      `Planted for testing: paused ${p.paused}, withdrawn ${p.withdrawn}, opted out ${p.optedOut}, no data on ${options.endDate}: ${p.noDataOnLastDay},`,
+      `  roster typo ${p.typoInRoster.roster} (the database has ${p.typoInRoster.database}).`,
+    ].join('\n');
   },
 });

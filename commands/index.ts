@@ -1,16 +1,16 @@
 /** The one registry of commands: the CLI, Slack and the scheduler all look commands up here. */
-import type { CommandSpec } from '../src/command.js';
+import type { Command } from '../src/command.js';
 import { createFixture } from './create-fixture.js';
-import { help } from './help.js';
+import { helpCommand } from './help.js';
 import { sendDaily } from './send-daily.js';
 import { smtpCheck } from './smtp-check.js';
 import { status } from './status.js';
 import { syncParticipantsCommand } from './sync-participants.js';
 import { validateParticipants } from './validate-participants.js';
 
-// Each entry keeps its own Options type; the registry only needs to route by name.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: readonly CommandSpec<any>[] = [
+export const help = helpCommand(() => commands);
+
+export const commands: readonly Command[] = [
   validateParticipants,
   sendDaily,
   syncParticipantsCommand,
@@ -20,7 +20,6 @@ export const commands: readonly CommandSpec<any>[] = [
   help,
 ];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function findCommand(name: string): CommandSpec<any> | undefined {
+export function findCommand(name: string): Command | undefined {
   return commands.find((c) => c.name === name);
 }

@@ -1,6 +1,7 @@
-/** Text and JSON renderings of a dry-run plan and of a live send. */
+/** Text and JSON renderings of send-daily's result: a dry-run plan, a live send, or a declined one. */
+import { ExitCode } from '../src/errors.js';
 import type { PlanSummary } from '../src/planning/plan.js';
-import type { SendResult } from '../src/sending/send.js';
+import type { SendResult } from '../src/sending/types.js';
 
 const byCount = (record: Record<string, number>): string =>
   Object.entries(record)
@@ -101,4 +102,32 @@ export function sendJson(result: SendResult): unknown {
     unknown_dids: result.unknownDids,
     staging_redirect_to: result.redirectTo,
   };
+}
+
+export type SendDailyResult =
+  | { mode: 'dry_run'; plan: PlanSummary }
+  | { mode: 'live'; plan: PlanSummary | undefined; declined: true }
+  | { mode: 'live'; plan: PlanSummary | undefined; declined: false; result: SendResult };
+
+export function sendDailyExitCode(data: SendDailyResult): ExitCode {
+  if (data.mode === 'dry_run') {
+    const { plan } = data;
+    const problems = plan.state === 'blocked' || plan.counts.blocked > 0 || plan.validation.errors > 0;
+    return problems ? ExitCode.problemsFound : ExitCode.ok;
+  }
+  if (data.declined) return ExitCode.problemsFound;
+  const { outcome, counts } = data.result;
+  const clean = outcome === 'done' && counts.failed === 0 && counts.unknown === 0 && counts.blocked === 0;
+  return clean ? ExitCode.ok : ExitCode.problemsFound;
+}
+
+export function sendDailyText(data: SendDailyResult): string {
+  if (data.mode === 'dry_run') return planText(data.plan);
+  const preface = data.plan === undefined ? '' : `${planText(data.plan)}\n\n`;
+  return `${preface}${data.declined ? 'Nothing sent.' : sendText(data.result)}`;
+}
+
+export function sendDailyJson(data: SendDailyResult): unknown {
+  if (data.mode === 'dry_run') return planJson(data.plan);
+  return data.declined ? { mode: 'live', outcome: 'declined' } : sendJson(data.result);
 }

@@ -1,16 +1,9 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
-import { sendLockName } from '../src/sending/send.js';
 import { readHealth } from '../src/storage/health.js';
-import {
-  currentRun,
-  messageCounts,
-  messagesInState,
-  type RunRow,
-  recentRuns,
-  type StateCounts,
-} from '../src/storage/ledger.js';
-import { lockHolder } from '../src/storage/locks.js';
+import { lockHolder, sendLockName } from '../src/storage/locks.js';
+import { messageCounts, messagesInState, type StateCounts } from '../src/storage/messages.js';
+import { currentRun, type RunRow, recentRuns } from '../src/storage/runs.js';
 import type { StateDb } from '../src/storage/state-db.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 
@@ -133,10 +126,12 @@ export const status = defineCommand({
     noPositionals(positionals, 1);
     return { reportDate: reportDateOption(flags, positionals, ctx) };
   },
-  async run(ctx, options) {
-    const s = dayStatus(ctx, options.reportDate);
+  run: async (ctx, options) => dayStatus(ctx, options.reportDate),
+  exitCode: (s) => {
     const troubled =
       s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');
-    return { exitCode: troubled ? ExitCode.problemsFound : ExitCode.ok, text: statusText(s), json: s };
+    return troubled ? ExitCode.problemsFound : ExitCode.ok;
   },
+  text: statusText,
+  json: (s) => s,
 });

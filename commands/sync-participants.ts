@@ -60,7 +60,7 @@ function recordSync(ctx: CommandContext, ok: boolean, detail: Record<string, unk
   audit(db, { actor: ctx.actor, action: ok ? 'roster_synced' : 'roster_sync_failed', detail }, ctx.now());
 }
 
-export const syncParticipantsCommand = defineCommand<SyncOptions>({
+export const syncParticipantsCommand = defineCommand<SyncOptions, SyncSummary>({
   name: 'sync-participants',
   summary: 'Pull new participants from the Qualtrics enrolment survey into the roster (backup first, atomic write).',
   usage: 'sync-participants [--dry-run] [--json]',
@@ -103,11 +103,9 @@ export const syncParticipantsCommand = defineCommand<SyncOptions>({
         rejected: summary.rejected.length,
         backup: summary.backupPath,
       });
-    const problems = summary.conflicts.length + summary.rejected.length > 0;
-    return {
-      exitCode: problems ? ExitCode.problemsFound : ExitCode.ok,
-      text: syncText(summary),
-      json: syncJson(summary),
-    };
+    return summary;
   },
+  exitCode: (s) => (s.conflicts.length + s.rejected.length > 0 ? ExitCode.problemsFound : ExitCode.ok),
+  text: syncText,
+  json: syncJson,
 });

@@ -1,4 +1,4 @@
-import { type CommandOutput, defineCommand } from '../src/command.js';
+import { defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { countFindings, describeFinding, type Finding } from '../src/finding.js';
 import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
@@ -34,36 +34,36 @@ export function renderFindingsText(findings: readonly Finding[]): string[] {
   return lines;
 }
 
-export function validationOutput(validation: DayValidation): CommandOutput {
+function validationText(validation: DayValidation): string {
   const counts = countFindings(validation.findings);
   const participants = summariseParticipants(validation);
   const ok = counts.errors === 0;
-  const text = [
+  return [
     `Validation for ${validation.reportDate}: ${ok ? 'OK' : 'PROBLEMS FOUND'} — ${counts.errors} error(s), ${counts.warnings} warning(s).`,
     `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.size}.`,
     `Participants: ${participants.eligible} to e-mail, ${participants.skipped} skipped, ${participants.blocked} blocked.`,
     ...(validation.runBlocked ? ['The whole run is blocked until the errors marked "run" below are fixed.'] : []),
     ...renderFindingsText(validation.findings),
   ].join('\n');
+}
+
+function validationJson(validation: DayValidation): unknown {
+  const counts = countFindings(validation.findings);
   return {
-    exitCode: ok ? ExitCode.ok : ExitCode.problemsFound,
-    text,
-    json: {
-      report_date: validation.reportDate,
-      ok,
-      run_blocked: validation.runBlocked,
-      counts: {
-        ...counts,
-        roster_rows: validation.roster.rows.length,
-        compliance_rows: validation.day.dids.size,
-        ...participants,
-      },
-      errors: validation.findings.filter((f) => f.severity === 'error'),
-      warnings: validation.findings.filter((f) => f.severity === 'warning'),
-      fields: [...validation.availableFields].sort(),
-      query: validation.query.source,
-      templates: validation.templates.source,
+    report_date: validation.reportDate,
+    ok: counts.errors === 0,
+    run_blocked: validation.runBlocked,
+    counts: {
+      ...counts,
+      roster_rows: validation.roster.rows.length,
+      compliance_rows: validation.day.dids.size,
+      ...summariseParticipants(validation),
     },
+    errors: validation.findings.filter((f) => f.severity === 'error'),
+    warnings: validation.findings.filter((f) => f.severity === 'warning'),
+    fields: [...validation.availableFields].sort(),
+    query: validation.query.source,
+    templates: validation.templates.source,
   };
 }
 
@@ -76,6 +76,9 @@ export const validateParticipants = defineCommand({
   parse: (flags, positionals, ctx) => ({ reportDate: reportDateOption(flags, positionals, ctx) }),
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
-    return validationOutput(validateDay(ctx.config, options.reportDate));
+    return validateDay(ctx.config, options.reportDate);
   },
+  exitCode: (validation) => (countFindings(validation.findings).errors === 0 ? ExitCode.ok : ExitCode.problemsFound),
+  text: validationText,
+  json: validationJson,
 });

@@ -6,10 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
 import { commands, findCommand } from '../commands/index.js';
-import type { CommandContext, CommandSpec } from './command.js';
+import { type Command, type CommandContext, parseCommandArgs } from './command.js';
 import { type Env, loadConfig } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -36,7 +35,7 @@ function helpText(): string {
   ].join('\n');
 }
 
-function commandHelp(spec: CommandSpec): string {
+function commandHelp(spec: Command): string {
   return [
     `Usage: npx mail-updater ${spec.usage}`,
     '',
@@ -62,7 +61,7 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  if (name === undefined || name === '--help' || name === '-h') {
     await write(process.stdout, helpText());
     return name === undefined ? ExitCode.usageOrConfig : ExitCode.ok;
   }
@@ -78,24 +77,10 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   const wantsJson = rest.includes('--json');
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: Object.fromEntries(Object.entries(spec.flags).map(([flag, f]) => [flag, { type: f.type }])),
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}. Run \`npx mail-updater ${name} --help\` for its options.`);
-  }
+  const args = parseCommandArgs(spec, rest, `Run \`npx mail-updater ${name} --help\` for its options.`);
   const config = loadConfig(readEnv());
   const logger = createLogger(config.LOG_LEVEL).child({ command: name });
   const now = (): Date => new Date();
-  const options = spec.parse(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, {
-    config,
-    now,
-  });
 
   let db: StateDb | undefined;
   const abort = new AbortController();
@@ -123,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     signal: abort.signal,
   };
   try {
-    const output = await spec.run(ctx, options);
+    const output = await spec.invoke(ctx, args);
     await write(process.stdout, wantsJson ? JSON.stringify(output.json, null, 2) : output.text);
     return output.exitCode;
   } finally {
@@ -156,6 +141,6 @@ process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
 const argv = process.argv.slice(2);
-main(argv)
+void main(argv)
   .catch((error: unknown) => reportError(error, argv.includes('--json')))
   .then((code) => process.exit(code));

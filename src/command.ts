@@ -1,10 +1,11 @@
 /**
  * The shape shared by every command. One definition serves the CLI, Slack slash commands and the
- * scheduler: a command parses its options, returns data, and renders that data as text or JSON
- * (and, for Slack, Block Kit).
+ * scheduler: a command parses its options, returns typed data, and renders that data as text or
+ * JSON; Slack renders the same data as Block Kit (src/slack/views/results.ts).
  */
+import { parseArgs } from 'node:util';
 import type { Config } from './config.js';
-import type { ExitCode } from './errors.js';
+import { type ExitCode, UsageError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { StateDb } from './storage/state-db.js';
 
@@ -12,6 +13,8 @@ export interface FlagSpec {
   type: 'string' | 'boolean';
   description: string;
 }
+
+export type FlagValues = Record<string, string | boolean | undefined>;
 
 export interface CommandContext {
   config: Config;
@@ -28,15 +31,7 @@ export interface CommandContext {
   signal?: AbortSignal;
 }
 
-export interface CommandOutput {
-  exitCode: ExitCode;
-  /** The one JSON document --json prints. */
-  json: unknown;
-  /** Human-readable output. */
-  text: string;
-}
-
-export interface CommandSpec<Options = unknown> {
+export interface CommandSpec<Options, Data> {
   name: string;
   summary: string;
   usage: string;
@@ -44,15 +39,68 @@ export interface CommandSpec<Options = unknown> {
   slash?: string;
   flags: Record<string, FlagSpec>;
   /** From parsed flags and positional arguments to validated options; throws UsageError. */
-  parse(
-    flags: Record<string, string | boolean | undefined>,
-    positionals: string[],
-    ctx: Pick<CommandContext, 'config' | 'now'>,
-  ): Options;
-  run(ctx: CommandContext, options: Options): Promise<CommandOutput>;
+  parse(flags: FlagValues, positionals: string[], ctx: Pick<CommandContext, 'config' | 'now'>): Options;
+  /** Does the work and returns what happened, as data. */
+  run(ctx: CommandContext, options: Options): Promise<Data>;
+  exitCode(data: Data): ExitCode;
+  /** Human-readable output (the CLI; Slack's fallback). */
+  text(data: Data): string;
+  /** The one JSON document --json prints. */
+  json(data: Data): unknown;
 }
 
-/** Keeps each command's Options type while letting the registry hold them side by side. */
-export function defineCommand<Options>(spec: CommandSpec<Options>): CommandSpec<Options> {
-  return spec;
+export interface CommandOutput<Data = unknown> {
+  exitCode: ExitCode;
+  data: Data;
+  text: string;
+  json: unknown;
+}
+
+export interface ParsedArgs {
+  flags: FlagValues;
+  positionals: string[];
+}
+
+/**
+ * A command as the front ends that route by name hold it (the CLI, slash commands): its
+ * description, and parse → run → render in one call. Callers that want the typed data (Slack's
+ * jobs, App Home) call the spec's own `run`.
+ */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  slash?: string;
+  flags: Record<string, FlagSpec>;
+  invoke(ctx: CommandContext, args: ParsedArgs): Promise<CommandOutput>;
+}
+
+export type DefinedCommand<Options, Data> = CommandSpec<Options, Data> & Command;
+
+export function defineCommand<Options, Data>(spec: CommandSpec<Options, Data>): DefinedCommand<Options, Data> {
+  return {
+    ...spec,
+    invoke: (ctx, args) => execute(spec, ctx, spec.parse(args.flags, args.positionals, ctx)),
+  };
+}
+
+/** Runs a command with parsed options and renders its data every way a front end may need. */
+export async function execute<Options, Data>(
+  spec: CommandSpec<Options, Data>,
+  ctx: CommandContext,
+  options: Options,
+): Promise<CommandOutput<Data>> {
+  const data = await spec.run(ctx, options);
+  return { exitCode: spec.exitCode(data), data, text: spec.text(data), json: spec.json(data) };
+}
+
+/** argv (after the command name) → flags and positionals; unknown options are usage errors. */
+export function parseCommandArgs(command: Pick<Command, 'flags'>, args: string[], helpHint: string): ParsedArgs {
+  try {
+    const options = Object.fromEntries(Object.entries(command.flags).map(([flag, f]) => [flag, { type: f.type }]));
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { flags: parsed.values as FlagValues, positionals: parsed.positionals };
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}. ${helpHint}`);
+  }
 }

@@ -6,18 +6,10 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem } from './errors.js';
 import { parseMailbox } from './mail/address.js';
+import { SECRET_VARIABLES } from './secrets.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 
 export type Env = Record<string, string | undefined>;
-
-/** Secrets that may instead be given as NAME_FILE (a path to a file holding the value). */
-export const SECRET_VARIABLES = [
-  'SMTP_PASS',
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'QUALTRICS_API_TOKEN',
-] as const;
 
 export const DEFAULT_COMPLIANCE_DB_PATH = 'fixtures/compliance.db';
 export const DEFAULT_PARTICIPANTS_CSV_PATH = 'fixtures/participants.csv';

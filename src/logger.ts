@@ -5,23 +5,11 @@
  */
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
 import { type Logger, pino } from 'pino';
+import { SECRET_VARIABLES } from './secrets.js';
 
 export type { Logger };
 
-const redactedKeys = [
-  'pass',
-  'password',
-  'token',
-  'secret',
-  'authorization',
-  'SMTP_PASS',
-  'SLACK_BOT_TOKEN',
-  'SLACK_SIGNING_SECRET',
-  'SLACK_APP_TOKEN',
-  'QUALTRICS_API_TOKEN',
-  'email',
-  'to',
-];
+const redactedKeys = ['pass', 'password', 'token', 'secret', 'authorization', ...SECRET_VARIABLES, 'email', 'to'];
 
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {
   const paths = redactedKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);

@@ -10,8 +10,6 @@
  *   fatal      nothing can be sent with these settings (authentication or TLS failed).
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import { type Config, SMTP_HOST_MISSING } from '../config.js';
-import { ConfigError } from '../errors.js';
 import { maskAddressesInText } from '../util/mask.js';
 
 export interface SmtpSettings {
@@ -22,19 +20,6 @@ export interface SmtpSettings {
   pass?: string | undefined;
   /** Socket inactivity limit; a relay that stops answering mid-message is given up on after this. */
   socketTimeoutMs?: number;
-}
-
-/** The relay settings from the configuration (SMTP_HOST must be set; callers check first). */
-export function smtpSettings(config: Config, socketTimeoutMs?: number): SmtpSettings {
-  if (config.SMTP_HOST === undefined) throw new ConfigError([SMTP_HOST_MISSING]);
-  return {
-    host: config.SMTP_HOST,
-    port: config.SMTP_PORT,
-    secure: config.SMTP_SECURE,
-    user: config.SMTP_USER,
-    pass: config.SMTP_PASS,
-    ...(socketTimeoutMs === undefined ? {} : { socketTimeoutMs }),
-  };
 }
 
 export type AttemptOutcome =

@@ -6,13 +6,11 @@
  * 100,000-message dry run then carried hundreds of MB of garbage.
  */
 import { createHash } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
 import { SendLog } from '../outbox/send-log.js';
 import type { RosterRow } from '../roster/read.js';
+import { MessageInserter, type NewMessage, plannedHashes } from '../storage/messages.js';
 import type { StateDb } from '../storage/state-db.js';
 import { maskEmail } from '../util/mask.js';
-
-const BATCH = 1000;
 
 export class PlanWriter {
   readonly skippedByReason: Record<string, number> = {};
@@ -20,9 +18,8 @@ export class PlanWriter {
   toSend = 0;
   skipped = 0;
   blocked = 0;
-  private inTransaction = 0;
   private readonly sendLog: SendLog;
-  private readonly insert: Statement;
+  private readonly messages: MessageInserter;
 
   constructor(
     private readonly db: StateDb,
@@ -30,10 +27,7 @@ export class PlanWriter {
     private readonly run: { id: string; reportDate: string; templateHash: string; ts: string },
   ) {
     this.sendLog = new SendLog(outboxDir, 256 * 1024);
-    this.insert = db.prepare(
-      `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.messages = new MessageInserter(db);
   }
 
   get participants(): number {
@@ -63,12 +57,8 @@ export class PlanWriter {
     this.commit();
     this.sendLog.close();
     const hash = createHash('sha256');
-    const rows = this.db
-      .prepare("SELECT did, sha256 FROM messages WHERE run_id = ? AND state = 'planned' ORDER BY did")
-      .raw(true)
-      .iterate(this.run.id) as IterableIterator<[string, string]>;
     let first = true;
-    for (const [did, sha] of rows) {
+    for (const [did, sha] of plannedHashes(this.db, this.run.id)) {
       hash.update(`${first ? '' : '\n'}${did}\t${sha}`);
       first = false;
     }
@@ -77,20 +67,18 @@ export class PlanWriter {
 
   /** Abandons the open transaction (the run stays in state "planning" and is never sent). */
   abort(): void {
-    if (this.inTransaction > 0) this.db.exec('ROLLBACK');
-    this.inTransaction = 0;
+    this.messages.abort();
     this.sendLog.close();
   }
 
   /** Commits the rows recorded so far (call before waiting on anything). */
   commit(): void {
-    if (this.inTransaction > 0) this.db.exec('COMMIT');
-    this.inTransaction = 0;
+    this.messages.commit();
   }
 
   private record(
     row: RosterRow,
-    state: string,
+    state: NewMessage['state'],
     reason: string | null,
     sha256: string | null,
     messageId: string | null,
@@ -99,9 +87,7 @@ export class PlanWriter {
   ): void {
     const { id, reportDate, templateHash, ts } = this.run;
     const toMasked = row.email === '' ? null : maskEmail(row.email);
-    if (this.inTransaction === 0) this.db.exec('BEGIN');
-    this.insert.run(id, reportDate, row.did, state, reason, toMasked, sha256, messageId, ts);
-    if (++this.inTransaction >= BATCH) this.commit();
+    this.messages.add({ runId: id, reportDate, did: row.did, state, reason, toMasked, sha256, messageId, at: ts });
     this.sendLog.append({
       ts,
       run_id: id,

@@ -10,14 +10,12 @@ import { ConfigError, type ConfigProblem, JobRefusedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { parseRoster, readRosterBytes } from '../roster/read.js';
 import { replaceWithBackup } from '../roster/write.js';
-import { acquireLock } from '../storage/locks.js';
+import { acquireLock, SYNC_LOCK_NAME } from '../storage/locks.js';
 import type { StateDb } from '../storage/state-db.js';
 import { QualtricsClient, QualtricsError, type QualtricsSettings } from './client.js';
 import { type FieldMapping, type MappingResult, mapResponses, parseExport, parseFieldMap } from './mapping.js';
 import { type MergeResult, mergeResponses } from './merge.js';
 import { readSingleEntry } from './zip.js';
-
-export const SYNC_LOCK = 'sync:roster';
 
 export interface SyncDeps {
   db: StateDb;
@@ -105,7 +103,7 @@ export async function syncParticipants(deps: SyncDeps, options: { dryRun: boolea
   // Settings first: a missing variable or a bad field map is reported before anything is locked.
   const settings = { ...qualtricsSettings(config), ...deps.clientOverrides };
   const mappings = parseFieldMap(config.QUALTRICS_FIELD_MAP);
-  const lock = options.dryRun ? undefined : acquireLock(deps.db, SYNC_LOCK, deps.now);
+  const lock = options.dryRun ? undefined : acquireLock(deps.db, SYNC_LOCK_NAME, deps.now);
   try {
     const { mapping, responses } = await fetchResponses(deps, settings, mappings);
     const original = readRosterBytes(rosterPath);

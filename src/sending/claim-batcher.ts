@@ -4,8 +4,7 @@
  * transaction commits them all. Each claim is still on disk before its message's first byte is
  * sent (the caller awaits it); only the number of commits per message goes down.
  */
-import type { Statement } from 'better-sqlite3';
-import type { StateDb } from '../storage/state-db.js';
+import type { SendLedger } from '../storage/send-ledger.js';
 
 export interface SentMark {
   id: number;
@@ -26,25 +25,11 @@ interface Request {
 export class ClaimBatcher {
   private pending: Request[] = [];
   private scheduled = false;
-  private readonly markSent: Statement;
-  private readonly claim: Statement;
-  private readonly skipDuplicate: Statement;
-
   constructor(
-    private readonly db: StateDb,
+    private readonly ledger: SendLedger,
     private readonly owner: string,
     private readonly now: () => Date,
-  ) {
-    this.markSent = db.prepare(
-      "UPDATE messages SET state = 'sent', smtp_response = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-    );
-    this.claim = db.prepare(
-      "UPDATE messages SET state = 'sending', attempts = attempts + 1, owner = ?, updated_at = ? WHERE id = ? AND state = 'planned'",
-    );
-    this.skipDuplicate = db.prepare(
-      "UPDATE messages SET state = 'skipped', reason = 'already_sent', updated_at = ? WHERE id = ?",
-    );
-  }
+  ) {}
 
   /** Records `mark` (if any) and claims `claimId`, in the next group commit. */
   submit(mark: SentMark | undefined, claimId: number): Promise<ClaimOutcome> {
@@ -53,7 +38,7 @@ export class ClaimBatcher {
 
   /** Writes a mark synchronously, outside any batch: for the paths that must not wait. */
   recordNow(mark: SentMark | undefined): void {
-    if (mark !== undefined) this.markSent.run(mark.response, mark.at, mark.id);
+    if (mark !== undefined) this.ledger.markSent(mark.id, mark.response, mark.at);
   }
 
   private enqueue(mark: SentMark | undefined, claimId: number | undefined): Promise<ClaimOutcome | undefined> {
@@ -72,17 +57,17 @@ export class ClaimBatcher {
     this.scheduled = false;
     let outcomes: (ClaimOutcome | undefined)[];
     try {
-      outcomes = this.db.transaction(() => {
+      outcomes = this.ledger.db.transaction(() => {
         const at = this.now().toISOString();
         return batch.map((request) => {
-          if (request.mark !== undefined) this.markSent.run(request.mark.response, request.mark.at, request.mark.id);
+          if (request.mark !== undefined) this.ledger.markSent(request.mark.id, request.mark.response, request.mark.at);
           if (request.claimId === undefined) return undefined;
           try {
-            return this.claim.run(this.owner, at, request.claimId).changes === 1 ? 'claimed' : 'gone';
+            return this.ledger.claim(request.claimId, this.owner, at) ? 'claimed' : 'gone';
           } catch (error) {
             // one_delivery_per_day: another run of this day already reached this participant.
             if ((error as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-            this.skipDuplicate.run(at, request.claimId);
+            this.ledger.skipAsDuplicate(request.claimId, at);
             return 'duplicate';
           }
         });

@@ -7,14 +7,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
 import { outboxPaths } from '../outbox/paths.js';
-import type { SendLogEntry } from '../outbox/send-log.js';
 import { audit } from '../storage/audit.js';
-import { messageCounts, type RunRow } from '../storage/ledger.js';
+import { messageCounts } from '../storage/messages.js';
+import type { RunRow } from '../storage/runs.js';
+import { SendLedger } from '../storage/send-ledger.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { createArchiver } from './archive.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
-import type { LoggedMessage, MessageTransport, SendDeps, SendProgress, SendResult } from './send.js';
+import type { LogLine, MessageTransport, SendDeps, SendProgress, SendResult } from './types.js';
 import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -31,32 +32,20 @@ export class SendEngine {
   private nextSlot = 0;
   private readonly progress: SendProgress;
   private readonly batcher: ClaimBatcher;
-  private readonly markFailed;
-  private readonly markUnknown;
-  private readonly release;
+  private readonly ledger: SendLedger;
 
   constructor(
     private readonly deps: SendDeps,
     private readonly run: RunRow,
     owner: string,
-    private readonly logLine: (
-      m: LoggedMessage,
-      fields: Pick<SendLogEntry, 'status' | 'attempt'> & Partial<SendLogEntry>,
-    ) => void,
+    private readonly logLine: LogLine,
     private readonly log: Logger,
   ) {
-    const { db } = deps;
-    this.queue = new WorkQueue(db, run.id);
+    this.ledger = new SendLedger(deps.db);
+    this.queue = new WorkQueue(this.ledger, run.id);
     this.paths = outboxPaths(deps.config.OUTBOX_DIR, run.report_date);
-    this.batcher = new ClaimBatcher(db, owner, deps.now);
-    this.markFailed = db.prepare(
-      'UPDATE messages SET state = ?, failure_kind = ?, last_error = ?, updated_at = ? WHERE id = ?',
-    );
-    this.markUnknown = db.prepare("UPDATE messages SET state = 'unknown', last_error = ?, updated_at = ? WHERE id = ?");
-    this.release = db.prepare(
-      "UPDATE messages SET state = 'planned', attempts = attempts - 1, updated_at = ? WHERE id = ?",
-    );
-    const counts = messageCounts(db, run.id);
+    this.batcher = new ClaimBatcher(this.ledger, owner, deps.now);
+    const counts = messageCounts(deps.db, run.id);
     this.progress = {
       total: counts.planned + counts.sent + counts.failed + counts.unknown,
       sent: counts.sent,
@@ -183,7 +172,7 @@ export class SendEngine {
     }
     if (outcome.kind === 'fatal') {
       // Nothing was sent: the message goes back to planned, untouched, and the run pauses.
-      this.release.run(now, message.id);
+      this.ledger.releaseClaim(message.id, now);
       this.pause(
         `SMTP refused the connection settings (${outcome.error}). Check SMTP_USER, SMTP_PASS and SMTP_SECURE, then run send-daily again.`,
       );
@@ -191,14 +180,14 @@ export class SendEngine {
     }
     this.noteFailure(outcome.error);
     if (outcome.kind === 'unknown') {
-      this.markUnknown.run(outcome.error, now, message.id);
+      this.ledger.markUnknown(message.id, outcome.error, now);
       this.bump('unknown');
       this.logLine(message, { status: 'unknown', attempt, error: outcome.error });
       return undefined;
     }
     const maxAttempts = this.deps.config.SEND_MAX_ATTEMPTS;
     if (outcome.kind === 'temporary' && attempt < maxAttempts) {
-      this.markFailed.run('planned', 'temporary', outcome.error, now, message.id);
+      this.ledger.markFailed(message.id, 'planned', 'temporary', outcome.error, now);
       const delay = this.deps.config.SEND_RETRY_BACKOFF_MS * 2 ** (attempt - 1);
       this.queue.retryLater({ ...message, attempts: attempt }, Date.now() + delay);
       this.log.info(
@@ -207,7 +196,7 @@ export class SendEngine {
       );
       return undefined;
     }
-    this.markFailed.run('failed', outcome.kind, outcome.error, now, message.id);
+    this.ledger.markFailed(message.id, 'failed', outcome.kind, outcome.error, now);
     this.bump('failed');
     this.logLine(message, { status: 'failed', attempt, error: outcome.error });
     audit(

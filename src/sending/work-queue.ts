@@ -2,16 +2,9 @@
  * The send queue: planned messages read from the ledger a page at a time (never the whole run
  * in memory), plus messages waiting out a retry back-off.
  */
-import type { StateDb } from '../storage/state-db.js';
+import type { QueuedMessage, SendLedger } from '../storage/send-ledger.js';
 
-export interface QueuedMessage {
-  id: number;
-  did: string;
-  sha256: string;
-  message_id: string;
-  to_masked: string | null;
-  attempts: number;
-}
+export type { QueuedMessage };
 
 const PAGE = 500;
 
@@ -26,7 +19,7 @@ export class WorkQueue {
   private inFlight = 0;
 
   constructor(
-    private readonly db: StateDb,
+    private readonly ledger: SendLedger,
     private readonly runId: string,
   ) {}
 
@@ -58,11 +51,7 @@ export class WorkQueue {
   }
 
   private fill(): void {
-    this.page = this.db
-      .prepare(
-        "SELECT id, did, sha256, message_id, to_masked, attempts FROM messages WHERE run_id = ? AND state = 'planned' AND id > ? ORDER BY id LIMIT ?",
-      )
-      .all(this.runId, this.lastId, PAGE) as QueuedMessage[];
+    this.page = this.ledger.plannedPage(this.runId, this.lastId, PAGE);
     const last = this.page.at(-1);
     if (last === undefined) this.exhausted = true;
     else this.lastId = last.id;

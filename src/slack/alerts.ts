@@ -2,13 +2,12 @@
  * Scheduled health checks (SCHEDULE_HEALTH_CRON) and the alerts they raise in the channel.
  * A condition alerts once per day (STUDY_TZ), not once per hour: alerts_posted holds the proof.
  */
-import { checkSmtp, recordSmtpHealth } from '../../commands/smtp-check.js';
+import { smtpCheck } from '../../commands/smtp-check.js';
 import { sendDeadlinePassed } from '../sending/deadline.js';
-import { sendLockName } from '../sending/send.js';
+import { claimAlert, releaseAlert } from '../storage/alerts-posted.js';
 import { audit } from '../storage/audit.js';
-import type { RunRow } from '../storage/ledger.js';
-import { currentRun } from '../storage/ledger.js';
-import { holderIsGone, lockHolder } from '../storage/locks.js';
+import { holderIsGone, lockHolder, sendLockName } from '../storage/locks.js';
+import { currentRun, type RunRow, runsInStates } from '../storage/runs.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';
@@ -32,9 +31,7 @@ export async function healthConditions(bot: StudyBot): Promise<AlertCondition[]>
   const conditions: AlertCondition[] = [];
 
   if (config.SMTP_HOST !== undefined) {
-    const ctx = bot.context('schedule');
-    const health = await checkSmtp(ctx);
-    recordSmtpHealth(ctx, health);
+    const health = await smtpCheck.run(bot.context('schedule'), {});
     if (health.error !== null)
       conditions.push({
         key: 'smtp_failing',
@@ -64,7 +61,7 @@ export async function healthConditions(bot: StudyBot): Promise<AlertCondition[]>
     }
   }
 
-  for (const run of db.prepare("SELECT * FROM runs WHERE state IN ('sending', 'paused')").all() as RunRow[]) {
+  for (const run of runsInStates(db, ['sending', 'paused'])) {
     if (run.state === 'paused') {
       conditions.push({
         key: `run_paused:${run.id}`,
@@ -88,18 +85,14 @@ export async function postAlerts(bot: StudyBot, conditions: readonly AlertCondit
   const day = localDateTime(bot.now(), bot.config.STUDY_TZ).date;
   let posted = 0;
   for (const condition of conditions) {
-    const claimed =
-      bot.db
-        .prepare('INSERT OR IGNORE INTO alerts_posted (condition, day, at) VALUES (?, ?, ?)')
-        .run(condition.key, day, bot.now().toISOString()).changes === 1;
-    if (!claimed) continue;
+    if (!claimAlert(bot.db, condition.key, day, bot.now())) continue;
     try {
       await bot.poster.post(bot.channel, { text: condition.text, blocks: [section(condition.text)] });
       audit(bot.db, { actor: 'schedule', action: 'alert_posted', detail: { condition: condition.key } }, bot.now());
       posted++;
     } catch (error) {
       // Not posted, so not "alerted today": the next check tries again.
-      bot.db.prepare('DELETE FROM alerts_posted WHERE condition = ? AND day = ?').run(condition.key, day);
+      releaseAlert(bot.db, condition.key, day);
       bot.logger.error({ condition: condition.key, error: (error as Error).message }, 'could not post an alert');
     }
   }

@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { type Logger, slackLogger } from '../logger.js';
 import type { StateDb } from '../storage/state-db.js';
+import { pingStateDb } from '../storage/state-db.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';
@@ -46,7 +47,7 @@ function healthHandler(bot: StudyBot) {
   return (_req: IncomingMessage, res: ServerResponse): void => {
     let dbOk = true;
     try {
-      bot.db.prepare('SELECT 1').get();
+      pingStateDb(bot.db);
     } catch {
       dbOk = false;
     }

@@ -5,7 +5,7 @@
  * Every text passes through addressesMasked: no full e-mail address reaches Slack.
  */
 import type { types } from '@slack/bolt';
-import type { StateCounts } from '../storage/ledger.js';
+import type { StateCounts } from '../storage/messages.js';
 import { maskAddressesInText } from '../util/mask.js';
 
 export type Block = types.KnownBlock;

@@ -4,7 +4,7 @@
  */
 
 import { sendDeadlinePassed } from '../sending/deadline.js';
-import { currentRun } from '../storage/ledger.js';
+import { currentRun } from '../storage/runs.js';
 import { yesterdayIn } from '../util/dates.js';
 import { postAlerts } from './alerts.js';
 import { escapeMrkdwn } from './blocks.js';

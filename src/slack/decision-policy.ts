@@ -4,7 +4,7 @@
  */
 import type { Config } from '../config.js';
 import { sendDeadlinePassed } from '../sending/deadline.js';
-import type { RunRow } from '../storage/ledger.js';
+import type { RunRow } from '../storage/runs.js';
 import { mentionActor as mention } from './blocks.js';
 
 export type DecisionKind = 'approve' | 'reject';

@@ -5,18 +5,19 @@
  */
 
 import { sendDaily } from '../../commands/send-daily.js';
-import type { CommandContext } from '../command.js';
+import { type CommandContext, execute } from '../command.js';
 import type { Config } from '../config.js';
 import { requireSendSettings } from '../config.js';
 import { ConfigError, JobRefusedError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { SmtpClient, smtpSettings } from '../mail/smtp-client.js';
-import { assertSendable, type SendProgress, sendRun } from '../sending/send.js';
+import { sendApprovedRun } from '../sending/live-send.js';
+import { assertSendable } from '../sending/sendable.js';
 import { claimDecision, type Decision } from '../storage/approvals.js';
-import { currentRun, getRun, type RunRow } from '../storage/ledger.js';
+import { fileTicket } from '../storage/failure-replies.js';
+import { currentRun, getRun, type RunRow, setSlackMessage } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
 import { decisionRefusal } from './decision-policy.js';
-import { fileTicket, threadFailures } from './failure-thread.js';
+import { threadFailures } from './failure-thread.js';
 import type { SlackPoster } from './poster.js';
 import { approvalBlocks, approvalFallbackText, type RequestProgress } from './views/approval.js';
 import { failureReplyBlocks, failureReplyText, type TicketRef } from './views/failures.js';
@@ -96,7 +97,7 @@ export class StudyBot {
   /** The dry run for D and its approval request in the channel (scheduled or /mail-dry-run). */
   async prepareAndPost(reportDate: string, actor: string): Promise<{ run: RunRow; text: string }> {
     const previous = currentRun(this.db, reportDate);
-    const output = await sendDaily.run(this.context(actor), {
+    const output = await execute(sendDaily, this.context(actor), {
       reportDate,
       dryRun: true,
       yes: false,
@@ -115,7 +116,7 @@ export class StudyBot {
       text: approvalFallbackText(run),
       blocks: approvalBlocks(run, this.config),
     });
-    this.db.prepare('UPDATE runs SET slack_channel = ?, slack_ts = ? WHERE id = ?').run(channel, ts, run.id);
+    setSlackMessage(this.db, run.id, channel, ts);
   }
 
   /** Re-renders a run's request from its row (superseded, rejected, finished…). */
@@ -202,22 +203,20 @@ export class StudyBot {
 
   private async sendApproved(run: RunRow, userId: string): Promise<void> {
     await this.refreshRequest(run.id);
-    const progress = this.progressReporter(run.id);
     try {
-      const result = await sendRun(
+      const result = await sendApprovedRun(
+        { db: this.db, config: this.config, logger: this.logger, now: this.now, signal: this.shutdown.signal },
         {
-          db: this.db,
-          config: this.config,
-          logger: this.logger,
-          now: this.now,
-          openTransport: () => new SmtpClient(smtpSettings(this.config)),
-          onProgress: progress.report,
-          signal: this.shutdown.signal,
+          runId: run.id,
+          reportDate: run.report_date,
+          actor: `slack:${userId}`,
+          resendUnknown: false,
+          progress: {
+            everyMs: this.deps.progressIntervalMs ?? 3000,
+            report: (p) => this.refreshRequest(run.id, { kind: 'sending', progress: p }),
+          },
         },
-        run.id,
-        { actor: `slack:${userId}`, resendUnknown: false },
       );
-      await progress.idle();
       await this.refreshRequest(run.id, {
         kind: 'finished',
         counts: result.counts,
@@ -225,33 +224,13 @@ export class StudyBot {
         ...(result.pauseReason ? { pauseReason: result.pauseReason } : {}),
       });
     } catch (error) {
-      await progress.idle();
       const message =
-        error instanceof UsageError || error instanceof JobRefusedError
+        error instanceof UsageError || error instanceof JobRefusedError || error instanceof ConfigError
           ? error.message
           : `unexpected error: ${(error as Error).message}`;
       this.logger.error({ run_id: run.id, error: (error as Error).message }, 'send from Slack failed');
       await this.refreshRequest(run.id, { kind: 'error', message });
     }
     await threadFailures(this.poster, this.db, getRun(this.db, run.id)!, this.config.STUDY_TZ);
-  }
-
-  /** Progress to the request at most every progressIntervalMs, never two updates at once. */
-  private progressReporter(runId: string): { report: (p: SendProgress) => void; idle: () => Promise<void> } {
-    const every = this.deps.progressIntervalMs ?? 3000;
-    let last = Date.now();
-    let inFlight: Promise<void> = Promise.resolve();
-    let busy = false;
-    return {
-      report: (p) => {
-        if (busy || Date.now() - last < every || p.pending === 0) return;
-        busy = true;
-        last = Date.now();
-        inFlight = this.refreshRequest(runId, { kind: 'sending', progress: p })
-          .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'progress update failed'))
-          .finally(() => (busy = false));
-      },
-      idle: () => inFlight,
-    };
   }
 }

@@ -1,5 +1,5 @@
 import { audit } from './audit.js';
-import { getRun, type RunRow } from './ledger.js';
+import { getRun, type RunRow } from './runs.js';
 import type { StateDb } from './state-db.js';
 
 /**
@@ -7,7 +7,7 @@ import type { StateDb } from './state-db.js';
  * The CLI's confirmation comes through here; Slack's buttons use claimDecision, which refuses
  * instead of recording a second decision.
  */
-export function recordApproval(db: StateDb, run: RunRow, actor: string, via: 'cli' | 'slack', at: Date): void {
+export function recordApproval(db: StateDb, run: RunRow, actor: string, at: Date): void {
   db.transaction(() => {
     db.prepare('UPDATE runs SET decided_by = ?, decided_at = ? WHERE id = ? AND decided_by IS NULL').run(
       actor,
@@ -22,7 +22,6 @@ export function recordApproval(db: StateDb, run: RunRow, actor: string, via: 'cl
         runId: run.id,
         reportDate: run.report_date,
         batchHash: run.batch_hash,
-        detail: { via },
       },
       at,
     );

@@ -10,6 +10,11 @@ import { JobRefusedError } from '../errors.js';
 import type { StateDb } from './state-db.js';
 
 const HEARTBEAT_MS = 5_000;
+
+/** One sender per report date. */
+export const sendLockName = (reportDate: string): string => `send:${reportDate}`;
+/** One Qualtrics sync at a time (it rewrites the roster). */
+export const SYNC_LOCK_NAME = 'sync:roster';
 const STALE_AFTER_MS = 60_000;
 
 export interface LockRow {
@@ -47,17 +52,8 @@ function describeLock(name: string): string {
   return `holding ${name}`;
 }
 
-/**
- * Takes the named lock or throws JobRefusedError saying who holds it. `onTakeover` runs inside
- * the same transaction when a dead holder's lock is taken over, so that its leftovers can be
- * reconciled before anyone else can look.
- */
-export function acquireLock(
-  db: StateDb,
-  name: string,
-  now: () => Date,
-  onTakeover?: (previousOwner: string) => void,
-): HeldLock {
+/** Takes the named lock or throws JobRefusedError saying who holds it; a dead holder's lock is taken over. */
+export function acquireLock(db: StateDb, name: string, now: () => Date): HeldLock {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   db.transaction(() => {
     const existing = db
@@ -71,7 +67,6 @@ export function acquireLock(
           'lock_held',
         );
       }
-      onTakeover?.(existing.owner);
       db.prepare('DELETE FROM locks WHERE name = ?').run(name);
     }
     const at = now().toISOString();

@@ -3,7 +3,7 @@
  * <= 500 ms to the first chat.update on loopback), and how many Slack calls a run costs as the
  * number of failures grows (goal: bounded, <= 30 plus progress updates).
  */
-import { messageCounts } from '../../src/storage/ledger.js';
+import { messageCounts } from '../../src/storage/messages.js';
 import { smtpEnv } from '../support/context.js';
 import { APPROVER_A, OPERATOR, startBot } from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
+import { execute } from '../../src/command.js';
 import { testContext } from '../support/context.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
 
@@ -19,7 +20,7 @@ const rosterEmails = (w: Workspace): string[] =>
 async function dryRun(env: Record<string, string> = {}) {
   const t = testContext(ws, env);
   try {
-    const out = await sendDaily.run(t.ctx, {
+    const out = await execute(sendDaily, t.ctx, {
       reportDate: ws.reportDate,
       dryRun: true,
       yes: false,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
+import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { auditForRun } from '../../src/storage/audit.js';
 import { smtpEnv, testContext } from '../support/context.js';
@@ -17,7 +18,7 @@ type Json = Record<string, any>;
 async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
   const t = testContext(study.ws, env);
   try {
-    const out = (await sendDaily.run(t.ctx, {
+    const out = (await execute(sendDaily, t.ctx, {
       reportDate: study.ws.reportDate,
       dryRun: options.dryRun ?? false,
       yes: true,
@@ -233,7 +234,7 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
     const t = testContext(study.ws, env);
     await expect(
-      sendDaily.run(t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false }),
+      execute(sendDaily, t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false }),
     ).rejects.toThrow(/past SEND_DEADLINE/);
     t.close();
     expect(study.sink!.count).toBe(0);

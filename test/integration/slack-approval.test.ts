@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInTemplateDir } from '../../src/mail/templates.js';
 import { auditForRun } from '../../src/storage/audit.js';
-import { messageCounts } from '../../src/storage/ledger.js';
+import { messageCounts } from '../../src/storage/messages.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditForRun } from '../../src/storage/audit.js';
-import { messageCounts } from '../../src/storage/ledger.js';
+import { messageCounts } from '../../src/storage/messages.js';
 import { smtpEnv } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, APPROVER_B, type BotHarness, OPERATOR, startBot, textOf } from '../support/slack-bot.js';

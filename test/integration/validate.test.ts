@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateParticipants } from '../../commands/validate-participants.js';
+import { execute } from '../../src/command.js';
 import { testContext } from '../support/context.js';
 import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
 
@@ -14,7 +15,7 @@ const sha = (path: string): string => createHash('sha256').update(readFileSync(p
 async function validate(env: Record<string, string> = {}, date?: string) {
   const t = testContext(ws, env);
   try {
-    const output = await validateParticipants.run(t.ctx, { reportDate: date ?? ws.reportDate });
+    const output = await execute(validateParticipants, t.ctx, { reportDate: date ?? ws.reportDate });
     return output as {
       exitCode: number;
       text: string;

@@ -5,7 +5,7 @@
 import type { Env } from '../../src/config.js';
 import { silentLogger } from '../../src/logger.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
-import { currentRun, getRun, type RunRow } from '../../src/storage/ledger.js';
+import { currentRun, getRun, type RunRow } from '../../src/storage/runs.js';
 import { openStateDb, type StateDb } from '../../src/storage/state-db.js';
 import { SlackDriver } from './slack-driver.js';
 import { type SlackCall, type SlackStandIn, startSlackStandIn } from './slack-stand-in.js';

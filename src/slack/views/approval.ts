@@ -6,8 +6,9 @@
 import type { Config } from '../../config.js';
 import { describeFinding } from '../../finding.js';
 import type { StoredSummary } from '../../planning/plan.js';
-import type { SendProgress } from '../../sending/send.js';
-import type { RunRow, StateCounts } from '../../storage/ledger.js';
+import type { SendProgress } from '../../sending/types.js';
+import type { StateCounts } from '../../storage/messages.js';
+import type { RunRow } from '../../storage/runs.js';
 import { longDate } from '../../util/dates.js';
 import {
   addressesMasked,

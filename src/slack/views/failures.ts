@@ -3,9 +3,12 @@
  * with a "Ticket filed" button; past the cap, one summary grouped by error plus a CSV.
  */
 import { stringify } from 'csv-stringify/sync';
-import type { MessageRow } from '../../storage/ledger.js';
+import type { FiledTicket } from '../../storage/failure-replies.js';
+import type { MessageRow } from '../../storage/messages.js';
 import { maskAddressesInText } from '../../util/mask.js';
 import { type Block, clock, context, escapeMrkdwn, listWithMore, section } from '../blocks.js';
+
+export type { FiledTicket };
 
 export const TICKET_ACTION = 'ticket_filed';
 export const TICKET_MODAL = 'ticket_filed_modal';
@@ -13,12 +16,6 @@ export const TICKET_MODAL = 'ticket_filed_modal';
 export interface TicketRef {
   runId: string;
   did: string;
-}
-
-export interface FiledTicket {
-  ticketId: string | null;
-  filedBy: string;
-  filedAt: Date;
 }
 
 function errorOf(m: MessageRow): string {

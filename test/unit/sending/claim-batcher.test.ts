@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClaimBatcher } from '../../../src/sending/claim-batcher.js';
+import { SendLedger } from '../../../src/storage/send-ledger.js';
 import { openStateDb, type StateDb } from '../../../src/storage/state-db.js';
 
 let dir: string | undefined;
@@ -38,7 +39,7 @@ const stateOf = (id: number): string =>
 
 describe('ClaimBatcher', () => {
   it('commits the sent marks and claims of one event-loop turn together, each with its own outcome', async () => {
-    const batcher = new ClaimBatcher(ledger(), 'owner-1', () => new Date());
+    const batcher = new ClaimBatcher(new SendLedger(ledger()), 'owner-1', () => new Date());
     const outcomes = await Promise.all([
       batcher.submit({ id: 1, response: '250 ok', at: new Date().toISOString() }, 2),
       batcher.submit(undefined, 3),
@@ -51,7 +52,7 @@ describe('ClaimBatcher', () => {
   });
 
   it('a failing batch rejects every request in it and leaves nothing half-written', async () => {
-    const batcher = new ClaimBatcher(ledger(), 'owner-1', () => new Date());
+    const batcher = new ClaimBatcher(new SendLedger(ledger()), 'owner-1', () => new Date());
     db!.exec(
       "CREATE TRIGGER no_claims BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sending' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END;",
     );

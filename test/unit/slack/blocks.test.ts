@@ -11,7 +11,7 @@ import {
   withinBlockLimit,
 } from '../../../src/slack/blocks.js';
 import { approvalBlocks } from '../../../src/slack/views/approval.js';
-import type { RunRow } from '../../../src/storage/ledger.js';
+import type { RunRow } from '../../../src/storage/runs.js';
 
 const sectionText = (b: Block): string => (b.type === 'section' && b.text ? b.text.text : '');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
 import { decisionRefusal } from '../../../src/slack/decision-policy.js';
-import type { RunRow } from '../../../src/storage/ledger.js';
+import type { RunRow } from '../../../src/storage/runs.js';
 
 const config = loadConfig({
   SLACK_APPROVER_IDS: 'UAPPROVE1,UAPPROVE2',

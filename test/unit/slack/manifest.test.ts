@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { slashCommands } from '../../../src/slack/listeners/commands.js';
+import { slashRoutes } from '../../../src/slack/slash-routes.js';
 
 interface Manifest {
   features: {
@@ -22,7 +22,7 @@ const manifest = parse(readFileSync(resolve(import.meta.dirname, '../../../manif
 describe('manifest.yml', () => {
   it('lists exactly the slash commands of the command registry', () => {
     expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(
-      slashCommands()
+      slashRoutes()
         .map((c) => c.slash)
         .sort(),
     );

@@ -1,0 +1,102 @@
+/**
+ * The dry run's middle: every roster row of the day becomes one ledger row (skipped, blocked or
+ * a rendered message), rendered in batches on the worker pool with the ledger committed between.
+ */
+import { iterateDay, openComplianceDb } from '../compliance/db.js';
+import type { Config } from '../config.js';
+import { type RosterRow, rosterFields } from '../roster/read.js';
+import { didsReachedOn } from '../storage/messages.js';
+import type { StateDb } from '../storage/state-db.js';
+import type { Classification, DayValidation } from '../validation/validate-day.js';
+import type { PlanWriter } from './plan-writer.js';
+import type { RenderJob } from './render-message.js';
+import type { Renderer } from './render-pool.js';
+
+/** A duplicated DID is blocked on every row; the ledger keeps one row for it. */
+function* dedupeByDid(entries: readonly Classification[]): Generator<Classification> {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    if (entry.row.did === '' || seen.has(entry.row.did)) continue;
+    seen.add(entry.row.did);
+    yield entry;
+  }
+}
+
+export interface RecordInput {
+  db: StateDb;
+  config: Config;
+  validation: DayValidation;
+  writer: PlanWriter;
+  renderer: Renderer;
+  onProgress?: (done: number, total: number) => void;
+}
+
+const RENDER_BATCH = 200;
+
+/** Every participant becomes one ledger row: skipped, blocked, or a rendered message. */
+export async function recordParticipants({
+  db,
+  config,
+  validation,
+  writer,
+  renderer,
+  onProgress,
+}: RecordInput): Promise<void> {
+  // First the participants who get no message; the eligible ones wait for their data.
+  const reached = didsReachedOn(db, validation.reportDate);
+  const eligible = new Map<string, RosterRow>();
+  for (const entry of dedupeByDid(validation.participants)) {
+    const { row } = entry;
+    if (entry.kind === 'blocked') writer.block(row, entry.codes);
+    else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
+    else if (reached.has(row.did))
+      writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
+    else if (validation.runBlocked) writer.block(row, ['run_blocked']);
+    else eligible.set(row.did, row);
+  }
+
+  // Then the messages, streaming the compliance rows in batches; while one batch is rendered,
+  // the next is read and the previous one recorded. Nothing waits with a transaction open.
+  const total = eligible.size;
+  let inFlight: Promise<void> | undefined;
+  const submit = async (jobs: RenderJob[]): Promise<void> => {
+    const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
+    for (const result of await renderer.render(jobs))
+      writer.planned(rows.get(result.did)!, result.sha256, result.messageId);
+    writer.commit();
+    onProgress?.(writer.toSend, total);
+  };
+  if (total > 0) {
+    writer.commit();
+    const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+    try {
+      let jobs: RenderJob[] = [];
+      const seen = new Set<string>();
+      for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, validation.reportDate)) {
+        const did = String(data.did);
+        const row = eligible.get(did);
+        if (row === undefined || seen.has(did)) continue;
+        seen.add(did);
+        jobs.push({
+          did,
+          firstName: row.firstName,
+          lastName: row.lastName,
+          email: row.email,
+          fields: rosterFields(validation.roster.columns, row),
+          data,
+        });
+        if (jobs.length < RENDER_BATCH) continue;
+        await inFlight;
+        inFlight = submit(jobs);
+        jobs = [];
+      }
+      await inFlight;
+      if (jobs.length > 0) await submit(jobs);
+      for (const did of seen) eligible.delete(did);
+    } finally {
+      compliance.close();
+    }
+  }
+  // Rows that vanished from the compliance DB between validation and now.
+  for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
+}

@@ -1,0 +1,105 @@
+/**
+ * The state database's schema, as migrations: each entry runs once, in order, in its own
+ * transaction, and PRAGMA user_version records how many have run. Append, never edit.
+ */
+export const migrations: string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    report_date TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    state TEXT NOT NULL,
+    batch_hash TEXT NOT NULL,
+    template_hash TEXT NOT NULL,
+    mail_from TEXT,
+    redirect_to TEXT,
+    expires_at TEXT NOT NULL,
+    summary_json TEXT NOT NULL,
+    superseded_by TEXT,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_reason TEXT,
+    finished_at TEXT,
+    slack_channel TEXT,
+    slack_ts TEXT
+  );
+  CREATE INDEX runs_by_date ON runs(report_date, created_at);
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    report_date TEXT NOT NULL,
+    did TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT,
+    to_masked TEXT,
+    sha256 TEXT,
+    message_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    failure_kind TEXT,
+    smtp_response TEXT,
+    owner TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (run_id, did)
+  );
+  -- No index on state: the send queue pages through a run in id order (a run's rows are
+  -- contiguous), and every extra index on state would be rewritten on each state change.
+  -- The ledger's central guarantee: for one report date, a participant has at most one message
+  -- that may have reached them (sending, sent or unknown), across every run of that day.
+  CREATE UNIQUE INDEX one_delivery_per_day ON messages(report_date, did)
+    WHERE state IN ('sending', 'sent', 'unknown');
+
+  CREATE TABLE locks (
+    name TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+  );
+
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    run_id TEXT,
+    report_date TEXT,
+    batch_hash TEXT,
+    detail_json TEXT
+  );
+  -- Append-only: the audit trail cannot be edited or trimmed through this database.
+  CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+  CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+
+  CREATE TABLE health (
+    check_name TEXT PRIMARY KEY,
+    ok INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    detail_json TEXT NOT NULL
+  );
+  `,
+  `
+  -- Failures threaded under a run's approval request in Slack, so a resumed send never posts the
+  -- same failure twice, and a filed ticket is remembered.
+  CREATE TABLE slack_failure_replies (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    did TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ts TEXT,
+    ticket_id TEXT,
+    filed_by TEXT,
+    filed_at TEXT,
+    PRIMARY KEY (run_id, did)
+  );
+  -- One alert per condition per day: a row is the proof that today's alert was posted.
+  CREATE TABLE alerts_posted (
+    condition TEXT NOT NULL,
+    day TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (condition, day)
+  );
+  `,
+];
