@@ -4,9 +4,10 @@
  * the ledger (StudyBot.approve), so double clicks and simultaneous approvers send once.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { NOT_OURS, parseJsonPayload, parseRunId, rejectMetadataSchema, ticketRefSchema } from '../payloads.js';
 import type { StudyBot } from '../study-bot.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../views/approval.js';
-import { TICKET_ACTION, TICKET_MODAL, type TicketRef } from '../views/failures.js';
+import { TICKET_ACTION, TICKET_MODAL } from '../views/failures.js';
 import { REJECT_MODAL, rejectModal, ticketModal } from '../views/modals.js';
 
 function channelOf(body: BlockAction): string | undefined {
@@ -16,19 +17,20 @@ function channelOf(body: BlockAction): string | undefined {
 export function registerDecisions(app: App, bot: StudyBot): void {
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
     await ack();
-    const outcome = bot.approve(action.value ?? '', body.user.id);
+    const runId = parseRunId(action.value);
+    const outcome = runId === undefined ? { ok: false as const, reason: NOT_OURS } : bot.approve(runId, body.user.id);
     const channel = channelOf(body);
     if (!outcome.ok && channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, outcome.reason);
   });
 
   app.action<BlockAction<ButtonAction>>(REJECT_ACTION, async ({ ack, body, action, client }) => {
     await ack();
-    const runId = action.value ?? '';
+    const runId = parseRunId(action.value);
     const channel = channelOf(body);
     // Check before asking why: a refused rejection should not make anyone type a reason first.
-    const refusal = bot.refusal(runId, body.user.id, 'reject');
-    if (refusal !== undefined) {
-      if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, refusal);
+    const refusal = runId === undefined ? NOT_OURS : bot.refusal(runId, body.user.id, 'reject');
+    if (refusal !== undefined || runId === undefined) {
+      if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, refusal ?? NOT_OURS);
       return;
     }
     await client.views.open({ trigger_id: body.trigger_id, view: rejectModal(runId, channel ?? '') });
@@ -41,7 +43,12 @@ export function registerDecisions(app: App, bot: StudyBot): void {
       return;
     }
     await ack();
-    const { runId, channel } = JSON.parse(view.private_metadata) as { runId: string; channel: string };
+    const metadata = parseJsonPayload(rejectMetadataSchema, view.private_metadata);
+    if (metadata === undefined) {
+      bot.logger.warn({ modal: REJECT_MODAL }, 'reject form with unreadable metadata ignored');
+      return;
+    }
+    const { runId, channel } = metadata;
     const outcome = bot.reject(runId, body.user.id, reason);
     if (!outcome.ok && channel !== '') await bot.poster.ephemeral(channel, body.user.id, outcome.reason);
   });
@@ -58,15 +65,22 @@ export function registerDecisions(app: App, bot: StudyBot): void {
         );
       return;
     }
-    await client.views.open({
-      trigger_id: body.trigger_id,
-      view: ticketModal(JSON.parse(action.value ?? '{}') as TicketRef),
-    });
+    const ref = parseJsonPayload(ticketRefSchema, action.value);
+    if (ref === undefined) {
+      if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, NOT_OURS);
+      return;
+    }
+    await client.views.open({ trigger_id: body.trigger_id, view: ticketModal(ref) });
   });
 
   app.view(TICKET_MODAL, async ({ ack, body, view }) => {
     await ack();
-    const ticketId = view.state.values.ticket?.ticket_input?.value?.trim() || null;
-    await bot.fileTicket(JSON.parse(view.private_metadata) as TicketRef, body.user.id, ticketId);
+    const ref = parseJsonPayload(ticketRefSchema, view.private_metadata);
+    if (ref === undefined) {
+      bot.logger.warn({ modal: TICKET_MODAL }, 'ticket form with unreadable metadata ignored');
+      return;
+    }
+    const ticketId = view.state.values.ticket?.ticket_input?.value?.trim().slice(0, 200) || null;
+    await bot.fileTicket(ref, body.user.id, ticketId);
   });
 }

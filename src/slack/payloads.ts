@@ -1,0 +1,36 @@
+/**
+ * What the bot reads back from its own buttons and modals. Slack returns these strings as we
+ * set them, but they arrive over the network: each is parsed against its schema, and anything
+ * else is answered with "not a request from this bot" rather than an exception in a listener.
+ */
+import { z } from 'zod';
+
+const runId = z.string().min(1).max(100);
+
+export const ticketRefSchema = z.object({ runId, did: z.string().min(1).max(200) });
+export const rejectMetadataSchema = z.object({ runId, channel: z.string().max(100) });
+
+export type TicketRefPayload = z.infer<typeof ticketRefSchema>;
+export type RejectMetadata = z.infer<typeof rejectMetadataSchema>;
+
+/** The run ID an Approve/Reject button carries. */
+export function parseRunId(value: string | undefined): string | undefined {
+  const parsed = runId.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A JSON payload (a button value, a modal's private_metadata) checked against its schema. */
+export function parseJsonPayload<T>(schema: z.ZodType<T>, raw: string | undefined): T | undefined {
+  if (raw === undefined || raw.length > 3000) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const parsed = schema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export const NOT_OURS =
+  'That button or form did not come from this bot, or is from an older version of it; nothing was done.';
