@@ -15,7 +15,7 @@
 import { isAutoReply } from './auto-reply.js';
 import { parseDeliveryStatus, type RecipientStatus, type Severity, severityOf } from './delivery-status.js';
 import { cleanDiagnostic } from './diagnostic.js';
-import { heuristicBounce } from './heuristics.js';
+import { heuristicBounce, noticeDiagnostic } from './heuristics.js';
 import { type ReadMessage, readMessage } from './message.js';
 import { addReturnedHeaders, findRef, hasRef, type MessageRef, type RefSources } from './references.js';
 import { findUnsubscribeToken } from './unsubscribe.js';
@@ -124,7 +124,7 @@ export async function classifyMessage(raw: Buffer, options: ClassifyOptions = {}
         recipientAddress: worst.r.address,
         status: worst.r.status,
         action: worst.r.action,
-        diagnostic: cleanDiagnostic(worst.r.diagnostic),
+        diagnostic: cleanDiagnostic(worst.r.diagnostic ?? noticeDiagnostic(m)),
         reportingMta: report.reportingMta,
         arrivalDate: report.arrivalDate,
         ref,

@@ -31,6 +31,9 @@ const FAILURE_TEXT = [
   /user unknown|no such user|unknown user|recipient not found|address not found|mailbox unavailable/i,
   /remote (host|server) (said|returned)/i,
 ];
+// The lines that say *why*, as opposed to the notice's opening sentence.
+const REASON_TEXT =
+  /sorry,? i couldn'?t|user unknown|no such user|unknown user|recipient not found|address not found|mailbox unavailable|does not exist|no host named|quota|rejected|refused/i;
 const DELAY_TEXT =
   /delivery (has been |is )?delayed|not (yet )?been delivered|will (continue to )?(be )?retr(y|ied)|still (being )?(retried|trying)|this is a warning only/i;
 
@@ -55,20 +58,25 @@ function looksLikeSystemMail(m: ReadMessage): boolean {
 }
 
 /** The reply the remote server gave: the first line with an SMTP code, with its continuation lines. */
-function replyLines(lines: string[]): { diagnostic: string; line: string } | undefined {
+function replyLines(lines: string[]): string | undefined {
   const index = lines.findIndex((line) => REPLY_CODE.test(line) || ENHANCED.test(line));
   if (index < 0) return undefined;
   const first = lines[index]!;
-  const code = REPLY_CODE.exec(first)?.[1];
   const taken = [first];
-  // Multi-line replies ("550-5.1.1 …" then "550 5.1.1 …") and wrapped text that follows.
-  for (const next of lines.slice(index + 1, index + 6)) {
+  // Multi-line replies ("550-5.1.1 …" then "550 5.1.1 …") and text wrapped onto the next lines.
+  for (const next of lines.slice(index + 1, index + 5)) {
     if (next.trim() === '') break;
-    if (code !== undefined && next.trim().startsWith(code)) taken.push(next);
-    else if (/^\s/.test(next)) taken.push(next);
-    else break;
+    taken.push(next);
   }
-  return { diagnostic: taken.join(' '), line: first };
+  return taken.join(' ');
+}
+
+/**
+ * The remote reply quoted in a notice's text, for reports whose Diagnostic-Code is missing
+ * (Exim puts it in the human-readable part only).
+ */
+export function noticeDiagnostic(m: ReadMessage): string | undefined {
+  return replyLines(noticeOnly(m.text).split(/\r?\n/));
 }
 
 function failedRecipient(m: ReadMessage, notice: string, ignoreLocal: string | undefined): string | undefined {
@@ -90,15 +98,18 @@ export function heuristicBounce(m: ReadMessage, returnPathLocal: string | undefi
   const reply = replyLines(lines);
   if (!failed && !delayed && reply === undefined) return undefined;
 
-  const enhanced = reply === undefined ? undefined : ENHANCED.exec(reply.diagnostic);
+  const enhanced = reply === undefined ? undefined : ENHANCED.exec(reply);
   const status = enhanced ? `${enhanced[1]}.${enhanced[2]}.${enhanced[3]}` : undefined;
-  const basic = reply === undefined ? undefined : REPLY_CODE.exec(reply.diagnostic)?.[1];
+  const basic = reply === undefined ? undefined : REPLY_CODE.exec(reply)?.[1];
   const severityClass = status?.[0] ?? basic?.[0];
   // With no code at all, a failure notice is final (qmail's "Sorry, I couldn't deliver") unless
   // it says it is still trying.
   const severity: Severity =
     severityClass === '5' ? 'hard' : severityClass === '4' ? 'soft' : delayed && !failed ? 'soft' : 'hard';
-  const diagnostic = reply?.diagnostic ?? lines.find((line) => FAILURE_TEXT.some((p) => p.test(line)));
+  const diagnostic =
+    reply ??
+    lines.find((line) => REASON_TEXT.test(line)) ??
+    lines.find((line) => FAILURE_TEXT.some((p) => p.test(line)));
   const recipientAddress = failedRecipient(m, notice, returnPathLocal);
   return {
     severity,
