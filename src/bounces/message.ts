@@ -4,7 +4,7 @@
  * size, HTML converted to text only up to a size, and each text we scan cut to a fixed length.
  * Callers check the whole message's size before this (classify.ts).
  */
-import { type Attachment, type HeaderValue, type StructuredHeader, simpleParser } from 'mailparser';
+import { type Attachment, simpleParser } from 'mailparser';
 
 /** Characters of body text scanned for bounce wording and quoted headers. */
 export const MAX_TEXT_CHARS = 64 * 1024;
@@ -25,8 +25,6 @@ export interface ReadMessage {
   deliveryStatus: string[];
   /** Header blocks of the returned message (text/rfc822-headers, message/rfc822, message/global[-headers]). */
   returnedHeaders: string[];
-  /** Top-level Content-Type is multipart/report with report-type=delivery-status. */
-  isDeliveryReport: boolean;
 }
 
 const DELIVERY_STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
@@ -43,16 +41,6 @@ function headerSection(content: Buffer): string {
   const text = content.subarray(0, MAX_PART_CHARS).toString('utf8');
   const end = text.search(/\r?\n\r?\n/);
   return end < 0 ? text : text.slice(0, end);
-}
-
-function isStructured(value: HeaderValue | undefined): value is StructuredHeader {
-  return (
-    typeof value === 'object' &&
-    !Array.isArray(value) &&
-    !(value instanceof Date) &&
-    typeof (value as Partial<StructuredHeader>).value === 'string' &&
-    typeof (value as Partial<StructuredHeader>).params === 'object'
-  );
 }
 
 function partText(attachment: Attachment): string {
@@ -78,13 +66,10 @@ export async function readMessage(raw: Buffer): Promise<ReadMessage> {
       .slice(colon + 1)
       .replace(/\r?\n[ \t]+/g, ' ')
       .trim();
-    headers.set(key, [...(headers.get(key) ?? []), value]);
+    const values = headers.get(key);
+    if (values === undefined) headers.set(key, [value]);
+    else values.push(value);
   }
-  const contentType = mail.headers.get('content-type');
-  const isDeliveryReport =
-    isStructured(contentType) &&
-    contentType.value.toLowerCase() === 'multipart/report' &&
-    contentType.params['report-type']?.toLowerCase() === 'delivery-status';
   const attachments = mail.attachments.map((a) => ({ type: a.contentType.toLowerCase(), a }));
   return {
     header: (name) => headers.get(name.toLowerCase()) ?? [],
@@ -96,6 +81,5 @@ export async function readMessage(raw: Buffer): Promise<ReadMessage> {
       .filter(({ type }) => RETURNED_HEADER_TYPES.has(type))
       .slice(0, MAX_RETURNED_PARTS)
       .map(({ a }) => headerSection(a.content)),
-    isDeliveryReport,
   };
 }

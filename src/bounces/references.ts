@@ -49,7 +49,9 @@ export function headerFields(block: string): Map<string, string[]> {
     const colon = line.indexOf(':');
     if (colon <= 0 || /\s/.test(line.slice(0, colon))) continue;
     const name = line.slice(0, colon).toLowerCase();
-    fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
+    const values = fields.get(name);
+    if (values === undefined) fields.set(name, [line.slice(colon + 1).trim()]);
+    else values.push(line.slice(colon + 1).trim());
   }
   return fields;
 }
