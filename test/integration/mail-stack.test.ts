@@ -13,7 +13,7 @@ import { tagAddress } from '../../src/bounces/token.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { fixtureMessageId, fixtureToken, ourMessage } from '../support/bounce-fixtures.js';
 import { isProcessAlive } from '../support/daemons.js';
-import { DEBIAN_BINARIES, type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import { type DEBIAN_BINARIES, type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
 
 const availability = mailStackAvailable();
 const title = availability.ok ? '' : ` — skipped: ${availability.reason}`;
@@ -131,12 +131,24 @@ describe.skipIf(!availability.ok)(`a private Postfix + Dovecot on loopback${titl
 
 describe('when Postfix or Dovecot is missing', () => {
   it('the skip reason names the Debian package to install', () => {
+    const there = process.execPath; // any file that exists
     const gone = '/nonexistent/binary';
-    expect(mailStackAvailable({ ...DEBIAN_BINARIES, dovecotImap: gone })).toEqual({
-      ok: false,
-      reason: expect.stringContaining('apt-get install -y dovecot-imapd'),
+    const only = (missing: Partial<typeof DEBIAN_BINARIES>) => ({
+      postfix: there,
+      postfixMaster: there,
+      dovecot: there,
+      dovecotImap: there,
+      ...missing,
     });
-    expect(mailStackAvailable({ ...DEBIAN_BINARIES, postfix: gone, dovecot: gone })).toEqual({
+    expect(mailStackAvailable(only({ dovecotImap: gone }))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('apt-get install -y dovecot-imapd`'),
+    });
+    expect(mailStackAvailable(only({ postfixMaster: gone }))).toEqual({
+      ok: false,
+      reason: expect.stringContaining('apt-get install -y postfix`'),
+    });
+    expect(mailStackAvailable(only({ postfix: gone, dovecot: gone }))).toEqual({
       ok: false,
       reason: expect.stringContaining('apt-get install -y postfix dovecot-imapd'),
     });

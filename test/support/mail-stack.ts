@@ -92,7 +92,7 @@ export function mailStackAvailable(binaries = DEBIAN_BINARIES): Availability {
   if (missing.length > 0) {
     return {
       ok: false,
-      reason: `Debian package ${missing.join(' and ')} not installed: run \`apt-get install -y ${missing.join(' ')}\` (.ci/run does it) to run the real Postfix/Dovecot tests`,
+      reason: `${missing.length > 1 ? 'Debian packages' : 'Debian package'} ${missing.join(' and ')} not installed: run \`apt-get install -y ${missing.join(' ')}\` (.ci/run does it) to run the real Postfix/Dovecot tests`,
     };
   }
   if (process.getuid?.() !== 0) {
