@@ -100,15 +100,18 @@ export function mailStackAvailable(binaries = DEBIAN_BINARIES): Availability {
   }
   const version = spawnSync(binaries.dovecot, ['--version'], { encoding: 'utf8' }).stdout.trim();
   if (!version.startsWith('2.3.')) {
-    return { ok: false, reason: `Dovecot ${version || '(unknown version)'} found; the test config is written for 2.3` };
+    return {
+      ok: false,
+      reason: `Dovecot ${version || '(unknown version)'} found; the test config (mail-stack-config.ts) is written for Dovecot 2.3, Debian 12's`,
+    };
   }
   return { ok: true };
 }
 
 /**
- * Runs a start command and resolves on its exit status. Output is not piped: `postfix start`
- * leaves a background permission check running with the same stdout, and waiting for that pipe
- * to close would add ~30 s. Errors land in the daemons' own log files, which we report.
+ * Runs a start command and resolves on its exit status. Output is not piped: processes that
+ * `postfix start` leaves running keep its stdout open, and waiting for that pipe to close added
+ * ~30 s. Errors land in the daemons' own log files, which startMailStack reports.
  */
 function run(file: string, args: string[]): Promise<void> {
   const { MAIL_CONFIG: _ignored, ...env } = process.env;
