@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import { PNG } from 'pngjs';
@@ -58,9 +57,12 @@ let pixels: Pixels;
 beforeAll(async () => {
   rendered = await renderReportPng(study);
   pixels = decode(rendered.png);
-  // For a person to look at: outside the repo, in a temp dir.
-  const dir = mkdtempSync(join(tmpdir(), 'mail-updater-report-'));
-  writeFileSync(join(dir, 'report.png'), rendered.png);
+  // To look at it: REPORT_SAMPLE_DIR=/tmp/somewhere npx vitest run test/unit/report (never into the repo).
+  const dir = process.env.REPORT_SAMPLE_DIR;
+  if (dir) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'report.png'), rendered.png);
+  }
 });
 
 describe('renderReportPng', () => {
