@@ -5,7 +5,9 @@ import { preflightLiveSend, sendApprovedRun } from '../src/sending/live-send.js'
 import { assertSendable } from '../src/sending/sendable.js';
 import { recordApproval } from '../src/storage/approvals.js';
 import { messageCounts, retryableFailures } from '../src/storage/messages.js';
-import { currentRun } from '../src/storage/runs.js';
+import { currentRun, getRun, type RunRow } from '../src/storage/runs.js';
+import type { ResendUnknown } from '../src/storage/send-ledger.js';
+import type { StateDb } from '../src/storage/state-db.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 import {
@@ -18,24 +20,47 @@ import {
 
 interface SendDailyOptions {
   reportDate: string;
+  /** Given: continue exactly this run (its date wins); otherwise the newest run of reportDate. */
+  runId?: string;
   dryRun: boolean;
   yes: boolean;
-  resendUnknown: boolean;
+  resendUnknown: ResendUnknown;
+}
+
+/** The run to send: the one named by --run, or the newest of the day (planned now if there is none). */
+async function runToSend(ctx: CommandContext, options: SendDailyOptions): Promise<{ run: RunRow; plan?: PlanSummary }> {
+  const db = ctx.stateDb();
+  if (options.runId !== undefined) {
+    const run = getRun(db, options.runId);
+    if (run === undefined)
+      throw new UsageError(`There is no run ${options.runId}. \`status --json\` lists the recent runs and their IDs.`);
+    return { run };
+  }
+  const run = currentRun(db, options.reportDate);
+  if (run !== undefined) return { run };
+  const plan = await planRun(
+    { db, config: ctx.config, logger: ctx.logger, now: ctx.now },
+    options.reportDate,
+    ctx.actor,
+  );
+  const planned = currentRun(db, options.reportDate);
+  if (planned === undefined) throw new UsageError(`No run could be prepared for ${options.reportDate}.`);
+  return { run: planned, plan };
+}
+
+function messagesToSend(db: StateDb, run: RunRow, resendUnknown: ResendUnknown): number {
+  const counts = messageCounts(db, run.id);
+  const unknown = resendUnknown === 'all' ? counts.unknown : resendUnknown === 'none' ? 0 : resendUnknown.length;
+  return counts.planned + retryableFailures(db, run.id) + unknown;
 }
 
 async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise<SendDailyResult> {
-  preflightLiveSend(ctx.config, options.reportDate, ctx.now());
   const db = ctx.stateDb();
-  let run = currentRun(db, options.reportDate);
-  let plan: PlanSummary | undefined;
-  if (run === undefined || run.state === 'rejected') {
-    plan = await planRun({ db, config: ctx.config, logger: ctx.logger, now: ctx.now }, options.reportDate, ctx.actor);
-    run = currentRun(db, options.reportDate);
-  }
-  if (run === undefined) throw new UsageError(`No run could be prepared for ${options.reportDate}.`);
+  if (options.runId === undefined) preflightLiveSend(ctx.config, options.reportDate, ctx.now());
+  const { run, plan } = await runToSend(ctx, options);
+  preflightLiveSend(ctx.config, run.report_date, ctx.now());
   assertSendable(run, ctx.config);
-  const pending = messageCounts(db, run.id);
-  const toSend = pending.planned + retryableFailures(db, run.id) + (options.resendUnknown ? pending.unknown : 0);
+  const toSend = messagesToSend(db, run, options.resendUnknown);
   const preface = plan === undefined ? '' : `${planText(plan)}\n\n`;
   const question = `${preface}Send ${toSend} message(s) for ${run.report_date} (run ${run.id}, batch ${run.batch_hash.slice(0, 12)})${run.redirect_to ? ` to the TEST inbox ${run.redirect_to}` : ' to participants'}?`;
   if (toSend > 0 && !options.yes) {
@@ -68,25 +93,46 @@ async function liveSend(ctx: CommandContext, options: SendDailyOptions): Promise
   return { mode: 'live', plan, declined: false, result };
 }
 
+/** `--resend-unknown` alone: all of them; `--resend-unknown D1,D2`: those DIDs only. */
+function resendUnknownOption(value: string | boolean | undefined): ResendUnknown {
+  if (value === undefined || value === false) return 'none';
+  if (value === true || value === ALL_UNKNOWN) return 'all';
+  const dids = [...new Set(value.split(',').map((d) => d.trim()))].filter((d) => d !== '');
+  if (dids.length === 0)
+    throw new UsageError('--resend-unknown takes a comma-separated list of DIDs, or nothing (all).');
+  return dids;
+}
+
+const ALL_UNKNOWN = '\u0000all';
+
 export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
   name: 'send-daily',
   summary: 'Preview (--dry-run) or send the daily compliance e-mails for a report date.',
-  usage: 'send-daily [--dry-run] [--date YYYY-MM-DD] [--json] [--yes] [--resend-unknown]',
+  usage: 'send-daily [--dry-run] [--date YYYY-MM-DD | --run ID] [--json] [--yes] [--resend-unknown [DID,…]]',
   slash: '/mail-dry-run',
   flags: {
     'dry-run': { type: 'boolean', description: 'render every message to outbox/dry-run/<D>/ and send nothing' },
     date: dateFlag,
     json: jsonFlag,
     yes: { type: 'boolean', description: 'send without asking (required when not on a terminal)' },
-    'resend-unknown': { type: 'boolean', description: 'also send messages whose earlier outcome is unknown' },
+    run: { type: 'string', description: 'continue this run (an approved or paused one; see `status`)' },
+    'resend-unknown': {
+      type: 'string',
+      valueWhenBare: ALL_UNKNOWN,
+      description:
+        'also send messages whose earlier outcome is unknown: all of them, or only the listed DIDs (check the relay log first)',
+    },
   },
   parse(flags, positionals, ctx) {
     noPositionals(positionals, 1);
+    if (typeof flags.run === 'string' && flags['dry-run'] === true)
+      throw new UsageError('--run continues an existing run; a dry run always makes a new one. Use one or the other.');
     return {
       reportDate: reportDateOption(flags, positionals, ctx),
       dryRun: flags['dry-run'] === true,
       yes: flags.yes === true,
-      resendUnknown: flags['resend-unknown'] === true,
+      resendUnknown: resendUnknownOption(flags['resend-unknown']),
+      ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
     };
   },
   async run(ctx, options) {

@@ -1,9 +1,10 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
-import { ExitCode } from '../src/errors.js';
+import { ExitCode, UsageError } from '../src/errors.js';
 import { readHealth } from '../src/storage/health.js';
 import { lockHolder, sendLockName } from '../src/storage/locks.js';
 import { messageCounts, messagesInState, type StateCounts } from '../src/storage/messages.js';
-import { currentRun, type RunRow, recentRuns } from '../src/storage/runs.js';
+import { currentRun, getRun, type RunRow, recentRuns } from '../src/storage/runs.js';
+import { type UnknownOutcome, unknownOutcomes } from '../src/storage/send-ledger.js';
 import type { StateDb } from '../src/storage/state-db.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 
@@ -20,10 +21,14 @@ export interface DayStatus {
     decided_at: string | null;
     decision_reason: string | null;
     finished_at: string | null;
+    /** Why the run paused (state "paused"): what to fix before Resume. */
+    pause_reason: string | null;
     staging_redirect_to: string | null;
     counts: StateCounts;
     failures: { did: string; error: string | null; attempts: number }[];
     unknown_dids: string[];
+    /** Each unknown-outcome message with what the relay's log can be searched for. */
+    unknown: UnknownOutcome[];
   };
   sending_now: null | { pid: number; host: string; since: string };
   smtp: null | { ok: boolean; checked_at: string; detail: unknown };
@@ -43,6 +48,7 @@ function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus
     decided_at: run.decided_at,
     decision_reason: run.decision_reason,
     finished_at: run.finished_at,
+    pause_reason: run.state === 'paused' ? run.pause_reason : null,
     staging_redirect_to: run.redirect_to,
     counts: messageCounts(db, run.id),
     failures: messagesInState(db, run.id, ['failed']).map((m) => ({
@@ -51,12 +57,17 @@ function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus
       attempts: m.attempts,
     })),
     unknown_dids: messagesInState(db, run.id, ['unknown']).map((m) => m.did),
+    unknown: unknownOutcomes(db, run.id),
   };
 }
 
-export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDate: string): DayStatus {
+export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDate: string, runId?: string): DayStatus {
   const db = ctx.stateDb();
-  const run = currentRun(db, reportDate);
+  const named = runId === undefined ? undefined : getRun(db, runId);
+  if (runId !== undefined && named === undefined)
+    throw new UsageError(`There is no run ${runId}. \`status --json\` lists the recent runs and their IDs.`);
+  if (named !== undefined) reportDate = named.report_date;
+  const run = named ?? currentRun(db, reportDate);
   const holder = lockHolder(db, sendLockName(reportDate));
   const smtp = readHealth(db, 'smtp');
   return {
@@ -89,6 +100,7 @@ export function statusText(s: DayStatus): string {
       lines.push(
         `  Decided by ${run.decided_by} at ${run.decided_at}${run.decision_reason ? `: "${run.decision_reason}"` : ''}`,
       );
+    if (run.pause_reason) lines.push(`  Paused: ${run.pause_reason}`);
     lines.push(`  Batch ${run.batch_hash}`);
     lines.push(
       `  sent ${c.sent}, failed ${c.failed}, unknown ${c.unknown}, pending ${c.planned}, sending ${c.sending}, skipped ${c.skipped}, blocked ${c.blocked}`,
@@ -96,7 +108,14 @@ export function statusText(s: DayStatus): string {
     for (const f of run.failures.slice(0, 20))
       lines.push(`  FAILED ${f.did} (${f.attempts} attempt(s)): ${f.error ?? ''}`);
     if (run.failures.length > 20) lines.push(`  ... and ${run.failures.length - 20} more (use --json)`);
-    if (run.unknown_dids.length > 0) lines.push(`  Outcome unknown: ${run.unknown_dids.join(', ')}`);
+    if (run.unknown.length > 0) {
+      lines.push(
+        `  Outcome unknown for ${run.unknown.length}: search the relay's log for each Message-ID; resend only those it did not deliver with send-daily --run ${run.id} --resend-unknown DID,DID`,
+      );
+      for (const u of run.unknown.slice(0, 50))
+        lines.push(`    ${u.did}  ${u.message_id ?? '(no Message-ID)'}  attempted ${u.attempted_at}`);
+      if (run.unknown.length > 50) lines.push(`    ... and ${run.unknown.length - 50} more (use --json)`);
+    }
   }
   if (s.sending_now)
     lines.push(`  Sending now: pid ${s.sending_now.pid} on ${s.sending_now.host} since ${s.sending_now.since}`);
@@ -119,14 +138,22 @@ export function statusText(s: DayStatus): string {
 export const status = defineCommand({
   name: 'status',
   summary: "The day's run: state, counts, who approved, failures; last sync; SMTP health.",
-  usage: 'status [--date YYYY-MM-DD] [--json]',
+  usage: 'status [--date YYYY-MM-DD | --run ID] [--json]',
   slash: '/mail-status',
-  flags: { date: dateFlag, json: jsonFlag },
+  flags: {
+    date: dateFlag,
+    run: { type: 'string', description: 'show this run (its ID from `status --json` or the Slack request)' },
+    json: jsonFlag,
+  },
   parse: (flags, positionals, ctx) => {
     noPositionals(positionals, 1);
-    return { reportDate: reportDateOption(flags, positionals, ctx) };
+    return {
+      reportDate: reportDateOption(flags, positionals, ctx),
+      ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
+    };
   },
-  run: async (ctx, options) => dayStatus(ctx, options.reportDate),
+  run: async (ctx, options: { reportDate: string; runId?: string }) =>
+    dayStatus(ctx, options.reportDate, options.runId),
   exitCode: (s) => {
     const troubled =
       s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');

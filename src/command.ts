@@ -12,6 +12,11 @@ import type { StateDb } from './storage/state-db.js';
 export interface FlagSpec {
   type: 'string' | 'boolean';
   description: string;
+  /**
+   * A string flag whose value may be left out (`--resend-unknown` or `--resend-unknown D1,D2`):
+   * without a value it reads as `valueWhenBare`.
+   */
+  valueWhenBare?: string;
 }
 
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -97,10 +102,24 @@ export async function execute<Options, Data>(
 /** argv (after the command name) → flags and positionals; unknown options are usage errors. */
 export function parseCommandArgs(command: Pick<Command, 'flags'>, args: string[], helpHint: string): ParsedArgs {
   try {
+    args = withBareValues(command.flags, args);
     const options = Object.fromEntries(Object.entries(command.flags).map(([flag, f]) => [flag, { type: f.type }]));
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { flags: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (error) {
     throw new UsageError(`${(error as Error).message}. ${helpHint}`);
   }
+}
+
+/** Gives flags with an optional value their bare value when none follows them. */
+function withBareValues(flags: Record<string, FlagSpec>, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    out.push(arg);
+    const bare = arg.startsWith('--') && !arg.includes('=') ? flags[arg.slice(2)]?.valueWhenBare : undefined;
+    const next = args[i + 1];
+    if (bare !== undefined && (next === undefined || next.startsWith('-'))) out.push(bare);
+  }
+  return out;
 }

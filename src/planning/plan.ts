@@ -14,8 +14,9 @@ import { type Mailbox, parseMailbox } from '../mail/address.js';
 import { renderSample, type SamplePreview } from '../mail/sample.js';
 import { outboxPaths } from '../outbox/paths.js';
 import { audit } from '../storage/audit.js';
-import { lockHolder, sendLockName } from '../storage/locks.js';
+import { acquireLock, type HeldLock, lockHolder, sendLockName } from '../storage/locks.js';
 import {
+  approvedRunInFlight,
   completePlanning,
   insertPlanningRun,
   lastSentTemplateHash,
@@ -72,13 +73,7 @@ export function newRunId(reportDate: string, at: Date): string {
 
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config, logger } = deps;
-  const holder = lockHolder(db, sendLockName(reportDate));
-  if (holder !== undefined) {
-    throw new JobRefusedError(
-      `A send for ${reportDate} is in progress (pid ${holder.pid} on ${holder.host}); a new dry run would replace what is being sent. Wait for it to finish.`,
-      'send_in_progress',
-    );
-  }
+  refuseWhileSending(db, reportDate);
   const validation = validateDay(config, reportDate);
   const startedAt = deps.now();
   const runId = newRunId(reportDate, startedAt);
@@ -138,63 +133,99 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     await renderer.close();
   }
   const batchHash = writer.finish();
-  swapInPreviews(stagingDir, paths.dryRunDir, log);
+  // The swap and the supersede below happen under the sender's per-day lock: a send that
+  // started while this dry run rendered keeps its previews and its run.
+  let lock: HeldLock | undefined;
+  try {
+    lock = acquireLock(db, sendLockName(reportDate), deps.now);
+    refuseWhileApproved(db, reportDate);
+  } catch (error) {
+    rmSync(stagingDir, { recursive: true, force: true });
+    lock?.release();
+    throw error;
+  }
+  const held = lock;
+  try {
+    swapInPreviews(stagingDir, paths.dryRunDir, log);
 
-  const counts = {
-    participants: writer.participants,
-    toSend: writer.toSend,
-    skipped: writer.skipped,
-    blocked: writer.blocked,
-  };
-  const { skippedByReason, blockedByCode } = writer;
-  const previousTemplate = lastSentTemplateHash(db);
-  const summary: PlanSummary = {
-    runId,
-    reportDate,
-    state: validation.runBlocked ? 'blocked' : 'planned',
-    batchHash,
-    templateHash: validation.templates.hash,
-    templateChanged: previousTemplate !== undefined && previousTemplate !== validation.templates.hash,
-    counts,
-    skippedByReason,
-    blockedByCode,
-    validation: countFindings(validation.findings),
-    findings: validation.findings,
-    redirectTo: config.MAIL_REDIRECT_TO ?? null,
-    mailFromSet: config.MAIL_FROM !== undefined,
-    outboxDir: paths.dryRunDir,
-    expiresAt,
-    sample: renderSample(validation.templates, reportDate),
-  };
-  const stored: StoredSummary = {
-    ...summary,
-    findings: summary.findings.slice(0, STORED_FINDINGS),
-    findingsTotal: summary.findings.length,
-  };
+    const counts = {
+      participants: writer.participants,
+      toSend: writer.toSend,
+      skipped: writer.skipped,
+      blocked: writer.blocked,
+    };
+    const { skippedByReason, blockedByCode } = writer;
+    const previousTemplate = lastSentTemplateHash(db);
+    const summary: PlanSummary = {
+      runId,
+      reportDate,
+      state: validation.runBlocked ? 'blocked' : 'planned',
+      batchHash,
+      templateHash: validation.templates.hash,
+      templateChanged: previousTemplate !== undefined && previousTemplate !== validation.templates.hash,
+      counts,
+      skippedByReason,
+      blockedByCode,
+      validation: countFindings(validation.findings),
+      findings: validation.findings,
+      redirectTo: config.MAIL_REDIRECT_TO ?? null,
+      mailFromSet: config.MAIL_FROM !== undefined,
+      outboxDir: paths.dryRunDir,
+      expiresAt,
+      sample: renderSample(validation.templates, reportDate),
+    };
+    const stored: StoredSummary = {
+      ...summary,
+      findings: summary.findings.slice(0, STORED_FINDINGS),
+      findingsTotal: summary.findings.length,
+    };
 
-  db.transaction(() => {
-    for (const id of supersedableRuns(db, reportDate, runId)) {
-      markSuperseded(db, id, runId);
+    db.transaction(() => {
+      for (const id of supersedableRuns(db, reportDate, runId)) {
+        markSuperseded(db, id, runId);
+        audit(
+          db,
+          { actor: requestedBy, action: 'run_superseded', runId: id, reportDate, detail: { superseded_by: runId } },
+          startedAt,
+        );
+      }
+      completePlanning(db, runId, summary.state, batchHash, JSON.stringify(stored));
       audit(
         db,
-        { actor: requestedBy, action: 'run_superseded', runId: id, reportDate, detail: { superseded_by: runId } },
+        {
+          actor: requestedBy,
+          action: 'run_planned',
+          runId,
+          reportDate,
+          batchHash,
+          detail: { counts, state: summary.state },
+        },
         startedAt,
       );
-    }
-    completePlanning(db, runId, summary.state, batchHash, JSON.stringify(stored));
-    audit(
-      db,
-      {
-        actor: requestedBy,
-        action: 'run_planned',
-        runId,
-        reportDate,
-        batchHash,
-        detail: { counts, state: summary.state },
-      },
-      startedAt,
+    }).immediate();
+    log.info({ counts, batch_hash: batchHash, state: summary.state }, 'dry run planned');
+    return summary;
+  } finally {
+    held.release();
+  }
+}
+
+/** A dry run must not replace the previews of a run that is approved and sending (or about to). */
+function refuseWhileSending(db: StateDb, reportDate: string): void {
+  const holder = lockHolder(db, sendLockName(reportDate));
+  if (holder !== undefined)
+    throw new JobRefusedError(
+      `A send for ${reportDate} is in progress (pid ${holder.pid} on ${holder.host}); a new dry run would replace what is being sent. Wait for it to finish (\`status\`), then preview again if you still need to.`,
+      'send_in_progress',
     );
-  }).immediate();
-  log.info({ counts, batch_hash: batchHash, state: summary.state }, 'dry run planned');
-  return summary;
+  refuseWhileApproved(db, reportDate);
+}
+
+function refuseWhileApproved(db: StateDb, reportDate: string): void {
+  const approved = approvedRunInFlight(db, reportDate);
+  if (approved !== undefined)
+    throw new JobRefusedError(
+      `Run ${approved.id} for ${reportDate} is approved and ${approved.state === 'sending' ? 'sending' : 'about to send'}; a new dry run would replace what was approved. Wait for it to finish (\`status\`), then preview again if you still need to.`,
+      'send_in_progress',
+    );
 }

@@ -66,8 +66,8 @@ export async function recordParticipants({
     writer.commit();
     onProgress?.(writer.toSend, total);
   };
+  writer.commit();
   if (total > 0) {
-    writer.commit();
     const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
     try {
       let jobs: RenderJob[] = [];
@@ -99,4 +99,7 @@ export async function recordParticipants({
   }
   // Rows that vanished from the compliance DB between validation and now.
   for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
+  // The caller awaits next (the render pool's shutdown): no transaction may stay open across it,
+  // or a concurrent sender's claim would wait on it, and a crash would roll the rows back.
+  writer.commit();
 }

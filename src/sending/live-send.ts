@@ -5,6 +5,7 @@
  */
 import { type Config, requireSendSettings } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { ResendUnknown } from '../storage/send-ledger.js';
 import type { StateDb } from '../storage/state-db.js';
 import { assertBeforeDeadline } from './deadline.js';
 import { sendRun } from './send.js';
@@ -35,7 +36,7 @@ export interface LiveSendRequest {
   runId: string;
   reportDate: string;
   actor: string;
-  resendUnknown: boolean;
+  resendUnknown: ResendUnknown;
   progress?: ProgressSink;
 }
 

@@ -11,8 +11,9 @@ import { SendLog } from '../outbox/send-log.js';
 import { audit } from '../storage/audit.js';
 import { acquireLock, sendLockName } from '../storage/locks.js';
 import { messageCounts, messagesInState } from '../storage/messages.js';
-import { getRun, setRunState } from '../storage/runs.js';
+import { getRun, INTERRUPTED_REASON, pauseRun, setRunState } from '../storage/runs.js';
 import { reconcileBeforeSend } from '../storage/send-ledger.js';
+import { requestSlackSync } from '../storage/slack-sync.js';
 import { SendEngine } from './send-engine.js';
 import { assertSendable } from './sendable.js';
 import type { LogLine, SendDeps, SendOptions, SendResult } from './types.js';
@@ -48,6 +49,8 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
       logLine(m, { status: 'unknown', attempt: m.attempts, error });
     }
     setRunState(db, run.id, 'sending');
+    // The approval request in Slack follows every send, whoever started it (the bot drains this).
+    if (run.slack_ts !== null) requestSlackSync(db, run.id, deps.now());
     audit(
       db,
       {
@@ -64,8 +67,9 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
     const { outcome, pauseReason, sentNow } = await engine.start();
 
     const counts = messageCounts(db, run.id);
-    const finalState = outcome === 'done' ? 'done' : 'paused';
-    setRunState(db, run.id, finalState, outcome === 'done' ? at() : null);
+    if (outcome === 'done') setRunState(db, run.id, 'done', at());
+    else pauseRun(db, run.id, outcome === 'interrupted' ? INTERRUPTED_REASON : (pauseReason ?? 'paused'));
+    if (run.slack_ts !== null) requestSlackSync(db, run.id, deps.now());
     audit(
       db,
       {

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import type { AttemptOutcome } from '../mail/smtp-client.js';
 import type { SendLogEntry } from '../outbox/send-log.js';
 import type { StateCounts } from '../storage/messages.js';
+import type { ResendUnknown } from '../storage/send-ledger.js';
 import type { StateDb } from '../storage/state-db.js';
 
 export interface MessageTransport {
@@ -31,7 +32,7 @@ export interface SendDeps {
 
 export interface SendOptions {
   actor: string;
-  resendUnknown: boolean;
+  resendUnknown: ResendUnknown;
 }
 
 export interface FailureReport {

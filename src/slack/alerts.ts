@@ -7,7 +7,7 @@ import { sendDeadlinePassed } from '../sending/deadline.js';
 import { claimAlert, releaseAlert } from '../storage/alerts-posted.js';
 import { audit } from '../storage/audit.js';
 import { holderIsGone, lockHolder, sendLockName } from '../storage/locks.js';
-import { currentRun, type RunRow, runsInStates } from '../storage/runs.js';
+import { currentRun, INTERRUPTED_REASON, type RunRow, runsInStates } from '../storage/runs.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';
@@ -61,14 +61,23 @@ export async function healthConditions(bot: StudyBot): Promise<AlertCondition[]>
     }
   }
 
+  // Approved runs a restart or crash left unfinished are resumed here; the ones that cannot be
+  // (past SEND_DEADLINE, settings missing) are alerted instead of silently waiting.
+  for (const { run, reason } of bot.sends.resumeUnfinished())
+    conditions.push({
+      key: `not_resumed:${run.id}`,
+      text: `:rotating_light: *Approved send not finished* for ${runLink(run)}, and the bot cannot resume it: ${escapeMrkdwn(reason)}`,
+    });
   for (const run of runsInStates(db, ['sending', 'paused'])) {
     if (run.state === 'paused') {
+      if (run.pause_reason === INTERRUPTED_REASON) continue;
       conditions.push({
         key: `run_paused:${run.id}`,
-        text: `:double_vertical_bar: *Send paused* after repeated failures: ${runLink(run)}. Fix the cause (\`/mail-status ${run.report_date}\`), then run \`npx mail-updater send-daily --date ${run.report_date} --yes\` to continue; nobody gets a second e-mail.`,
+        text: `:double_vertical_bar: *Send paused*: ${runLink(run)}: ${escapeMrkdwn(run.pause_reason ?? 'repeated failures')}. Fix the cause (\`/mail-status ${run.report_date}\`), then press *Resume* on the request (or run \`npx mail-updater send-daily --run ${run.id} --yes\`); nobody gets a second e-mail.`,
       });
       continue;
     }
+    if (bot.sends.isSending(run.id)) continue;
     const holder = lockHolder(db, sendLockName(run.report_date));
     if (holder === undefined || holderIsGone(holder, now)) {
       conditions.push({

@@ -11,10 +11,12 @@ import { ConfigError } from '../errors.js';
 import { type Logger, slackLogger } from '../logger.js';
 import type { StateDb } from '../storage/state-db.js';
 import { pingStateDb } from '../storage/state-db.js';
+import { registerAfterSend } from './listeners/after-send.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';
 import { SlackPoster } from './poster.js';
+import type { SlackSyncTiming } from './slack-sync.js';
 import { StudyBot } from './study-bot.js';
 
 export interface SlackAppDeps {
@@ -25,6 +27,9 @@ export interface SlackAppDeps {
   /** For tests and the benchmark: faster pacing than Slack's one message per second per channel. */
   postIntervalMs?: number;
   progressIntervalMs?: number;
+  /** Tests: faster Slack catch-up and shorter waits on a degraded Slack. */
+  slackSync?: Partial<SlackSyncTiming>;
+  slackCallBudgetMs?: number;
   nextJobs?: () => { name: string; at: Date | null }[];
 }
 
@@ -103,7 +108,15 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const { config, logger } = deps;
   const log = slackLogger(logger);
   const apiUrl = slackApiUrl(config);
-  const clientOptions = { ...(apiUrl ? { slackApiUrl: apiUrl } : {}), logger: log, logLevel: LogLevel.WARN };
+  // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
+  // with the state of that moment, not replayed with stale content half an hour later.
+  const clientOptions = {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    logger: log,
+    logLevel: LogLevel.WARN,
+    timeout: 15_000,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4_000 },
+  };
   const appToken = config.SLACK_APP_TOKEN;
   const socketMode = appToken !== undefined;
   let bot!: StudyBot;
@@ -131,9 +144,12 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     poster,
     now: deps.now ?? (() => new Date()),
     ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
+    ...(deps.slackSync !== undefined ? { slackSync: deps.slackSync } : {}),
+    ...(deps.slackCallBudgetMs !== undefined ? { slackCallBudgetMs: deps.slackCallBudgetMs } : {}),
   });
   registerSlashCommands(app, bot);
   registerDecisions(app, bot);
+  registerAfterSend(app, bot);
   registerHome(app, bot, deps.nextJobs ?? (() => []));
   app.error(async (error) => {
     logger.error({ error: error.message, code: (error as { code?: string }).code }, 'Slack listener error');
@@ -151,9 +167,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
           else res.writeHead(404).end();
         });
         await new Promise<void>((resolve) => healthServer!.listen(config.PORT, config.HOST, resolve));
+        bot.afterStart();
         return (healthServer.address() as AddressInfo).port;
       }
       httpServer = (await app.start({ port: config.PORT, host: config.HOST })) as Server;
+      bot.afterStart();
       return (httpServer.address() as AddressInfo).port;
     },
     async stop() {

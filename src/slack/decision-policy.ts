@@ -44,3 +44,28 @@ export function decisionRefusal(
   }
   return undefined;
 }
+
+export type AfterSendKind = 'resume' | 'resend_unknown';
+
+/** Undefined when `userId` may resume a paused run, or resend its unknown messages, now. */
+export function afterSendRefusal(
+  config: Config,
+  run: RunRow | undefined,
+  userId: string,
+  kind: AfterSendKind,
+  now: Date,
+  unknownCount: number,
+): string | undefined {
+  const what = kind === 'resume' ? 'resume a send' : 'resend unknown-outcome messages';
+  if (!config.SLACK_APPROVER_IDS.includes(userId))
+    return `Sorry, only the study's approvers can ${what} (SLACK_APPROVER_IDS).`;
+  if (run === undefined) return 'This request no longer matches a run in the ledger.';
+  if (run.decided_by === null || run.state === 'rejected' || run.state === 'superseded')
+    return `Run ${run.id} is ${run.state === 'planned' ? 'not approved' : run.state}; only an approved run can be continued.`;
+  if (run.state === 'sending') return `Run ${run.id} is sending now; wait for it to finish.`;
+  if (kind === 'resume' && run.state !== 'paused') return `Run ${run.id} is ${run.state}, not paused.`;
+  if (kind === 'resend_unknown' && unknownCount === 0) return `Run ${run.id} has no unknown-outcome messages.`;
+  if (sendDeadlinePassed(config, run.report_date, now))
+    return `It is past SEND_DEADLINE (${config.SEND_DEADLINE} ${config.STUDY_TZ}); ${run.report_date}'s updates are not sent any more.`;
+  return undefined;
+}

@@ -8,17 +8,19 @@ import { sendDaily } from '../../commands/send-daily.js';
 import { type CommandContext, execute } from '../command.js';
 import type { Config } from '../config.js';
 import { requireSendSettings } from '../config.js';
-import { ConfigError, JobRefusedError, UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { sendApprovedRun } from '../sending/live-send.js';
 import { assertSendable } from '../sending/sendable.js';
 import { claimDecision, type Decision } from '../storage/approvals.js';
-import { fileTicket } from '../storage/failure-replies.js';
-import { currentRun, getRun, type RunRow, setSlackMessage } from '../storage/runs.js';
+import { failureReplyAt, fileTicket } from '../storage/failure-replies.js';
+import { messageCounts } from '../storage/messages.js';
+import { currentRun, getRun, INTERRUPTED_REASON, type RunRow, setSlackMessage } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
-import { decisionRefusal } from './decision-policy.js';
-import { threadFailures } from './failure-thread.js';
+import type { BotCore } from './bot-core.js';
+import { BotSends, SLACK_CALL_BUDGET_MS } from './bot-sends.js';
+import { type AfterSendKind, afterSendRefusal, decisionRefusal } from './decision-policy.js';
 import type { SlackPoster } from './poster.js';
+import { SlackSync, type SlackSyncTiming } from './slack-sync.js';
 import { approvalBlocks, approvalFallbackText, type RequestProgress } from './views/approval.js';
 import { failureReplyBlocks, failureReplyText, type TicketRef } from './views/failures.js';
 
@@ -30,16 +32,22 @@ export interface StudyBotDeps {
   now: () => Date;
   /** How often the request shows send progress at most (Slack's chat.update is rate limited). */
   progressIntervalMs?: number;
+  /** How often queued Slack updates are retried (slack-sync.ts), and how long one may take. */
+  slackSync?: Partial<SlackSyncTiming>;
+  /** Longest a send waits on one Slack call around it (default SLACK_CALL_BUDGET_MS). */
+  slackCallBudgetMs?: number;
 }
 
 export type DecisionOutcome = { ok: true; run: RunRow } | { ok: false; reason: string };
 
-export class StudyBot {
+export class StudyBot implements BotCore {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: StateDb;
   readonly poster: SlackPoster;
   readonly now: () => Date;
+  readonly sends: BotSends;
+  readonly slackSync: SlackSync;
   private readonly jobs = new Set<Promise<unknown>>();
   private readonly shutdown = new AbortController();
 
@@ -49,6 +57,25 @@ export class StudyBot {
     this.db = deps.db;
     this.poster = deps.poster;
     this.now = deps.now;
+    this.sends = new BotSends(this, () => this.slackSync.kick());
+    this.slackSync = new SlackSync(this, (runId) => this.sends.isSending(runId), deps.slackSync);
+  }
+
+  /** How often the request shows send progress at most (Slack's chat.update is rate limited). */
+  get progressIntervalMs(): number {
+    return this.deps.progressIntervalMs ?? 3000;
+  }
+
+  get signal(): AbortSignal {
+    return this.shutdown.signal;
+  }
+
+  /** After the app is up: catch Slack up with the ledger, and resume what a restart interrupted. */
+  afterStart(): void {
+    this.slackSync.start();
+    const notResumed = this.sends.resumeUnfinished();
+    for (const { run, reason } of notResumed)
+      this.logger.warn({ run_id: run.id, reason }, 'approved run left unfinished and not resumed');
   }
 
   get channel(): string {
@@ -91,6 +118,7 @@ export class StudyBot {
   /** Stops taking new work, lets sends finish the message in flight, waits for every job. */
   async stop(): Promise<void> {
     this.shutdown.abort();
+    this.slackSync.stop();
     await Promise.all([...this.jobs]);
   }
 
@@ -101,7 +129,7 @@ export class StudyBot {
       reportDate,
       dryRun: true,
       yes: false,
-      resendUnknown: false,
+      resendUnknown: 'none',
     });
     const run = currentRun(this.db, reportDate);
     if (run === undefined) throw new UsageError(`The dry run for ${reportDate} did not produce a run.`);
@@ -125,8 +153,49 @@ export class StudyBot {
     if (run?.slack_channel == null || run.slack_ts === null) return;
     await this.poster.update(run.slack_channel, run.slack_ts, {
       text: approvalFallbackText(run),
-      blocks: approvalBlocks(run, this.config, progress),
+      blocks: approvalBlocks(run, this.config, progress ?? this.progressFromLedger(run)),
     });
+  }
+
+  /** Best-effort update of the request around a send: bounded, logged, never thrown. */
+  async tellSlack(runId: string, progress?: RequestProgress): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.refreshRequest(runId, progress),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('Slack did not answer in time')), SLACK_CALL_BUDGET_MS);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.warn({ run_id: runId, error: (error as Error).message }, 'request update skipped; queued for later');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** What the request shows for a run from its row and its messages alone. */
+  private progressFromLedger(run: RunRow): RequestProgress | undefined {
+    if (run.decided_by === null || run.state === 'planned') return undefined;
+    const counts = messageCounts(this.db, run.id);
+    if (run.state === 'sending') {
+      const { sent, failed, unknown, planned } = counts;
+      return {
+        kind: 'sending',
+        progress: { total: sent + failed + unknown + planned, sent, failed, unknown, pending: planned },
+      };
+    }
+    if (run.state === 'done') return { kind: 'finished', counts, outcome: 'done' };
+    if (run.state === 'paused') {
+      const interrupted = run.pause_reason === INTERRUPTED_REASON;
+      return {
+        kind: 'finished',
+        counts,
+        outcome: interrupted ? 'interrupted' : 'paused',
+        ...(run.pause_reason ? { pauseReason: run.pause_reason } : {}),
+      };
+    }
+    return undefined;
   }
 
   /**
@@ -137,7 +206,7 @@ export class StudyBot {
     if (this.stopping)
       return { ok: false, reason: 'The bot is shutting down; approve again in a minute, once it is back.' };
     const outcome = this.decide(runId, userId, { kind: 'approve' });
-    if (outcome.ok) void this.background(`send ${runId}`, () => this.sendApproved(outcome.run, userId));
+    if (outcome.ok) this.sends.start({ run: outcome.run, actor: `slack:${userId}`, resendUnknown: 'none' });
     return outcome;
   }
 
@@ -154,6 +223,56 @@ export class StudyBot {
       decisionRefusal(this.config, run, userId, kind, this.now()) ??
       (kind === 'approve' ? this.sendSettingsProblem(run!) : undefined)
     );
+  }
+
+  /** Why `userId` may not resume / resend unknown on `runId` now (undefined: they may). */
+  afterSendRefusal(runId: string, userId: string, kind: AfterSendKind): string | undefined {
+    const run = getRun(this.db, runId);
+    const unknown = run === undefined ? 0 : messageCounts(this.db, run.id).unknown;
+    return (
+      afterSendRefusal(this.config, run, userId, kind, this.now(), unknown) ??
+      (this.sends.isSending(runId) ? 'This run is sending now; wait for it to finish.' : undefined) ??
+      this.sendSettingsProblem(run!)
+    );
+  }
+
+  /** Resume a paused run (the Resume button), on the one send path. */
+  resume(runId: string, userId: string): DecisionOutcome {
+    const refusal = this.stopping
+      ? 'The bot is shutting down; try again in a minute.'
+      : this.afterSendRefusal(runId, userId, 'resume');
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const run = getRun(this.db, runId)!;
+    this.sends.start({ run, actor: `slack:${userId}`, resendUnknown: 'none', note: `resumed by <@${userId}>` });
+    return { ok: true, run };
+  }
+
+  /** Send the chosen unknown-outcome messages again (and whatever else is still pending). */
+  resendUnknown(runId: string, userId: string, dids: readonly string[]): DecisionOutcome {
+    const refusal = this.stopping
+      ? 'The bot is shutting down; try again in a minute.'
+      : this.afterSendRefusal(runId, userId, 'resend_unknown');
+    if (refusal !== undefined) return { ok: false, reason: refusal };
+    const run = getRun(this.db, runId)!;
+    this.sends.start({ run, actor: `slack:${userId}`, resendUnknown: dids, note: `resending ${dids.length} unknown` });
+    return { ok: true, run };
+  }
+
+  /** Whether a click came from the run's own approval request, posted by this bot in its channel. */
+  isOurRequest(runId: string, where: { channel: string | undefined; ts: string | undefined }): boolean {
+    const run = getRun(this.db, runId);
+    return (
+      run !== undefined &&
+      where.channel === this.config.SLACK_CHANNEL_ID &&
+      where.channel === run.slack_channel &&
+      where.ts === run.slack_ts
+    );
+  }
+
+  /** Whether a "Ticket filed" click came from the failure reply the bot posted for it. */
+  isOurFailureReply(ref: TicketRef, where: { channel: string | undefined; ts: string | undefined }): boolean {
+    const reply = failureReplyAt(this.db, ref.runId, ref.did);
+    return reply !== undefined && where.channel === reply.channel && where.ts === reply.ts;
   }
 
   mayFileTickets(userId: string): boolean {
@@ -199,38 +318,5 @@ export class StudyBot {
     } catch (error) {
       return `${(error as Error).message}${error instanceof ConfigError ? ' Then restart the bot.' : ''}`;
     }
-  }
-
-  private async sendApproved(run: RunRow, userId: string): Promise<void> {
-    await this.refreshRequest(run.id);
-    try {
-      const result = await sendApprovedRun(
-        { db: this.db, config: this.config, logger: this.logger, now: this.now, signal: this.shutdown.signal },
-        {
-          runId: run.id,
-          reportDate: run.report_date,
-          actor: `slack:${userId}`,
-          resendUnknown: false,
-          progress: {
-            everyMs: this.deps.progressIntervalMs ?? 3000,
-            report: (p) => this.refreshRequest(run.id, { kind: 'sending', progress: p }),
-          },
-        },
-      );
-      await this.refreshRequest(run.id, {
-        kind: 'finished',
-        counts: result.counts,
-        outcome: result.outcome,
-        ...(result.pauseReason ? { pauseReason: result.pauseReason } : {}),
-      });
-    } catch (error) {
-      const message =
-        error instanceof UsageError || error instanceof JobRefusedError || error instanceof ConfigError
-          ? error.message
-          : `unexpected error: ${(error as Error).message}`;
-      this.logger.error({ run_id: run.id, error: (error as Error).message }, 'send from Slack failed');
-      await this.refreshRequest(run.id, { kind: 'error', message });
-    }
-    await threadFailures(this.poster, this.db, getRun(this.db, run.id)!, this.config.STUDY_TZ);
   }
 }

@@ -8,6 +8,7 @@ export type AuditAction =
   | 'send_started'
   | 'send_finished'
   | 'send_paused'
+  | 'send_resumed'
   | 'message_failed'
   | 'unknown_resend_requested'
   | 'ticket_filed'

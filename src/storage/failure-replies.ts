@@ -91,3 +91,11 @@ export function fileTicket(
     })
     .immediate();
 }
+
+/** Where the failure reply of (run, DID) was posted, if it was posted as a reply of its own. */
+export function failureReplyAt(db: StateDb, runId: string, did: string): { channel: string; ts: string } | undefined {
+  const row = db
+    .prepare('SELECT channel, ts FROM slack_failure_replies WHERE run_id = ? AND did = ?')
+    .get(runId, did) as { channel: string; ts: string | null } | undefined;
+  return row?.ts == null ? undefined : { channel: row.channel, ts: row.ts };
+}

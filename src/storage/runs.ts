@@ -26,6 +26,7 @@ export interface RunRow {
   finished_at: string | null;
   slack_channel: string | null;
   slack_ts: string | null;
+  pause_reason: string | null;
 }
 
 export function getRun(db: StateDb, runId: string): RunRow | undefined {
@@ -120,7 +121,40 @@ export function completePlanning(
 }
 
 export function setRunState(db: StateDb, runId: string, state: RunState, finishedAt: string | null = null): void {
-  db.prepare('UPDATE runs SET state = ?, finished_at = ? WHERE id = ?').run(state, finishedAt, runId);
+  db.prepare('UPDATE runs SET state = ?, finished_at = ?, pause_reason = NULL WHERE id = ?').run(
+    state,
+    finishedAt,
+    runId,
+  );
+}
+
+export function pauseRun(db: StateDb, runId: string, reason: string): void {
+  db.prepare("UPDATE runs SET state = 'paused', pause_reason = ? WHERE id = ?").run(reason, runId);
+}
+
+/** The pause reason of a send stopped by a signal (shutdown), not by a fault: safe to resume. */
+export const INTERRUPTED_REASON = 'interrupted: the sender was stopped (shutdown or signal) mid-send';
+
+/**
+ * Approved runs whose send has not finished through no fault: approved but never started (the
+ * bot stopped before it could), left in "sending" by a process that died, or stopped by a
+ * shutdown. Runs paused by a fault (the relay, the previews) wait for a person to Resume.
+ */
+export function unfinishedApprovedRuns(db: StateDb): RunRow[] {
+  return db
+    .prepare(
+      "SELECT * FROM runs WHERE decided_by IS NOT NULL AND (state IN ('planned', 'sending') OR (state = 'paused' AND pause_reason = ?)) ORDER BY created_at",
+    )
+    .all(INTERRUPTED_REASON) as RunRow[];
+}
+
+/** The approved run of D that is about to send or sending, if any (a dry run must not replace it). */
+export function approvedRunInFlight(db: StateDb, reportDate: string): RunRow | undefined {
+  return db
+    .prepare(
+      "SELECT * FROM runs WHERE report_date = ? AND decided_by IS NOT NULL AND state IN ('planned', 'sending') ORDER BY created_at DESC LIMIT 1",
+    )
+    .get(reportDate) as RunRow | undefined;
 }
 
 /** Where the run's approval request is in Slack, so later states update it in place. */

@@ -102,4 +102,17 @@ export const migrations: string[] = [
     PRIMARY KEY (condition, day)
   );
   `,
+  `
+  -- Why a run paused, for status and the approval request (it was only in the audit trail).
+  ALTER TABLE runs ADD COLUMN pause_reason TEXT;
+  -- Runs whose Slack request and failure thread must be brought up to date by the bot: written
+  -- by every sender (the CLI included), drained by the bot, kept until Slack has accepted it.
+  CREATE TABLE slack_sync_queue (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id),
+    requested_at TEXT NOT NULL,
+    next_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  `,
 ];

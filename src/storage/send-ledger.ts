@@ -3,6 +3,7 @@
  * and the reconciliation a send starts with (rows a crashed process left in "sending").
  */
 import type { Statement } from 'better-sqlite3';
+import { UsageError } from '../errors.js';
 import { audit } from './audit.js';
 import type { StateDb } from './state-db.js';
 
@@ -101,10 +102,48 @@ export interface OrphanedMessage {
  * failures from an earlier pass are retried (they are known not to have been delivered).
  * Returns the orphans and how many unknowns were put back.
  */
+/** Which unknown-outcome messages to send again: none (the default), all, or the named DIDs. */
+export type ResendUnknown = 'none' | 'all' | readonly string[];
+
+/** DIDs of the run whose outcome is unknown, with what the relay's log can be searched for. */
+export interface UnknownOutcome {
+  did: string;
+  message_id: string | null;
+  attempted_at: string;
+  last_error: string | null;
+}
+
+export function unknownOutcomes(db: StateDb, runId: string): UnknownOutcome[] {
+  return db
+    .prepare(
+      "SELECT did, message_id, updated_at AS attempted_at, last_error FROM messages WHERE run_id = ? AND state = 'unknown' ORDER BY did",
+    )
+    .all(runId) as UnknownOutcome[];
+}
+
+function requeueUnknown(db: StateDb, runId: string, which: ResendUnknown, at: string): number {
+  if (which === 'none') return 0;
+  if (which === 'all')
+    return db
+      .prepare("UPDATE messages SET state = 'planned', updated_at = ? WHERE run_id = ? AND state = 'unknown'")
+      .run(at, runId).changes;
+  const unknown = new Set(unknownOutcomes(db, runId).map((m) => m.did));
+  const notUnknown = which.filter((did) => !unknown.has(did));
+  if (notUnknown.length > 0)
+    throw new UsageError(
+      `Not an unknown-outcome message of run ${runId}: ${notUnknown.slice(0, 10).join(', ')}. \`status --run ${runId}\` lists the ones that are; nothing was sent.`,
+      'resend_unknown_did',
+    );
+  const requeue = db.prepare(
+    "UPDATE messages SET state = 'planned', updated_at = ? WHERE run_id = ? AND did = ? AND state = 'unknown'",
+  );
+  return which.reduce((n, did) => n + requeue.run(at, runId, did).changes, 0);
+}
+
 export function reconcileBeforeSend(
   db: StateDb,
   run: { id: string; report_date: string },
-  options: { resendUnknown: boolean; actor: string },
+  options: { resendUnknown: ResendUnknown; actor: string },
   now: Date,
 ): { orphaned: OrphanedMessage[]; requeuedUnknown: number } {
   const at = now.toISOString();
@@ -118,13 +157,10 @@ export function reconcileBeforeSend(
       db.prepare(
         "UPDATE messages SET state = 'unknown', last_error = 'sender stopped mid-send', updated_at = ? WHERE report_date = ? AND state = 'sending'",
       ).run(at, run.report_date);
-      const requeuedUnknown = options.resendUnknown
-        ? db
-            .prepare("UPDATE messages SET state = 'planned', updated_at = ? WHERE run_id = ? AND state = 'unknown'")
-            .run(at, run.id).changes
-        : 0;
+      const requeuedUnknown = requeueUnknown(db, run.id, options.resendUnknown, at);
       if (requeuedUnknown > 0) {
-        const detail = { messages: requeuedUnknown };
+        const dids = options.resendUnknown === 'all' ? 'all' : options.resendUnknown;
+        const detail = { messages: requeuedUnknown, dids };
         audit(
           db,
           {

@@ -25,9 +25,9 @@ export function openStateDb(path: string): StateDb {
       'state_db',
     );
   }
-  // NORMAL keeps every committed transaction across a process crash (SIGKILL); only a power cut
-  // can lose the last few commits (see README, "Guarantees").
-  db.pragma('synchronous = NORMAL');
+  // FULL: a claim committed before its message is sent must survive a power cut, not only a
+  // crash. Group commit (claim-batcher.ts) keeps the extra fsyncs few.
+  db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
   // Fewer, larger checkpoints: each one is an fsync, and a send commits twice per message.
   db.pragma('wal_autocheckpoint = 4000');

@@ -137,7 +137,7 @@ async function liveSend(
   const result = await sendRun(
     { ...deps, openTransport: () => new SmtpClient({ host: '127.0.0.1', port: sink.port, secure: false }) },
     plan.runId,
-    { actor: 'bench', resendUnknown: false },
+    { actor: 'bench', resendUnknown: 'none' },
   );
   const seconds = (performance.now() - started) / 1000;
   db.close();

@@ -24,7 +24,7 @@ async function dryRun(env: Record<string, string> = {}) {
       reportDate: ws.reportDate,
       dryRun: true,
       yes: false,
-      resendUnknown: false,
+      resendUnknown: 'none',
     });
     return { out: out as { exitCode: number; text: string; json: Record<string, any> }, logs: t.logs };
   } finally {

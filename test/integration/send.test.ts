@@ -6,6 +6,7 @@ import { sendDaily } from '../../commands/send-daily.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { auditForRun } from '../../src/storage/audit.js';
+import type { ResendUnknown } from '../../src/storage/send-ledger.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';
@@ -15,14 +16,18 @@ const study = useTestResources();
 
 type Json = Record<string, any>;
 
-async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?: boolean } = {}) {
+async function sendDailyIn(
+  env: Env,
+  options: { dryRun?: boolean; resendUnknown?: ResendUnknown; runId?: string } = {},
+) {
   const t = testContext(study.ws, env);
   try {
     const out = (await execute(sendDaily, t.ctx, {
       reportDate: study.ws.reportDate,
       dryRun: options.dryRun ?? false,
       yes: true,
-      resendUnknown: options.resendUnknown ?? false,
+      resendUnknown: options.resendUnknown ?? 'none',
+      ...(options.runId ? { runId: options.runId } : {}),
     })) as { exitCode: number; text: string; json: Json };
     return { ...out, logs: t.logs.join('') };
   } finally {
@@ -147,7 +152,7 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     expect(rerun.json.sent_this_pass).toBe(0);
     expect(study.sink!.deliveries.get(dropAfter!)).toBeUndefined();
 
-    const resend = await sendDailyIn(env, { resendUnknown: true });
+    const resend = await sendDailyIn(env, { resendUnknown: 'all' });
     expect(resend.exitCode).toBe(0);
     expect(study.sink!.deliveries.get(dropAfter!)).toBe(1);
     expect([...study.sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
@@ -234,7 +239,7 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     const old = new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10);
     const t = testContext(study.ws, env);
     await expect(
-      execute(sendDaily, t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: false }),
+      execute(sendDaily, t.ctx, { reportDate: old, dryRun: false, yes: true, resendUnknown: 'none' }),
     ).rejects.toThrow(/past SEND_DEADLINE/);
     t.close();
     expect(study.sink!.count).toBe(0);

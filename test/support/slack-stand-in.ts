@@ -29,6 +29,8 @@ export interface SlackStandIn {
   rateLimit(method: string, retryAfterS: number, times?: number): void;
   /** The next `times` calls of `method` answer {ok: false, error} as Slack does (e.g. not_in_channel). */
   failWith(method: string, error: string, times?: number): void;
+  /** While on, every call of `method` gets HTTP 503 (Slack degraded). */
+  unavailable(method: string, on: boolean): void;
   waitFor<T>(probe: () => T | undefined | false, timeoutMs?: number, what?: string): Promise<T>;
   /** Every byte the bot sent to Slack, for privacy scans. */
   everything(): string;
@@ -82,6 +84,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const responses: SlackStandIn['responses'] = [];
   const limits = new Map<string, { retryAfterS: number; times: number }>();
   const failures = new Map<string, { error: string; times: number }>();
+  const down = new Set<string>();
   const raw: string[] = [];
   let ts = 1_700_000_000;
   let fileNo = 0;
@@ -155,6 +158,11 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
           .end('{"ok":false,"error":"ratelimited"}');
         return;
       }
+      if (down.has(method)) {
+        calls.push({ method, args, at: Date.now(), rateLimited: false });
+        res.writeHead(503, { 'content-type': 'text/plain' }).end('service unavailable');
+        return;
+      }
       const failure = failures.get(method);
       if (failure !== undefined && failure.times > 0) {
         failure.times--;
@@ -200,6 +208,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     callsOf: (method) => calls.filter((c) => c.method === method && !c.rateLimited),
     rateLimit: (method, retryAfterS, times = 1) => void limits.set(method, { retryAfterS, times }),
     failWith: (method, error, times = 1) => void failures.set(method, { error, times }),
+    unavailable: (method, on) => void (on ? down.add(method) : down.delete(method)),
     async waitFor(probe, timeoutMs = 15_000, what = 'condition') {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -14,11 +14,17 @@ function channelOf(body: BlockAction): string | undefined {
   return body.channel?.id ?? body.container?.channel_id;
 }
 
+/** Where the clicked button was: its channel and message. */
+function clickedOn(body: BlockAction): { channel: string | undefined; ts: string | undefined } {
+  return { channel: channelOf(body), ts: body.message?.ts ?? body.container?.message_ts };
+}
+
 export function registerDecisions(app: App, bot: StudyBot): void {
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
     await ack();
     const runId = parseRunId(action.value);
-    const outcome = runId === undefined ? { ok: false as const, reason: NOT_OURS } : bot.approve(runId, body.user.id);
+    const ours = runId !== undefined && bot.isOurRequest(runId, clickedOn(body));
+    const outcome = !ours ? { ok: false as const, reason: NOT_OURS } : bot.approve(runId, body.user.id);
     const channel = channelOf(body);
     if (!outcome.ok && channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, outcome.reason);
   });
@@ -28,7 +34,8 @@ export function registerDecisions(app: App, bot: StudyBot): void {
     const runId = parseRunId(action.value);
     const channel = channelOf(body);
     // Check before asking why: a refused rejection should not make anyone type a reason first.
-    const refusal = runId === undefined ? NOT_OURS : bot.refusal(runId, body.user.id, 'reject');
+    const ours = runId !== undefined && bot.isOurRequest(runId, clickedOn(body));
+    const refusal = !ours ? NOT_OURS : bot.refusal(runId, body.user.id, 'reject');
     if (refusal !== undefined || runId === undefined) {
       if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, refusal ?? NOT_OURS);
       return;
@@ -66,7 +73,7 @@ export function registerDecisions(app: App, bot: StudyBot): void {
       return;
     }
     const ref = parseJsonPayload(ticketRefSchema, action.value);
-    if (ref === undefined) {
+    if (ref === undefined || !bot.isOurFailureReply(ref, clickedOn(body))) {
       if (channel !== undefined) await bot.poster.ephemeral(channel, body.user.id, NOT_OURS);
       return;
     }
@@ -78,6 +85,11 @@ export function registerDecisions(app: App, bot: StudyBot): void {
     const ref = parseJsonPayload(ticketRefSchema, view.private_metadata);
     if (ref === undefined) {
       bot.logger.warn({ modal: TICKET_MODAL }, 'ticket form with unreadable metadata ignored');
+      return;
+    }
+    // Checked again on submit: the form may outlive the person's role, or be forged.
+    if (!bot.mayFileTickets(body.user.id)) {
+      bot.logger.warn({ modal: TICKET_MODAL, user: body.user.id }, 'ticket form from someone who may not file tickets');
       return;
     }
     const ticketId = view.state.values.ticket?.ticket_input?.value?.trim().slice(0, 200) || null;

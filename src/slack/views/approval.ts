@@ -29,10 +29,13 @@ import {
 
 export const APPROVE_ACTION = 'approve_run';
 export const REJECT_ACTION = 'reject_run';
+export const RESUME_ACTION = 'resume_run';
+export const RESEND_UNKNOWN_ACTION = 'resend_unknown';
 
 /** What is happening to the run now, beyond what its row says. */
 export type RequestProgress =
-  | { kind: 'sending'; progress: SendProgress }
+  | { kind: 'starting'; note: string }
+  | { kind: 'sending'; progress: SendProgress; note?: string }
   | { kind: 'finished'; counts: StateCounts; outcome: 'done' | 'paused' | 'interrupted'; pauseReason?: string }
   | { kind: 'error'; message: string };
 
@@ -157,13 +160,14 @@ function statusBlocks(
   }
   const approved = `:white_check_mark: *Approved* by ${mentionActor(run.decided_by)}${decidedAt}`;
   if (progress === undefined) return [section(`${approved}. Starting the send…`)];
+  if (progress.kind === 'starting') return [section(`${approved}. Sending (${escapeMrkdwn(progress.note)})…`)];
   if (progress.kind === 'error')
     return [section(`${approved}. :warning: The send did not start: ${escapeMrkdwn(progress.message)}`)];
   if (progress.kind === 'sending') {
     const p = progress.progress;
     return [
       section(
-        `${approved}. Sending… ${p.sent + p.failed + p.unknown} of ${p.total} done (sent ${p.sent}, failed ${p.failed}, unknown ${p.unknown}).`,
+        `${approved}. Sending${progress.note ? ` (${escapeMrkdwn(progress.note)})` : ''}… ${p.sent + p.failed + p.unknown} of ${p.total} done (sent ${p.sent}, failed ${p.failed}, unknown ${p.unknown}).`,
       ),
     ];
   }
@@ -173,9 +177,51 @@ function statusBlocks(
         ? ':tada: *Finished*'
         : ':warning: *Finished with failures* (see the thread)'
       : progress.outcome === 'paused'
-        ? `:double_vertical_bar: *Paused*: ${escapeMrkdwn(progress.pauseReason ?? 'too many failures in a row')}. Fix the cause, then run \`npx mail-updater send-daily --date ${run.report_date} --yes\` to continue.`
-        : ':octagonal_sign: *Stopped* (the bot was shut down); run `send-daily` again to continue, nothing is sent twice.';
-  return [section(`${approved}. ${headline}\n${countsText(progress.counts)}`)];
+        ? `:double_vertical_bar: *Paused*: ${escapeMrkdwn(progress.pauseReason ?? 'too many failures in a row')}. Fix the cause, then press *Resume* (or run \`npx mail-updater send-daily --run ${run.id} --yes\`); nobody gets a second e-mail.`
+        : ':octagonal_sign: *Stopped* (the bot was shut down); it resumes by itself when the bot is back before SEND_DEADLINE. Nothing is sent twice.';
+  return [section(`${approved}. ${headline}\n${countsText(progress.counts)}`), ...afterSendButtons(run, progress)];
+}
+
+/** Resume (a paused run) and Resend unknown (messages whose outcome the relay never confirmed). */
+function afterSendButtons(run: RunRow, progress: Extract<RequestProgress, { kind: 'finished' }>): Block[] {
+  const elements: unknown[] = [];
+  if (progress.outcome === 'paused')
+    elements.push(
+      confirmButton(RESUME_ACTION, 'Resume', run.id, {
+        title: 'Resume the send?',
+        text: `Continue sending run ${run.id} for ${run.report_date}? Only messages not yet sent go out; do this once the cause of the pause is fixed.`,
+        confirm: 'Resume',
+      }),
+    );
+  if (progress.counts.unknown > 0)
+    elements.push(
+      confirmButton(RESEND_UNKNOWN_ACTION, `Resend unknown (${progress.counts.unknown})…`, run.id, {
+        title: 'Resend unknown?',
+        text: 'Choose which unknown-outcome messages to send again. Check the relay log for their Message-IDs first (`status`): one that was delivered would arrive twice.',
+        confirm: 'Choose',
+      }),
+    );
+  return elements.length === 0 ? [] : [{ type: 'actions', block_id: 'after_send', elements } as Block];
+}
+
+function confirmButton(
+  actionId: string,
+  label: string,
+  value: string,
+  confirm: { title: string; text: string; confirm: string },
+): unknown {
+  return {
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text: label },
+    value,
+    confirm: {
+      title: { type: 'plain_text', text: confirm.title },
+      text: { type: 'mrkdwn', text: confirm.text },
+      confirm: { type: 'plain_text', text: confirm.confirm },
+      deny: { type: 'plain_text', text: 'Cancel' },
+    },
+  };
 }
 
 export function approvalBlocks(run: RunRow, config: Config, progress?: RequestProgress): Block[] {

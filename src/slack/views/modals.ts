@@ -63,3 +63,43 @@ export function ticketModal(ref: TicketRef): types.ModalView {
     element: { max_length: 100, placeholder: { type: 'plain_text', text: 'e.g. HELP-1234' } },
   });
 }
+
+export const RESEND_UNKNOWN_MODAL = 'resend_unknown_choose';
+
+/** Which unknown-outcome messages to send again: DIDs and Message-IDs, never addresses. */
+export function resendUnknownModal(
+  runId: string,
+  channel: string,
+  unknown: readonly { did: string; message_id: string | null }[],
+): types.ModalView {
+  // A static multi-select holds at most 100 options; more than that is a job for the CLI.
+  const options = unknown.slice(0, 100).map((m) => ({
+    text: { type: 'plain_text' as const, text: m.did.slice(0, 75) },
+    description: { type: 'plain_text' as const, text: (m.message_id ?? 'no Message-ID').slice(0, 75) },
+    value: m.did,
+  }));
+  const more = unknown.length - options.length;
+  return {
+    type: 'modal',
+    callback_id: RESEND_UNKNOWN_MODAL,
+    private_metadata: JSON.stringify({ runId, channel }),
+    title: { type: 'plain_text', text: 'Resend unknown' },
+    submit: { type: 'plain_text', text: 'Resend' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `Search the relay's log for each Message-ID first: a message the relay delivered would arrive twice.${more > 0 ? ` ${more} more are not listed; use \`send-daily --run ${runId} --resend-unknown DID,…\`.` : ''}`,
+        },
+      },
+      {
+        type: 'input',
+        block_id: 'dids',
+        label: { type: 'plain_text', text: 'Send these again' },
+        element: { type: 'multi_static_select', action_id: 'dids_input', options },
+      },
+    ],
+  };
+}

@@ -10,7 +10,7 @@ export function runSummaryText(status: DayStatus, title: string): string {
     return `*${title}* (report date ${status.report_date}): not prepared yet. It is prepared on schedule, or now with \`/mail-dry-run\`.`;
   }
   const decided = run.decided_by ? ` · decided by ${escapeMrkdwn(run.decided_by)}` : '';
-  return `*${title}* (report date ${status.report_date}): *${run.state}*${run.expired ? ' (expired)' : ''}${decided}\n${countsText(run.counts)}`;
+  return `*${title}* (report date ${status.report_date}): *${run.state}*${run.expired ? ' (expired)' : ''}${decided}${run.pause_reason ? `\nPaused: ${escapeMrkdwn(run.pause_reason)}` : ''}\n${countsText(run.counts)}`;
 }
 
 export function recentRunsText(status: DayStatus): string {

@@ -1,0 +1,110 @@
+/**
+ * Drains slack_sync_queue: brings each queued run's approval request up to date from the ledger
+ * and threads its new failures. Every sender queues its run (the CLI too), so a send started in
+ * a shell, or during a Slack outage, still reaches the channel once the bot and Slack are there.
+ * An entry stays queued until Slack has accepted the update; failures back off up to 15 minutes.
+ */
+import { lockHolder, sendLockName } from '../storage/locks.js';
+import { getRun } from '../storage/runs.js';
+import { completeSlackSync, deferSlackSync, dueSlackSyncs, type SlackSyncEntry } from '../storage/slack-sync.js';
+import type { BotCore } from './bot-core.js';
+import { threadFailures } from './failure-thread.js';
+
+export interface SlackSyncTiming {
+  /** How often the queue is looked at; also the first retry delay (doubling up to 15 min). */
+  pollMs: number;
+  /** Longest one run's update may take before it is deferred. */
+  budgetMs: number;
+}
+
+const DEFAULT_TIMING: SlackSyncTiming = { pollMs: 15_000, budgetMs: 60_000 };
+const MAX_BACKOFF_MS = 15 * 60_000;
+
+function withinBudget<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class SlackSync {
+  private timer: NodeJS.Timeout | undefined;
+  private draining: Promise<void> | undefined;
+  private again = false;
+
+  private readonly timing: SlackSyncTiming;
+
+  constructor(
+    private readonly bot: BotCore,
+    /** Whether this process is sending the run (its own progress reports keep the request current). */
+    private readonly sendingHere: (runId: string) => boolean,
+    timing: Partial<SlackSyncTiming> = {},
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...timing };
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.kick(), this.timing.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Drains now (or right after the drain in progress); never throws. */
+  kick(): void {
+    if (this.draining !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.draining = this.drain()
+      .catch((error: unknown) => this.bot.logger.warn({ error: (error as Error).message }, 'Slack sync failed'))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.again && !this.bot.stopping) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    for (const entry of dueSlackSyncs(this.bot.db, this.bot.now())) {
+      if (this.bot.stopping) return;
+      await this.syncOne(entry);
+    }
+  }
+
+  private async syncOne(entry: SlackSyncEntry): Promise<void> {
+    const { bot } = this;
+    const run = getRun(bot.db, entry.run_id);
+    if (run === undefined) return completeSlackSync(bot.db, entry);
+    // This process's own send shows its progress itself (throttled); the sync takes over at the end.
+    if (run.state === 'sending' && this.sendingHere(run.id))
+      return deferSlackSync(bot.db, entry, new Date(bot.now().getTime() + this.timing.pollMs), null);
+    try {
+      await withinBudget(
+        (async () => {
+          await bot.refreshRequest(run.id);
+          if (run.state !== 'sending') await threadFailures(bot.poster, bot.db, run, bot.config.STUDY_TZ);
+        })(),
+        this.timing.budgetMs,
+        'updating Slack',
+      );
+    } catch (error) {
+      const delay = Math.min(MAX_BACKOFF_MS, this.timing.pollMs * 2 ** entry.attempts);
+      deferSlackSync(bot.db, entry, new Date(bot.now().getTime() + delay), (error as Error).message);
+      bot.logger.warn({ run_id: run.id, error: (error as Error).message }, 'Slack update deferred');
+      return;
+    }
+    // A send still running elsewhere (a CLI shell) shows its progress at every poll until it ends.
+    const sendingElsewhere =
+      run.state === 'sending' && !this.sendingHere(run.id) && lockHolder(bot.db, sendLockName(run.report_date));
+    if (sendingElsewhere) deferSlackSync(bot.db, entry, new Date(bot.now().getTime() + this.timing.pollMs), null);
+    else completeSlackSync(bot.db, entry);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The approved run always goes out, whatever Slack does: a degraded Slack never holds up a send,
+ * the request catches up from the persistent queue, a send started from the CLI reaches the
+ * request and its thread, paused runs resume from a button, and clicks count only on the
+ * bot's own messages.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendDaily } from '../../commands/send-daily.js';
+import { execute } from '../../src/command.js';
+import { messageCounts } from '../../src/storage/messages.js';
+import { pendingSlackSyncCount } from '../../src/storage/slack-sync.js';
+import { smtpEnv, testContext } from '../support/context.js';
+import { useTestResources } from '../support/resources.js';
+import { APPROVER_A, APPROVER_B, type BotHarness, OPERATOR, OUTSIDER, startBot, textOf } from '../support/slack-bot.js';
+import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';
+import { makeWorkspace } from '../support/workspace.js';
+
+const study = useTestResources();
+const bots: BotHarness[] = [];
+afterEach(async () => {
+  while (bots.length > 0) await bots.pop()!.close();
+});
+
+async function botWithRequest(
+  participants: number,
+  env: Record<string, string> = {},
+  behaviour?: (to: string) => Behaviour,
+): Promise<{ bot: BotHarness; runId: string; ts: string }> {
+  study.sink = await startSmtpSink(behaviour ? { behaviour } : {});
+  study.ws = makeWorkspace({ participants });
+  const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env }, { slackCallBudgetMs: 300 });
+  bots.push(bot);
+  return { bot, ...(await bot.dryRun(OPERATOR)) };
+}
+
+const updatesOf = (bot: BotHarness, ts: string) =>
+  bot.slack.callsOf('chat.update').filter((c) => c.args.ts === ts && !c.rateLimited);
+
+describe('sends under a degraded Slack', () => {
+  it('Slack answering 503 to chat.update during an approval: every message still goes out once, and the request catches up', async () => {
+    const { bot, runId, ts } = await botWithRequest(25);
+    const toSend = messageCounts(bot.db, runId).planned;
+    bot.slack.unavailable('chat.update', true);
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the send to finish');
+    expect(study.sink!.count).toBe(toSend);
+    expect([...study.sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
+    // The final state waits in the queue until Slack is back.
+    expect(pendingSlackSyncCount(bot.db)).toBe(1);
+    bot.slack.unavailable('chat.update', false);
+    const final = await bot.slack.waitFor(
+      () => updatesOf(bot, ts).find((c) => c.at > 0 && textOf(c).includes('Finished')),
+      20_000,
+      'the request to show the result',
+    );
+    expect(textOf(final)).toContain(`sent ${toSend}`);
+    await bot.slack.waitFor(() => pendingSlackSyncCount(bot.db) === 0, 10_000, 'the queue to drain');
+  });
+
+  it('a send from the CLI updates the Slack request and threads its failures through the queue', async () => {
+    const { bot, runId, ts } = await botWithRequest(20, {}, (to) =>
+      to.startsWith('a') ? { kind: 'reject', code: 550, message: '5.1.1 User unknown' } : { kind: 'accept' },
+    );
+    const t = testContext(study.ws, smtpEnv(study.sink!.port));
+    try {
+      await execute(sendDaily, t.ctx, {
+        reportDate: study.ws.reportDate,
+        runId,
+        dryRun: false,
+        yes: true,
+        resendUnknown: 'none',
+      });
+    } finally {
+      t.close();
+    }
+    const failed = messageCounts(bot.db, runId).failed;
+    expect(failed).toBeGreaterThan(0);
+    await bot.slack.waitFor(
+      () => updatesOf(bot, ts).find((c) => textOf(c).includes('Finished with failures')),
+      20_000,
+      'the request to show the CLI send',
+    );
+    const replies = await bot.slack.waitFor(
+      () => {
+        const r = bot.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === ts);
+        return r.length === failed ? r : undefined;
+      },
+      20_000,
+      'a reply per failure',
+    );
+    expect(replies).toHaveLength(failed);
+  });
+});
+
+describe('Resume and provenance', () => {
+  it('a paused run gets a Resume button: approvers only, and it continues the send once the cause is fixed', async () => {
+    let down = true;
+    const { bot, runId, ts } = await botWithRequest(
+      20,
+      { SEND_PAUSE_AFTER_FAILURES: '3', SMTP_MAX_CONNECTIONS: '1' },
+      () => (down ? { kind: 'defer', times: 1000 } : { kind: 'accept' }),
+    );
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'paused', 20_000, 'the pause');
+    const paused = await bot.slack.waitFor(
+      () => updatesOf(bot, ts).find((c) => JSON.stringify(c.args.blocks).includes('resume_run')),
+      20_000,
+      'the Resume button',
+    );
+    expect(textOf(paused)).toContain('Paused');
+
+    await bot.driver.click('resume_run', runId, OUTSIDER, ts);
+    await bot.slack.waitFor(() =>
+      bot.slack
+        .callsOf('chat.postEphemeral')
+        .find((c) => c.args.user === OUTSIDER && String(c.args.text).includes('only the study')),
+    );
+    expect(bot.run(runId).state).toBe('paused');
+
+    down = false;
+    await bot.driver.click('resume_run', runId, APPROVER_B, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the resumed send');
+    expect([...study.sink!.deliveries.values()].every((n) => n === 1)).toBe(true);
+    expect(study.sink!.count).toBe(messageCounts(bot.db, runId).sent);
+  });
+
+  it('clicks on a message that is not the run’s request in our channel do nothing', async () => {
+    const { bot, runId, ts } = await botWithRequest(6);
+    await bot.driver.click('approve_run', runId, APPROVER_A, '1700000000.000001');
+    await bot.slack.waitFor(() =>
+      bot.slack.callsOf('chat.postEphemeral').find((c) => String(c.args.text).includes('did not come from this bot')),
+    );
+    expect(bot.run(runId).decided_by).toBeNull();
+    expect(study.sink!.count).toBe(0);
+    // The real request still works.
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the send');
+  });
+});
