@@ -8,6 +8,7 @@ import { messageCounts, retryableFailures } from '../src/storage/messages.js';
 import { currentRun } from '../src/storage/runs.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
+import { pruneForRetention } from './retention.js';
 import {
   planText,
   type SendDailyResult,
@@ -91,6 +92,7 @@ export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
   },
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
+    pruneForRetention(ctx, options.reportDate);
     if (!options.dryRun) return liveSend(ctx, options);
     const plan = await planRun(
       {

@@ -58,6 +58,12 @@ const schema = z.object({
   TEMPLATE_DIR: optionalText,
   STATE_DB_PATH: z.string().default('var/mail-updater.db'),
   OUTBOX_DIR: z.string().default('outbox'),
+  RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
+    .int({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
+    .min(1, { error: 'must be at least 1 (unset it to keep everything)' })
+    .max(36_500, { error: 'must be at most 36500' })
+    .optional(),
   STUDY_TZ: timeZone.default('UTC'),
   MAIL_FROM: z
     .string()

@@ -2,6 +2,7 @@
  * Our own SQLite database: runs, messages (the ledger), locks, audit and health. WAL mode so the
  * bot and a CLI process can read while the other writes; every write is a short transaction.
  */
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { UsageError } from '../errors.js';
 import { ensureParentDir } from '../util/fs.js';
@@ -9,10 +10,28 @@ import { migrations } from './schema.js';
 
 export type StateDb = Database.Database;
 
+/**
+ * The state DB names every participant's DID and masked address: owner-only (0600), as are its
+ * -wal and -shm (SQLite gives those the database file's mode). The file is created 0600 before
+ * SQLite opens it, and an existing one is tightened.
+ */
+function makePrivate(path: string): void {
+  if (path === ':memory:') return;
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
 export function openStateDb(path: string): StateDb {
   ensureParentDir(path);
   let db: StateDb;
   try {
+    makePrivate(path);
     db = new Database(path);
     // Small pages: a send commits a few rows per message, and every commit writes whole pages
     // to the WAL. Only takes effect when the database is created.
