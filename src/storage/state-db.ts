@@ -4,7 +4,7 @@
  */
 import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { UsageError } from '../errors.js';
+import { explainEnvironmentError, type PathSetting, UsageError } from '../errors.js';
 import { ensureParentDir } from '../util/fs.js';
 import { migrations } from './schema.js';
 
@@ -27,32 +27,45 @@ function makePrivate(path: string): void {
   }
 }
 
-export function openStateDb(path: string): StateDb {
-  ensureParentDir(path);
-  let db: StateDb;
+/**
+ * Opens (creating if needed) and migrates the state DB. Anything in the way (a folder that cannot
+ * be written, a full disk, another process holding a write lock for longer than
+ * `busyTimeoutMs`) is a UsageError naming STATE_DB_PATH, the reason and the fix.
+ */
+export function openStateDb(path: string, options: { busyTimeoutMs?: number } = {}): StateDb {
+  const setting: PathSetting = {
+    variable: 'STATE_DB_PATH',
+    path,
+    fix: 'Point STATE_DB_PATH at a file this user can write (it is created if missing) on a disk with free space.',
+  };
+  let db: StateDb | undefined;
   try {
+    ensureParentDir(path);
     makePrivate(path);
-    db = new Database(path);
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
     // Small pages: a send commits a few rows per message, and every commit writes whole pages
     // to the WAL. Only takes effect when the database is created.
     db.pragma('page_size = 1024');
     db.pragma('journal_mode = WAL');
+    // NORMAL keeps every committed transaction across a process crash (SIGKILL); only a power cut
+    // can lose the last few commits (see README, "Guarantees").
+    db.pragma('synchronous = NORMAL');
+    // Fewer, larger checkpoints: each one is an fsync, and a send commits twice per message.
+    db.pragma('wal_autocheckpoint = 4000');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
   } catch (error) {
-    throw new UsageError(
-      `Cannot open the state database STATE_DB_PATH=${path}: ${(error as Error).message}. ` +
-        'Point STATE_DB_PATH at a writable file (it is created if missing).',
-      'state_db',
+    db?.close();
+    if (error instanceof UsageError) throw error;
+    throw (
+      explainEnvironmentError(error, [setting], setting) ??
+      new UsageError(
+        `Cannot open the state database STATE_DB_PATH=${path}: ${(error as Error).message}. ${setting.fix}`,
+        'state_db',
+      )
     );
   }
-  // NORMAL keeps every committed transaction across a process crash (SIGKILL); only a power cut
-  // can lose the last few commits (see README, "Guarantees").
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 10000');
-  // Fewer, larger checkpoints: each one is an fsync, and a send commits twice per message.
-  db.pragma('wal_autocheckpoint = 4000');
-  db.pragma('foreign_keys = ON');
-  migrate(db);
-  return db;
 }
 
 function migrate(db: StateDb): void {
