@@ -10,6 +10,7 @@ import type { ResendUnknown } from '../src/storage/send-ledger.js';
 import type { StateDb } from '../src/storage/state-db.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
+import { pruneForRetention } from './retention.js';
 import {
   planText,
   type SendDailyResult,
@@ -137,6 +138,7 @@ export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
   },
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
+    pruneForRetention(ctx, options.reportDate);
     if (!options.dryRun) return liveSend(ctx, options);
     const plan = await planRun(
       {

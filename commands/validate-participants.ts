@@ -14,7 +14,8 @@ export function summariseParticipants(validation: DayValidation): Record<string,
   return counts;
 }
 
-export function renderFindingsText(findings: readonly Finding[]): string[] {
+/** `values`: quote the offending roster cells (the CLI); Slack gets the value-free form. */
+export function renderFindingsText(findings: readonly Finding[], values = true): string[] {
   const lines: string[] = [];
   const byCode = new Map<string, Finding[]>();
   for (const f of findings) {
@@ -27,14 +28,14 @@ export function renderFindingsText(findings: readonly Finding[]): string[] {
     a.startsWith('error') === b.startsWith('error') ? a.localeCompare(b) : a.startsWith('error') ? -1 : 1,
   );
   for (const [, group] of ordered) {
-    for (const f of group.slice(0, PER_CODE_LIMIT)) lines.push(`  ${describeFinding(f)}`);
+    for (const f of group.slice(0, PER_CODE_LIMIT)) lines.push(`  ${describeFinding(f, { values })}`);
     if (group.length > PER_CODE_LIMIT)
       lines.push(`  ... and ${group.length - PER_CODE_LIMIT} more ${group[0]!.code} (use --json for all)`);
   }
   return lines;
 }
 
-function validationText(validation: DayValidation): string {
+export function validationText(validation: DayValidation, values = true): string {
   const counts = countFindings(validation.findings);
   const participants = summariseParticipants(validation);
   const ok = counts.errors === 0;
@@ -43,7 +44,7 @@ function validationText(validation: DayValidation): string {
     `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.size}.`,
     `Participants: ${participants.eligible} to e-mail, ${participants.skipped} skipped, ${participants.blocked} blocked.`,
     ...(validation.runBlocked ? ['The whole run is blocked until the errors marked "run" below are fixed.'] : []),
-    ...renderFindingsText(validation.findings),
+    ...renderFindingsText(validation.findings, values),
   ].join('\n');
 }
 
@@ -79,6 +80,6 @@ export const validateParticipants = defineCommand({
     return validateDay(ctx.config, options.reportDate);
   },
   exitCode: (validation) => (countFindings(validation.findings).errors === 0 ? ExitCode.ok : ExitCode.problemsFound),
-  text: validationText,
+  text: (validation) => validationText(validation),
   json: validationJson,
 });

@@ -4,8 +4,8 @@
  * JSON; Slack renders the same data as Block Kit (src/slack/views/results.ts).
  */
 import { parseArgs } from 'node:util';
-import type { Config } from './config.js';
-import { type ExitCode, UsageError } from './errors.js';
+import { type Config, pathSettings, stateDbSetting } from './config.js';
+import { type ExitCode, explainEnvironmentError, UsageError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { StateDb } from './storage/state-db.js';
 
@@ -95,7 +95,14 @@ export async function execute<Options, Data>(
   ctx: CommandContext,
   options: Options,
 ): Promise<CommandOutput<Data>> {
-  const data = await spec.run(ctx, options);
+  let data: Data;
+  try {
+    data = await spec.run(ctx, options);
+  } catch (error) {
+    // A folder that cannot be written, a disk that is full, a database another process holds:
+    // say which setting, why and what to do, rather than "unexpected error".
+    throw explainEnvironmentError(error, pathSettings(ctx.config), stateDbSetting(ctx.config)) ?? error;
+  }
   return { exitCode: spec.exitCode(data), data, text: spec.text(data), json: spec.json(data) };
 }
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, type ConfigProblem } from './errors.js';
+import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
 import { SECRET_VARIABLES } from './secrets.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
@@ -58,6 +58,12 @@ const schema = z.object({
   TEMPLATE_DIR: optionalText,
   STATE_DB_PATH: z.string().default('var/mail-updater.db'),
   OUTBOX_DIR: z.string().default('outbox'),
+  RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
+    .int({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
+    .min(1, { error: 'must be at least 1 (unset it to keep everything)' })
+    .max(36_500, { error: 'must be at most 36500' })
+    .optional(),
   STUDY_TZ: timeZone.default('UTC'),
   MAIL_FROM: z
     .string()
@@ -210,4 +216,32 @@ export function requireSendSettings(config: Config): void {
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** The settings that name places on disk, for explaining a failed file operation (src/errors.ts). */
+export function pathSettings(config: Config): PathSetting[] {
+  return [
+    {
+      variable: 'OUTBOX_DIR',
+      path: config.OUTBOX_DIR,
+      fix: 'Point OUTBOX_DIR at a folder this user can create and write (previews, sent archives and send_log.jsonl go there), or fix its permissions or free disk space.',
+    },
+    {
+      variable: 'PARTICIPANTS_CSV_PATH',
+      path: config.PARTICIPANTS_CSV_PATH,
+      fix: 'Check the permissions of the roster and of its folder (backups are written next to it) and the free disk space.',
+    },
+    stateDbSetting(config),
+    ...(config.TEMPLATE_DIR === undefined
+      ? []
+      : [{ variable: 'TEMPLATE_DIR', path: config.TEMPLATE_DIR, fix: 'Point TEMPLATE_DIR at a readable folder.' }]),
+  ];
+}
+
+export function stateDbSetting(config: Config): PathSetting {
+  return {
+    variable: 'STATE_DB_PATH',
+    path: config.STATE_DB_PATH,
+    fix: 'Point STATE_DB_PATH at a file this user can write (it is created if missing) on a disk with free space.',
+  };
 }

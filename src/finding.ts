@@ -15,6 +15,19 @@ export interface Finding {
   row?: number;
   did?: string;
   column?: string;
+  /**
+   * The offending cell as written (e.g. the text in the `timezone` column). Kept apart from
+   * `message`, which never quotes roster values: a misaligned row puts names and addresses into
+   * any column. Only the CLI shows it; Slack, logs and the stored run summary never do.
+   */
+  value?: string;
+}
+
+/** The finding without the roster value: what may leave the operator's terminal. */
+export function withoutValue(f: Finding): Finding {
+  if (f.value === undefined) return f;
+  const { value: _value, ...rest } = f;
+  return rest;
 }
 
 export interface FindingCounts {
@@ -28,8 +41,11 @@ export function countFindings(findings: readonly Finding[]): FindingCounts {
   return { errors, warnings: findings.length - errors };
 }
 
-/** "row 7, DID P0007, column email: ..." — the one-line form used by the CLI and Slack. */
-export function describeFinding(f: Finding): string {
+/**
+ * "row 7, DID P0007, column email: ..." — the one-line form used by the CLI and Slack. The
+ * roster value is shown only when asked for (the CLI); Slack gets row, column, DID and code.
+ */
+export function describeFinding(f: Finding, options: { values?: boolean } = {}): string {
   const where = [
     f.row !== undefined ? `row ${f.row}` : undefined,
     f.did !== undefined ? `DID ${f.did}` : undefined,
@@ -37,5 +53,6 @@ export function describeFinding(f: Finding): string {
   ]
     .filter((part) => part !== undefined)
     .join(', ');
-  return `${f.severity.toUpperCase()} ${f.code}${where === '' ? '' : ` (${where})`}: ${f.message} Fix: ${f.fix}`;
+  const value = options.values === true && f.value !== undefined ? ` (value: ${JSON.stringify(f.value)})` : '';
+  return `${f.severity.toUpperCase()} ${f.code}${where === '' ? '' : ` (${where})`}: ${f.message}${value} Fix: ${f.fix}`;
 }

@@ -8,6 +8,7 @@ import { type Config, loadConfig } from './config.js';
 import { ConfigError, type ConfigProblem, ExitCode } from './errors.js';
 import { createLogger } from './logger.js';
 import { type JobSpec, type Scheduler, startScheduler, validateSchedules } from './schedule.js';
+import { acquireLock, type HeldLock, SERVE_LOCK_NAME } from './storage/locks.js';
 import { openStateDb } from './storage/state-db.js';
 
 export function slackSettingsProblems(config: Config): ConfigProblem[] {
@@ -36,6 +37,10 @@ export function slackSettingsProblems(config: Config): ConfigProblem[] {
   return problems;
 }
 
+const SERVE_REFUSAL_FIX =
+  'Two bots on one state database would both post requests and send. Stop that one first (or give this one its own STATE_DB_PATH); ' +
+  'if it was killed, start this one again: a holder whose process is gone is taken over.';
+
 export async function serve(env: Env): Promise<number> {
   const config = loadConfig(env);
   const problems = slackSettingsProblems(config);
@@ -60,9 +65,24 @@ export async function serve(env: Env): Promise<number> {
   const { runDailyJob } = await import('./slack/daily-job.js');
   const { runSyncJob } = await import('./slack/sync-job.js');
 
-  // Before Bolt is created: its own start-up call with a refused token would end the process unexplained.
-  await checkBotToken(config, logger);
   const db = openStateDb(config.STATE_DB_PATH);
+  // One bot per state DB, held with a heartbeat for as long as this one serves; a bot that was
+  // killed (SIGKILL, power cut) is taken over by the next one to start.
+  let lease: HeldLock;
+  try {
+    lease = acquireLock(db, SERVE_LOCK_NAME, () => new Date(), SERVE_REFUSAL_FIX);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  try {
+    // Before Bolt is created: its own start-up call with a refused token would end the process unexplained.
+    await checkBotToken(config, logger);
+  } catch (error) {
+    lease.release();
+    db.close();
+    throw error;
+  }
   let scheduler: Scheduler | undefined;
   const slack = createSlackApp({ config, logger, db, nextJobs: () => scheduler?.next() ?? [] });
   const jobs: JobSpec[] = [
@@ -120,6 +140,7 @@ export async function serve(env: Env): Promise<number> {
   });
   await scheduler.stop();
   await slack.stop();
+  lease.release();
   db.close();
   logger.info('mail-updater bot stopped');
   return ExitCode.ok;

@@ -31,12 +31,29 @@ export function openComplianceDb(path: string): ComplianceDb {
     db.prepare('SELECT count(*) FROM sqlite_master').get(); // forces the header to be read
     return db;
   } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) throw complianceLocked(path, code);
     throw new UsageError(
       `The compliance database COMPLIANCE_DB_PATH=${path} cannot be read: ${(error as Error).message}. ` +
         'Check that it is the SQLite file written by the compliance pipeline (not a partial copy) and that it is readable.',
       'compliance_db_unreadable',
     );
   }
+}
+
+/** The pipeline is writing the database right now: not a broken file, so not "a partial copy". */
+export function complianceLocked(path: string, code: string): UsageError {
+  return new UsageError(
+    `The compliance database COMPLIANCE_DB_PATH=${path} is locked by another process (${code}): the compliance pipeline (or another tool) is writing it. ` +
+      'Wait for it to finish and run this again, or point COMPLIANCE_DB_PATH at a finished copy.',
+    'compliance_db_locked',
+  );
+}
+
+/** Rethrows a lock held by another process (while querying) as `complianceLocked`. */
+export function explainComplianceError(error: unknown, path: string): unknown {
+  const code = (error as { code?: string } | undefined)?.code ?? '';
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') ? complianceLocked(path, code) : error;
 }
 
 export function builtInQueryPath(): string {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
-import { countFindings, type Finding, type FindingCounts } from '../finding.js';
+import { countFindings, type Finding, type FindingCounts, withoutValue } from '../finding.js';
 import type { Logger } from '../logger.js';
 import { type Mailbox, parseMailbox } from '../mail/address.js';
 import { renderSample, type SamplePreview } from '../mail/sample.js';
@@ -176,7 +176,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     };
     const stored: StoredSummary = {
       ...summary,
-      findings: summary.findings.slice(0, STORED_FINDINGS),
+      findings: summary.findings.slice(0, STORED_FINDINGS).map(withoutValue),
       findingsTotal: summary.findings.length,
     };
 

@@ -103,7 +103,11 @@ export function rosterFields(columns: readonly string[], row: RosterRow): Record
 }
 
 export function parseRoster(bytes: Buffer): Roster {
-  const empty = (finding: Finding): Roster => ({ columns: [], rows: [], findings: [finding] });
+  const empty = (finding: Finding, value?: string): Roster => ({
+    columns: [],
+    rows: [],
+    findings: [value === undefined ? finding : { ...finding, value }],
+  });
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a BOM
@@ -137,10 +141,12 @@ export function parseRoster(bytes: Buffer): Roster {
     return empty(
       runError(
         'roster_malformed',
-        `The roster is not valid CSV: ${(error as Error).message}.`,
+        'The roster is not valid CSV.',
         `${fileFix} Look for an unclosed or stray double quote.`,
         line,
       ),
+      // The parser's message quotes the offending value: CLI only.
+      (error as Error).message,
     );
   }
 
@@ -167,7 +173,7 @@ export function parseRoster(bytes: Buffer): Roster {
         row,
         message: `This row has ${record.length} values but the header has ${columns.length} columns.`,
         fix: 'Check for a comma inside a value that is not quoted, or a missing value; quote values that contain commas.',
-        ...(did ? { did } : {}),
+        // No DID: on a misaligned row the "did" cell may hold a name.
       });
     }
     rows.push({
@@ -194,7 +200,7 @@ function headerFindings(columns: string[]): Finding[] {
       findings.push({
         ...runError(
           'duplicate_column',
-          `The header names the column "${column}" more than once (names are compared case-insensitively).`,
+          'The header names a column more than once (names are compared case-insensitively).',
           'Rename or remove the extra column.',
           1,
         ),
@@ -208,11 +214,13 @@ function headerFindings(columns: string[]): Finding[] {
       findings.push({
         ...runError(
           'missing_column',
-          `The header has no "${required}" column (found: ${columns.filter((c) => c !== '').join(', ') || 'none'}).`,
+          `The header has no "${required}" column.`,
           `Add a "${required}" column to the header row.`,
           1,
         ),
         column: required,
+        // Without a header the first participant is read as one: its cells are not quoted.
+        value: `found: ${columns.filter((c) => c !== '').join(', ') || 'none'}`,
       });
     }
   }

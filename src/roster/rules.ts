@@ -13,6 +13,18 @@ const didPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 type Rule = (rows: readonly RosterRow[]) => Finding[];
 
+/**
+ * The row's DID when it can be trusted to be one: safe characters, on a row whose values line up
+ * with the header. On a misaligned row the "DID" may be a name, so it is never quoted.
+ */
+export function trustedDid(row: RosterRow): string | undefined {
+  return row.shapeOk && didPattern.test(row.did) ? row.did : undefined;
+}
+
+/** "P0007", or "row 7" when the DID cannot be trusted: how other findings name a row. */
+const rowLabel = (row: RosterRow): string => trustedDid(row) ?? `row ${row.row}`;
+
+/** Messages never quote roster values; the offending cell goes in `value` (CLI only). */
 function rowFinding(
   row: RosterRow,
   severity: Finding['severity'],
@@ -20,7 +32,9 @@ function rowFinding(
   column: string,
   message: string,
   fix: string,
+  value?: string,
 ): Finding {
+  const did = trustedDid(row);
   return {
     severity,
     scope: 'row',
@@ -29,7 +43,8 @@ function rowFinding(
     column,
     message,
     fix,
-    ...(row.did !== '' ? { did: row.did } : {}),
+    ...(did !== undefined ? { did } : {}),
+    ...(value !== undefined ? { value } : {}),
   };
 }
 
@@ -56,8 +71,9 @@ const didPresentAndSafe: Rule = (rows) =>
           'error',
           'did_invalid',
           'did',
-          `The DID "${row.did}" contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.`,
+          'The DID contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.',
           'Correct the DID to the form used in the compliance database (e.g. P0123).',
+          row.did,
         ),
       ];
     }
@@ -94,7 +110,7 @@ const didUnique: Rule = (rows) =>
         'error',
         'did_duplicate',
         'did',
-        `The DID ${row.did} appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`,
+        `The same DID appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`,
         'Keep one row per DID; fix the DID that was mistyped.',
       ),
     ),
@@ -141,11 +157,46 @@ const emailUnique: Rule = (rows) =>
         'error',
         'email_duplicate',
         'email',
-        `The same e-mail address is used by ${group.map((r) => r.did || `row ${r.row}`).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`,
+        `The same e-mail address is used by ${group.map(rowLabel).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`,
         'Correct the address that was copied to the wrong row.',
       ),
     ),
   );
+
+/** Trimmed and lower-cased: how two addresses are compared. */
+const addressKey = (email: string): string => email.trim().toLowerCase();
+
+/**
+ * Someone who withdrew or opted out is not written to again under another DID: an active row
+ * whose address (case-insensitive, trimmed) is on a withdrawn or opted-out row is blocked.
+ */
+const emailSuppressed: Rule = (rows) => {
+  const suppressedBy = new Map<string, RosterRow[]>();
+  for (const row of rows) {
+    if ((row.status !== 'withdrawn' && row.status !== 'opted_out') || row.email.trim() === '') continue;
+    const key = addressKey(row.email);
+    const group = suppressedBy.get(key) ?? [];
+    group.push(row);
+    suppressedBy.set(key, group);
+  }
+  if (suppressedBy.size === 0) return [];
+  return rows.flatMap((row) => {
+    if (row.status !== 'active' || row.email.trim() === '') return [];
+    const by = suppressedBy.get(addressKey(row.email));
+    if (by === undefined) return [];
+    const label = (r: RosterRow) => `${rowLabel(r)} (${r.status.replace('_', ' ')})`;
+    return [
+      rowFinding(
+        row,
+        'error',
+        'email_suppressed',
+        'email',
+        `${rowLabel(row)} uses the e-mail address of ${by.map(label).join(', ')}; it is not e-mailed.`,
+        'If this is the same person, they asked not to be contacted: set the row to withdrawn or opted_out. If not, correct the address.',
+      ),
+    ];
+  });
+};
 
 const statusKnown: Rule = (rows) =>
   rows.flatMap((row) =>
@@ -157,8 +208,9 @@ const statusKnown: Rule = (rows) =>
             'error',
             'status_unknown',
             'status',
-            `The status "${row.status}" is not one of ${ROSTER_STATUSES.join(', ')}.`,
+            `The status is not one of ${ROSTER_STATUSES.join(', ')}.`,
             'Use one of the listed statuses (empty means active).',
+            row.status,
           ),
         ],
   );
@@ -173,8 +225,9 @@ const timezoneValid: Rule = (rows) =>
             severityFor(row),
             'timezone_invalid',
             'timezone',
-            `The time zone "${row.timezone}" is not an IANA time zone.`,
+            'The time zone is not an IANA time zone.',
             'Use a name such as Europe/London or America/Chicago, or leave it empty.',
+            row.timezone,
           ),
         ],
   );
@@ -201,6 +254,7 @@ export const rosterRules: readonly Rule[] = [
   didUnique,
   emailValid,
   emailUnique,
+  emailSuppressed,
   statusKnown,
   timezoneValid,
   namesPrintable,

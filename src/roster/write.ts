@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  constants,
-  copyFileSync,
+  fchmodSync,
   fsyncSync,
   openSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -37,10 +37,26 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * The backup holds every participant's address: owner-only (0600) whatever the roster's own
+ * mode, and never over an existing file.
+ */
+function writePrivateCopy(from: string, to: string): void {
+  const bytes = readFileSync(from);
+  const fd = openSync(to, 'wx', 0o600);
+  try {
+    fchmodSync(fd, 0o600); // whatever the umask
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Returns the backup's path. Throws (with the roster untouched) when any step fails. */
 export function replaceWithBackup(path: string, content: Buffer, at: Date): string {
   const backup = backupPathFor(path, at);
-  copyFileSync(path, backup, constants.COPYFILE_EXCL);
+  writePrivateCopy(path, backup);
   const temp = join(dirname(path), `.${basename(path)}.sync-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {

@@ -6,8 +6,9 @@
 import { commands } from '../../commands/index.js';
 import { sendDaily } from '../../commands/send-daily.js';
 import { status } from '../../commands/status.js';
+import { validateParticipants, validationText } from '../../commands/validate-participants.js';
 import { type Command, type DefinedCommand, execute, type ParsedArgs } from '../command.js';
-import { type Block, codeBlock, section } from './blocks.js';
+import { addressesMasked, type Block, codeBlock, section } from './blocks.js';
 import type { StudyBot } from './study-bot.js';
 import { statusBlocks } from './views/status.js';
 
@@ -22,7 +23,11 @@ export interface SlashRoute {
   handle(bot: StudyBot, args: ParsedArgs, actor: string): Promise<SlashReply>;
 }
 
-const textReply = (text: string): SlashReply => ({ text: text.slice(0, 3000), blocks: [section(codeBlock(text))] });
+/** The notification text is masked like the blocks: an address never reaches Slack in full. */
+const textReply = (text: string): SlashReply => ({
+  text: addressesMasked(text).slice(0, 3000),
+  blocks: [section(codeBlock(text))],
+});
 
 /** A command whose typed result has a Block Kit view of its own. */
 function withView<Options, Data>(
@@ -49,7 +54,22 @@ const dryRunRoute: Omit<SlashRoute, 'slash'> = {
   },
 };
 
+/** Findings in Slack name row, column, DID and code only: never a roster cell's value. */
+const validateRoute: Omit<SlashRoute, 'slash'> = {
+  command: validateParticipants,
+  async handle(bot, args, actor) {
+    const ctx = bot.context(actor);
+    const output = await execute(
+      validateParticipants,
+      ctx,
+      validateParticipants.parse(args.flags, args.positionals, ctx),
+    );
+    return textReply(validationText(output.data, false));
+  },
+};
+
 const special = new Map<Command, Omit<SlashRoute, 'slash'>>([
+  [validateParticipants, validateRoute],
   [sendDaily, dryRunRoute],
   [status, withView(status, statusBlocks)],
 ]);

@@ -15,6 +15,8 @@ const HEARTBEAT_MS = 5_000;
 export const sendLockName = (reportDate: string): string => `send:${reportDate}`;
 /** One Qualtrics sync at a time (it rewrites the roster). */
 export const SYNC_LOCK_NAME = 'sync:roster';
+/** One bot (`serve`) per state DB: two would both post requests, run schedules and send. */
+export const SERVE_LOCK_NAME = 'serve';
 const STALE_AFTER_MS = 60_000;
 
 export interface LockRow {
@@ -49,11 +51,17 @@ export function holderIsGone(row: LockRow, now: Date): boolean {
 function describeLock(name: string): string {
   if (name.startsWith('send:')) return `sending ${name.slice('send:'.length)}`;
   if (name.startsWith('sync:')) return 'syncing the roster from Qualtrics';
+  if (name === SERVE_LOCK_NAME) return 'running the bot (serve) on this state database (STATE_DB_PATH)';
   return `holding ${name}`;
 }
 
 /** Takes the named lock or throws JobRefusedError saying who holds it; a dead holder's lock is taken over. */
-export function acquireLock(db: StateDb, name: string, now: () => Date): HeldLock {
+export function acquireLock(
+  db: StateDb,
+  name: string,
+  now: () => Date,
+  fix = 'Wait for it to finish, then check `npx mail-updater status`.',
+): HeldLock {
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   db.transaction(() => {
     const existing = db
@@ -63,7 +71,7 @@ export function acquireLock(db: StateDb, name: string, now: () => Date): HeldLoc
       if (!holderIsGone(existing, now())) {
         throw new JobRefusedError(
           `Another mail-updater process (pid ${existing.pid} on ${existing.host}, since ${existing.acquired_at}) is already ${describeLock(name)}. ` +
-            'Wait for it to finish, then check `npx mail-updater status`.',
+            fix,
           'lock_held',
         );
       }
@@ -81,7 +89,16 @@ export function acquireLock(db: StateDb, name: string, now: () => Date): HeldLoc
   }).immediate();
 
   const heartbeat = setInterval(() => {
-    db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ?').run(now().toISOString(), name, owner);
+    try {
+      db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND owner = ?').run(
+        now().toISOString(),
+        name,
+        owner,
+      );
+    } catch {
+      // A busy or briefly unwritable database must not crash the holder; the next beat retries,
+      // and a holder is only taken over once its process is gone or its heartbeat is minutes old.
+    }
   }, HEARTBEAT_MS);
   heartbeat.unref();
 

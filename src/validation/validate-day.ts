@@ -4,7 +4,14 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 
-import { type DayData, latestDay, loadQuery, openComplianceDb, queryDay } from '../compliance/db.js';
+import {
+  type DayData,
+  explainComplianceError,
+  latestDay,
+  loadQuery,
+  openComplianceDb,
+  queryDay,
+} from '../compliance/db.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
@@ -48,6 +55,8 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
   try {
     day = queryDay(db, query.sql, query.source, reportDate);
     newest = day.dids.size === 0 ? latestDay(db) : undefined;
+  } catch (error) {
+    throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
   } finally {
     db.close();
   }

@@ -2,6 +2,7 @@
  * `serve` as operators run it: the built CLI in a child process, talking to the Slack stand-in
  * and the SMTP sink. The schedule fires, approval sends, SIGTERM stops cleanly.
  */
+import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { smtpEnv } from '../support/context.js';
@@ -89,6 +90,55 @@ describe('serve', () => {
       child.kill('SIGKILL');
     }
   });
+
+  it('a second serve on the same state DB refuses to start, naming the host and pid of the first; after a SIGKILL a new one takes over', async () => {
+    study.ws = makeWorkspace({ participants: 3 });
+    slack = await startSlackStandIn();
+    const env = { ...study.ws.env, ...slackEnv(slack.apiUrl), LOG_LEVEL: 'info' };
+    const start = () => {
+      let stderr = '';
+      const child = runCli(['serve'], env, { onStderr: (t) => (stderr += t) });
+      const listening = () =>
+        slack!.waitFor(() => /HTTP on 127\.0\.0\.1:(\d+)/.test(stderr) || undefined, 20_000, 'the bot to listen');
+      return { child, listening, stderr: () => stderr };
+    };
+    const first = start();
+    const third = { current: undefined as ReturnType<typeof start> | undefined };
+    try {
+      await first.listening();
+      const second = await runCli(['serve'], env).done;
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain(`pid ${first.child.pid} on ${hostname()}`);
+      expect(second.stderr).toContain('running the bot (serve)');
+      expect(second.stderr).not.toMatch(/This is a bug|\n\s+at /);
+
+      // The lease's heartbeat keeps beating while the first one serves.
+      const db = openStateDb(study.ws.env.STATE_DB_PATH!);
+      const lease = () =>
+        db.prepare("SELECT pid, acquired_at, heartbeat_at FROM locks WHERE name = 'serve'").get() as
+          | { pid: number; acquired_at: string; heartbeat_at: string }
+          | undefined;
+      expect(lease()?.pid).toBe(first.child.pid);
+      await slack.waitFor(
+        () => (lease()!.heartbeat_at > lease()!.acquired_at ? true : undefined),
+        8_000,
+        'a heartbeat',
+      );
+
+      first.child.kill('SIGKILL');
+      await first.child.done;
+      third.current = start();
+      await third.current.listening();
+      expect(lease()?.pid).toBe(third.current.child.pid);
+      third.current.child.kill('SIGTERM');
+      expect((await third.current.child.done).code).toBe(0);
+      expect(lease()).toBeUndefined(); // released on shutdown
+      db.close();
+    } finally {
+      first.child.kill('SIGKILL');
+      third.current?.child.kill('SIGKILL');
+    }
+  }, 60_000);
 
   it('exits 2 naming SLACK_BOT_TOKEN when Slack refuses the token', async () => {
     study.ws = makeWorkspace({ participants: 3 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { smtpEnv } from '../support/context.js';
@@ -127,7 +127,12 @@ describe('slash commands', () => {
 describe('privacy', () => {
   it('no participant e-mail address or name in any Slack call of a full day', async () => {
     const b = await bot({}, 40);
+    // A misaligned row (issue 9 §5): a name lands in the did, email, timezone and status columns.
+    const header = readFileSync(study.ws.fixture.rosterPath, 'utf8').split(/\r?\n/)[0]!.split(',');
+    const shifted = header.map((c) => (['did', 'email', 'timezone', 'status'].includes(c) ? 'Quentin Zyxwright' : 'x'));
+    appendFileSync(study.ws.fixture.rosterPath, `${[...shifted, 'extra'].join(',')}\n`);
     await b.driver.command('/mail-validate', OPERATOR);
+    await b.slack.waitFor(() => b.slack.responses.some((r) => String(r.body.text).includes('Validation for')));
     const { runId, ts } = await b.dryRun(OPERATOR);
     await b.approveAndWait(runId, ts, APPROVER_A);
     await b.slack.waitFor(
@@ -140,10 +145,13 @@ describe('privacy', () => {
 
     const everything = b.slack.everything();
     expect(everything.length).toBeGreaterThan(1000);
-    const roster = parse(readFileSync(study.ws.fixture.rosterPath), { columns: true, bom: true }) as Record<
-      string,
-      string
-    >[];
+    expect(everything).toContain('timezone_invalid');
+    expect(everything).not.toMatch(/quentin|zyxwright/i);
+    const roster = parse(readFileSync(study.ws.fixture.rosterPath), {
+      columns: true,
+      bom: true,
+      relax_column_count: true,
+    }) as Record<string, string>[];
     for (const row of roster) {
       expect(everything).not.toContain(row.email);
       expect(everything).not.toContain(`${row.first_name} ${row.last_name}`);

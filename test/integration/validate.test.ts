@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateParticipants } from '../../commands/validate-participants.js';
+import { validateParticipants, validationText } from '../../commands/validate-participants.js';
 import { execute } from '../../src/command.js';
 import { testContext } from '../support/context.js';
 import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
@@ -117,6 +117,32 @@ describe('validate-participants', () => {
     ]);
     expect(out.json.counts).toMatchObject({ eligible: 1, blocked: 2 });
     expect(out.text).toMatch(/ERROR email_invalid \(row 3, DID P0002, column email\)/);
+  });
+
+  it('email_suppressed: a new DID using the address of a withdrawn participant is blocked, not mailed (issue 9 §5)', async () => {
+    ws = makeWorkspace({ participants: 10 });
+    ws.writeRoster(
+      [
+        { did: 'P0001', email: 'a@example.org', status: 'withdrawn' },
+        { did: 'P0002', email: ' A@Example.org', status: 'active' },
+        { did: 'P0003', email: 'cy@example.org', status: 'sleeping' },
+      ],
+      ['did', 'email', 'status'],
+    );
+    const t = testContext(ws);
+    const validation = (await execute(validateParticipants, t.ctx, { reportDate: ws.reportDate })).data;
+    expect(validation.participants.map((p) => [p.row.did, p.kind])).toEqual([
+      ['P0001', 'skipped'],
+      ['P0002', 'blocked'],
+      ['P0003', 'blocked'],
+    ]);
+    const finding = validation.findings.find((f) => f.code === 'email_suppressed')!;
+    expect(finding).toMatchObject({ did: 'P0002', severity: 'error' });
+    expect(finding.message).toMatch(/P0002.*P0001/);
+    expect(finding.message).not.toMatch(/example/i);
+    // The CLI may quote the offending value; the Slack form (values: false) does not.
+    expect(validationText(validation)).toContain('"sleeping"');
+    expect(validationText(validation, false)).not.toContain('sleeping');
   });
 });
 

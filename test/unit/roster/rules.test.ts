@@ -83,3 +83,52 @@ describe('roster rules', () => {
     ]);
   });
 });
+
+const rosterOf = (csv: string) => parseRoster(Buffer.from(csv));
+
+describe('email_suppressed (issue 9 §5)', () => {
+  it('an active row using a withdrawn or opted-out address is blocked, naming both DIDs but not the address', () => {
+    const roster = rosterOf(
+      'did,email,status\nD1,a@x.org,withdrawn\nD2, A@X.org ,active\nD3,b@x.org,opted_out\nD4,B@x.org,\nD5,c@x.org,active\n',
+    );
+    const suppressed = checkRosterRows(roster.rows).filter((f) => f.code === 'email_suppressed');
+    expect(suppressed.map((f) => [f.did, f.row, f.severity, f.scope])).toEqual([
+      ['D2', 3, 'error', 'row'],
+      ['D4', 5, 'error', 'row'],
+    ]);
+    expect(suppressed[0]!.message).toContain('D1');
+    expect(suppressed[0]!.message).toContain('D2');
+    expect(suppressed[1]!.message).toContain('D3');
+    for (const f of suppressed) expect(JSON.stringify(f)).not.toMatch(/@x\.org/i);
+  });
+});
+
+describe('findings quote no roster values (issue 9 §5)', () => {
+  it('a misaligned row: the name is in value (CLI only), never in message, fix or did', () => {
+    // The DID is missing, so every value slides one column to the left.
+    const roster = rosterOf(
+      'did,email,first_name,last_name,timezone,status\nP0001,p1@x.org,Ann,Lee,Europe/London,active\nJane Qwerty,jq@x.org,Jane,Qwerty,Qwerty Smith,Jane Q,extra\n',
+    );
+    const findings = [...roster.findings, ...checkRosterRows(roster.rows)];
+    expect(findings.map((f) => f.code).sort()).toEqual([
+      'column_count',
+      'did_invalid',
+      'status_unknown',
+      'timezone_invalid',
+    ]);
+    for (const f of findings) {
+      const { value: _value, ...rest } = f;
+      expect(JSON.stringify(rest)).not.toMatch(/qwerty|jane/i);
+      expect(f.row).toBe(3);
+    }
+    expect(findings.find((f) => f.code === 'timezone_invalid')?.value).toBe('Qwerty Smith');
+    expect(findings.find((f) => f.code === 'status_unknown')?.value).toBe('jane q');
+  });
+
+  it('a row with a name-shaped DID on a misaligned row is named by row, not by that DID', () => {
+    const roster = rosterOf('did,email,status\nQwerty,a@x.org,withdrawn,extra\nP0002,A@x.org,active\n');
+    const suppressed = checkRosterRows(roster.rows).find((f) => f.code === 'email_suppressed');
+    expect(suppressed?.message).toContain('row 2');
+    expect(JSON.stringify([...roster.findings, ...checkRosterRows(roster.rows)])).not.toContain('Qwerty');
+  });
+});
