@@ -124,3 +124,38 @@ describe('the API token stays with QUALTRICS_BASE_URL', () => {
     ]);
   });
 });
+
+describe('values a spreadsheet would run are not imported', () => {
+  it('rejects, by DID, responses whose text starts with =, +, -, @, tab or CR; the rest are added', async () => {
+    const { env, before } = await setUp();
+    qualtrics!.responses.push(
+      enrolment('f1', 'Q7101', 'f1@example.org', '=HYPERLINK("http://evil.example","Click")'),
+      enrolment('f2', 'Q7102', '-cmd@example.org', 'Ann'),
+      enrolment('f3', 'Q7103', 'f3@example.org', 'Bea', { Site: '@SUM(A1:A9)' }),
+      enrolment('f4', 'Q7104', 'f4@example.org', 'Cy', { Last: '+1+cmd|calc' }),
+      enrolment('f5', '=1+2', 'f5@example.org', 'Dee'),
+      enrolment('f6', 'Q7106', 'f6@example.org', 'x'.repeat(5000)),
+      enrolment('ok', 'Q7107', 'fine@example.org', 'Eve', { Site: '-', Last: "O'Brien-Smith" }),
+    );
+    const map = 'did=DID,email=Email,first_name=FirstName,last_name=Last,site=Site';
+    const result = await cli(['sync-participants', '--json'], { ...env, QUALTRICS_FIELD_MAP: map });
+    expect(result.code).toBe(1);
+    const summary = JSON.parse(result.stdout) as { new: string[]; rejected: { did: string; reasons: string[] }[] };
+    expect(summary.new).toEqual(['Q7001', 'Q7107']);
+    expect(summary.rejected.map((r) => [r.did, r.reasons.map((x) => x.split(':')[0])])).toEqual([
+      ['Q7101', ['formula_like']],
+      ['Q7102', ['formula_like']],
+      ['Q7103', ['formula_like']],
+      ['Q7104', ['formula_like']],
+      ['response:R_f5', ['formula_like']],
+      ['Q7106', ['cell_too_large']],
+    ]);
+    expect(summary.rejected[1]!.reasons[0]).toContain('The value of email starts with "-"');
+    const out = result.stdout + result.stderr;
+    for (const hidden of ['HYPERLINK', '-cmd@', 'SUM(', 'calc', '=1+2', 'xxxxxxxxxx'])
+      expect(out).not.toContain(hidden);
+    const after = readFileSync(study.ws.fixture.rosterPath, 'utf8');
+    expect(after.startsWith(before.toString('utf8'))).toBe(true);
+    expect(after.slice(before.length).trim().split('\n')).toHaveLength(2);
+  });
+});
