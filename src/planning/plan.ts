@@ -121,8 +121,9 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     outDir: stagingDir,
   });
 
+  let renderFailures: Finding[];
   try {
-    await recordParticipants({
+    renderFailures = await recordParticipants({
       db,
       config,
       validation,
@@ -147,6 +148,12 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     blocked: writer.blocked,
   };
   const { skippedByReason, blockedByCode } = writer;
+  const findings = [...validation.findings, ...renderFailures];
+  if (renderFailures.length > 0)
+    log.warn(
+      { dids: renderFailures.slice(0, 20).map((f) => f.did), count: renderFailures.length },
+      'some messages could not be rendered; those participants are blocked',
+    );
   const previousTemplate = lastSentTemplateHash(db);
   const summary: PlanSummary = {
     runId,
@@ -159,7 +166,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
     skippedByReason,
     blockedByCode,
     validation: countFindings(validation.findings),
-    findings: validation.findings,
+    findings,
     redirectTo: config.MAIL_REDIRECT_TO ?? null,
     mailFromSet: config.MAIL_FROM !== undefined,
     outboxDir: paths.dryRunDir,
