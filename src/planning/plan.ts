@@ -5,7 +5,6 @@
  * thread, see render-pool.ts): memory stays flat however large the roster is.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import { countFindings, type Finding, type FindingCounts } from '../finding.js';
@@ -28,6 +27,7 @@ import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
 import { createRenderer } from './render-pool.js';
+import { beginStaging } from './staging.js';
 import { swapInPreviews } from './swap-previews.js';
 
 /** Used in previews when MAIL_FROM is not set; a run planned with it cannot be sent. */
@@ -101,45 +101,52 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   });
 
   // Previews are written to a fresh folder and swapped in at the end: a reader never sees a mix
-  // of two runs, and the old files are not overwritten one by one (slow on large folders).
-  const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
-  ensurePrivateDir(stagingDir);
-  const writer = new PlanWriter(db, config.OUTBOX_DIR, {
-    id: runId,
-    reportDate,
-    templateHash: validation.templates.hash,
-    ts: startedAt.toISOString(),
-  });
-  const renderer = createRenderer({
-    runId,
-    dateIso: startedAt.toISOString(),
-    reportDate,
-    from,
-    replyTo,
-    redirectTo: config.MAIL_REDIRECT_TO,
-    templates: validation.templates,
-    outDir: stagingDir,
-  });
-
+  // of two runs, and the old files are not overwritten one by one (slow on large folders). The
+  // folder is removed on every way out (and a killed run's by the next dry run: staging.ts).
+  const staging = beginStaging(db, paths.dryRunDir, runId, deps.now, log);
+  let writer: PlanWriter;
   let renderFailures: Finding[];
+  let batchHash: string;
   try {
-    renderFailures = await recordParticipants({
-      db,
-      config,
-      validation,
-      writer,
-      renderer,
-      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    ensurePrivateDir(staging.dir);
+    const renderer = createRenderer({
+      runId,
+      dateIso: startedAt.toISOString(),
+      reportDate,
+      from,
+      replyTo,
+      redirectTo: config.MAIL_REDIRECT_TO,
+      templates: validation.templates,
+      outDir: staging.dir,
     });
-  } catch (error) {
-    writer.abort();
-    rmSync(stagingDir, { recursive: true, force: true });
-    throw error;
+    try {
+      writer = new PlanWriter(db, config.OUTBOX_DIR, {
+        id: runId,
+        reportDate,
+        templateHash: validation.templates.hash,
+        ts: startedAt.toISOString(),
+      });
+      try {
+        renderFailures = await recordParticipants({
+          db,
+          config,
+          validation,
+          writer,
+          renderer,
+          ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        });
+      } catch (error) {
+        writer.abort();
+        throw error;
+      }
+    } finally {
+      await renderer.close();
+    }
+    batchHash = writer.finish();
+    swapInPreviews(staging.dir, paths.dryRunDir, log);
   } finally {
-    await renderer.close();
+    staging.done();
   }
-  const batchHash = writer.finish();
-  swapInPreviews(stagingDir, paths.dryRunDir, log);
 
   const counts = {
     participants: writer.participants,
