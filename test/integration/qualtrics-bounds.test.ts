@@ -56,17 +56,27 @@ async function syncInProcess(overrides: Partial<QualtricsSettings> = {}, dryRun 
 const rosterUnchanged = (before: Buffer) => expect(readFileSync(study.ws.fixture.rosterPath).equals(before)).toBe(true);
 
 describe('what Qualtrics sends is bounded', () => {
-  it('refuses a zip bomb (300 MB of zeros in a 300 KB ZIP that declares 1 KB) with a clear error', async () => {
+  it('refuses a zip bomb (250 MB of zeros in a 260 KB ZIP) from its central directory, before inflating', async () => {
     const { env, before } = await setUp();
-    qualtrics!.behaviour.zipBytes = zipBomb(300, 1024);
-    expect(qualtrics!.behaviour.zipBytes.length).toBeLessThan(400 * 1024);
+    qualtrics!.behaviour.zipBytes = zipBomb(250);
+    expect(qualtrics!.behaviour.zipBytes.length).toBeLessThan(300 * 1024);
     const result = await cli(['sync-participants'], env);
     expect(result.code).toBe(1);
     const out = result.stdout + result.stderr;
-    expect(out).toMatch(/inflates to more than it declares, over the limit of 200 MB uncompressed/);
-    expect(out).toContain('MAX_EXPORT_UNCOMPRESSED_BYTES');
+    expect(out).toContain(
+      'The Qualtrics export declares 250 MB uncompressed, over the limit of 200 MB uncompressed (MAX_EXPORT_UNCOMPRESSED_BYTES)',
+    );
     expect(out).toContain('The roster was not changed.');
     expect(out).not.toMatch(/\n\s+at /);
+    rosterUnchanged(before);
+  });
+
+  it('stops inflating at the cap when the ZIP lies about its size', async () => {
+    const { before } = await setUp();
+    qualtrics!.behaviour.zipBytes = zipBomb(300, 1024);
+    await expect(syncInProcess({ maxUncompressedBytes: 8 * 1024 * 1024 })).rejects.toThrow(
+      'The Qualtrics export inflates to more than it declares, over the limit of 8 MB uncompressed (MAX_EXPORT_UNCOMPRESSED_BYTES)',
+    );
     rosterUnchanged(before);
   });
 
