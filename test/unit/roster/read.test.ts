@@ -93,3 +93,13 @@ describe('roster values are bounded', () => {
     expect(roster.findings.map((f) => [f.code, f.row, f.did])).toEqual([['row_too_large', 2, 'P001']]);
   });
 });
+
+describe('an absurd roster record', () => {
+  it('over MAX_RECORD_CHARS is a whole-file error naming the line, not a crash', () => {
+    const csv = `did,email,first_name\nP001,a@example.org,Ana\nP002,b@example.org,${'q'.repeat(33 * 1024 * 1024)}\n`;
+    const roster = parseRoster(Buffer.from(csv));
+    expect(roster.rows).toEqual([]);
+    expect(roster.findings.map((f) => [f.code, f.scope, f.row])).toEqual([['roster_row_too_large', 'run', 3]]);
+    expect(roster.findings[0]!.message).toBe('Line 3 of the roster is over 32 MB long; the roster cannot be read.');
+  });
+});
