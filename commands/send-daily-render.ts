@@ -15,7 +15,11 @@ export function stagingBanner(redirectTo: string | null): string[] {
     : [`*** STAGING: every message goes to ${redirectTo}, not to participants (MAIL_REDIRECT_TO). ***`];
 }
 
+/** Messages that could not be rendered: their participants are blocked, the rest go ahead. */
+const renderFailures = (plan: PlanSummary) => plan.findings.filter((f) => f.code === 'render_failed');
+
 export function planText(plan: PlanSummary): string {
+  const failed = renderFailures(plan);
   return [
     ...stagingBanner(plan.redirectTo),
     `DRY RUN for ${plan.reportDate}: nothing was sent.`,
@@ -23,6 +27,8 @@ export function planText(plan: PlanSummary): string {
     `  Skipped:    ${plan.counts.skipped}${plan.counts.skipped > 0 ? ` (${byCount(plan.skippedByReason)})` : ''}`,
     `  Blocked:    ${plan.counts.blocked}${plan.counts.blocked > 0 ? ` (${byCount(plan.blockedByCode)})` : ''}`,
     `  Validation: ${plan.validation.errors} error(s), ${plan.validation.warnings} warning(s)${plan.validation.errors + plan.validation.warnings > 0 ? ' (details: npx mail-updater validate-participants)' : ''}`,
+    ...failed.slice(0, 10).map((f) => `  Not rendered: ${f.message}`),
+    ...(failed.length > 10 ? [`  ... and ${failed.length - 10} more not rendered (use --json for all)`] : []),
     `  Batch hash: ${plan.batchHash}`,
     `  Run:        ${plan.runId}${plan.templateChanged ? ' (template changed since the last send)' : ''}`,
     `  Preview:    ${plan.outboxDir}/ (one .eml per message); log: send_log.jsonl`,
@@ -56,6 +62,7 @@ export function planJson(plan: PlanSummary): unknown {
     skipped_by_reason: plan.skippedByReason,
     blocked_by_code: plan.blockedByCode,
     validation: plan.validation,
+    render_failures: renderFailures(plan).map((f) => ({ did: f.did, row: f.row, message: f.message })),
     staging_redirect_to: plan.redirectTo,
     mail_from_set: plan.mailFromSet,
     outbox: plan.outboxDir,

@@ -51,6 +51,24 @@ const cron = z.string().refine((v) => v.trim().split(/\s+/).length >= 5 && v.tri
 });
 const url = z.url({ error: 'must be a URL such as https://iad1.qualtrics.com' });
 
+/** 127.0.0.0/8, ::1 and localhost: the only hosts a token may be sent to over plain http. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The API token travels in a header: https only, except to a stand-in on this machine. */
+const qualtricsUrl = url.refine(
+  (v) => {
+    const { protocol, hostname } = new URL(v);
+    return protocol === 'https:' || (protocol === 'http:' && isLoopbackHost(hostname));
+  },
+  {
+    error:
+      'must use https:// (the API token is sent with every request); plain http is accepted only for localhost / 127.0.0.1 / ::1. Use e.g. https://iad1.qualtrics.com',
+  },
+);
+
 const schema = z.object({
   COMPLIANCE_DB_PATH: z.string().default(DEFAULT_COMPLIANCE_DB_PATH),
   PARTICIPANTS_CSV_PATH: z.string().default(DEFAULT_PARTICIPANTS_CSV_PATH),
@@ -110,7 +128,7 @@ const schema = z.object({
   SCHEDULE_DAILY_CRON: cron.default('0 9 * * *'),
   SCHEDULE_HEALTH_CRON: cron.default('0 * * * *'),
   SCHEDULE_SYNC_CRON: cron.optional(),
-  QUALTRICS_BASE_URL: url.optional(),
+  QUALTRICS_BASE_URL: qualtricsUrl.optional(),
   QUALTRICS_API_TOKEN: optionalText,
   QUALTRICS_SURVEY_ID: z
     .string()

@@ -5,7 +5,6 @@
  * thread, see render-pool.ts): memory stays flat however large the roster is.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
 import { countFindings, type Finding, type FindingCounts, withoutValue } from '../finding.js';
@@ -29,6 +28,7 @@ import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
 import { createRenderer } from './render-pool.js';
+import { beginStaging } from './staging.js';
 import { swapInPreviews } from './swap-previews.js';
 
 /** Used in previews when MAIL_FROM is not set; a run planned with it cannot be sent. */
@@ -96,58 +96,62 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   });
 
   // Previews are written to a fresh folder and swapped in at the end: a reader never sees a mix
-  // of two runs, and the old files are not overwritten one by one (slow on large folders).
-  const stagingDir = `${paths.dryRunDir}.planning-${runId}`;
-  ensurePrivateDir(stagingDir);
-  const writer = new PlanWriter(db, config.OUTBOX_DIR, {
-    id: runId,
-    reportDate,
-    templateHash: validation.templates.hash,
-    ts: startedAt.toISOString(),
-  });
-  const renderer = createRenderer({
-    runId,
-    dateIso: startedAt.toISOString(),
-    reportDate,
-    from,
-    replyTo,
-    redirectTo: config.MAIL_REDIRECT_TO,
-    templates: validation.templates,
-    outDir: stagingDir,
-  });
-
-  try {
-    await recordParticipants({
-      db,
-      config,
-      validation,
-      writer,
-      renderer,
-      ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
-    });
-  } catch (error) {
-    writer.abort();
-    rmSync(stagingDir, { recursive: true, force: true });
-    throw error;
-  } finally {
-    await renderer.close();
-  }
-  const batchHash = writer.finish();
-  // The swap and the supersede below happen under the sender's per-day lock: a send that
-  // started while this dry run rendered keeps its previews and its run.
+  // of two runs, and the old files are not overwritten one by one (slow on large folders). The
+  // folder is removed on every way out (and a killed run's by the next dry run: staging.ts).
+  const staging = beginStaging(db, paths.dryRunDir, runId, deps.now, log);
+  let writer: PlanWriter;
+  let renderFailures: Finding[];
+  let batchHash: string;
   let lock: HeldLock | undefined;
   try {
+    ensurePrivateDir(staging.dir);
+    const renderer = createRenderer({
+      runId,
+      dateIso: startedAt.toISOString(),
+      reportDate,
+      from,
+      replyTo,
+      redirectTo: config.MAIL_REDIRECT_TO,
+      templates: validation.templates,
+      outDir: staging.dir,
+    });
+    try {
+      writer = new PlanWriter(db, config.OUTBOX_DIR, {
+        id: runId,
+        reportDate,
+        templateHash: validation.templates.hash,
+        ts: startedAt.toISOString(),
+      });
+      try {
+        renderFailures = await recordParticipants({
+          db,
+          config,
+          validation,
+          writer,
+          renderer,
+          ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+        });
+      } catch (error) {
+        writer.abort();
+        throw error;
+      }
+    } finally {
+      await renderer.close();
+    }
+    batchHash = writer.finish();
+    // The swap and the supersede below happen under the sender's per-day lock: a send that
+    // started while this dry run rendered keeps its previews and its run.
     lock = acquireLock(db, sendLockName(reportDate), deps.now);
     refuseWhileApproved(db, reportDate);
+    swapInPreviews(staging.dir, paths.dryRunDir, log);
   } catch (error) {
-    rmSync(stagingDir, { recursive: true, force: true });
     lock?.release();
     throw error;
+  } finally {
+    staging.done();
   }
-  const held = lock;
+  const held = lock!;
   try {
-    swapInPreviews(stagingDir, paths.dryRunDir, log);
-
     const counts = {
       participants: writer.participants,
       toSend: writer.toSend,
@@ -155,6 +159,12 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       blocked: writer.blocked,
     };
     const { skippedByReason, blockedByCode } = writer;
+    const findings = [...validation.findings, ...renderFailures];
+    if (renderFailures.length > 0)
+      log.warn(
+        { dids: renderFailures.slice(0, 20).map((f) => f.did), count: renderFailures.length },
+        'some messages could not be rendered; those participants are blocked',
+      );
     const previousTemplate = lastSentTemplateHash(db);
     const summary: PlanSummary = {
       runId,
@@ -167,7 +177,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       skippedByReason,
       blockedByCode,
       validation: countFindings(validation.findings),
-      findings: validation.findings,
+      findings,
       redirectTo: config.MAIL_REDIRECT_TO ?? null,
       mailFromSet: config.MAIL_FROM !== undefined,
       outboxDir: paths.dryRunDir,

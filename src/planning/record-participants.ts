@@ -4,6 +4,7 @@
  */
 import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
+import type { Finding } from '../finding.js';
 import { type RosterRow, rosterFields } from '../roster/read.js';
 import { didsReachedOn } from '../storage/messages.js';
 import type { StateDb } from '../storage/state-db.js';
@@ -33,7 +34,22 @@ export interface RecordInput {
 
 const RENDER_BATCH = 200;
 
-/** Every participant becomes one ledger row: skipped, blocked, or a rendered message. */
+function renderFailed(row: RosterRow, reason: string): Finding {
+  return {
+    severity: 'error',
+    scope: 'row',
+    code: 'render_failed',
+    row: row.row,
+    did: row.did,
+    message: `The message for ${row.did} could not be rendered (${reason}); this participant is not e-mailed, the others are.`,
+    fix: "Look for an unusually long or malformed value in this participant's roster row or compliance data (or a template problem), correct it, and run the dry run again.",
+  };
+}
+
+/**
+ * Every participant becomes one ledger row: skipped, blocked, or a rendered message. Returns the
+ * findings for messages that could not be rendered (those participants are blocked).
+ */
 export async function recordParticipants({
   db,
   config,
@@ -41,7 +57,8 @@ export async function recordParticipants({
   writer,
   renderer,
   onProgress,
-}: RecordInput): Promise<void> {
+}: RecordInput): Promise<Finding[]> {
+  const failures: Finding[] = [];
   // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, validation.reportDate);
   const eligible = new Map<string, RosterRow>();
@@ -61,8 +78,13 @@ export async function recordParticipants({
   let inFlight: Promise<void> | undefined;
   const submit = async (jobs: RenderJob[]): Promise<void> => {
     const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
-    for (const result of await renderer.render(jobs))
-      writer.planned(rows.get(result.did)!, result.sha256, result.messageId);
+    for (const result of await renderer.render(jobs)) {
+      const row = rows.get(result.did)!;
+      if ('error' in result) {
+        writer.block(row, ['render_failed']);
+        failures.push(renderFailed(row, result.error));
+      } else writer.planned(row, result.sha256, result.messageId);
+    }
     writer.commit();
     onProgress?.(writer.toSend, total);
   };
@@ -102,4 +124,5 @@ export async function recordParticipants({
   // The caller awaits next (the render pool's shutdown): no transaction may stay open across it,
   // or a concurrent sender's claim would wait on it, and a crash would roll the rows back.
   writer.commit();
+  return failures;
 }

@@ -35,42 +35,59 @@ export interface RenderJob {
   data: ComplianceRow;
 }
 
-export interface RenderResult {
-  did: string;
-  sha256: string;
-  messageId: string;
+export type RenderResult =
+  | { did: string; sha256: string; messageId: string }
+  /** This participant's message could not be rendered: the reason, without any of its values. */
+  | { did: string; error: string };
+
+/** An error's kind, never its message (which may quote a participant's values). */
+export function describeRenderError(error: unknown): string {
+  if (error instanceof RangeError) return `RangeError: ${error.message.slice(0, 60)}`;
+  return error instanceof Error ? error.name : 'unknown error';
+}
+
+/** One message's exact bytes; throws when this participant's values cannot be rendered. */
+function renderOne(settings: RenderSettings, reportDateLong: string, job: RenderJob, messageId: string): Buffer {
+  const { did } = job;
+  const { redirectTo } = settings;
+  const content = renderTemplates(settings.templates, {
+    ...job.fields,
+    ...job.data,
+    did,
+    report_date: settings.reportDate,
+    report_date_long: reportDateLong,
+  });
+  return composeMessage({
+    from: settings.from,
+    to:
+      redirectTo !== undefined
+        ? { address: redirectTo }
+        : { name: `${job.firstName} ${job.lastName}`.trim(), address: job.email },
+    replyTo: settings.replyTo,
+    subject: redirectTo !== undefined ? `[TEST ${did}] ${content.subject}` : content.subject,
+    text: content.text,
+    html: content.html,
+    messageId,
+    date: new Date(settings.dateIso),
+    boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
+    extraHeaders: { 'X-Mail-Updater-Run': settings.runId },
+  });
 }
 
 export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJob[]): RenderResult[] {
   const reportDateLong = longDate(settings.reportDate);
   const domain = settings.from.address.split('@')[1] ?? 'mail-updater.invalid';
-  const date = new Date(settings.dateIso);
-  const { redirectTo } = settings;
-  return jobs.map((job) => {
+  return jobs.map((job): RenderResult => {
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
-    const content = renderTemplates(settings.templates, {
-      ...job.fields,
-      ...job.data,
-      did,
-      report_date: settings.reportDate,
-      report_date_long: reportDateLong,
-    });
-    const bytes = composeMessage({
-      from: settings.from,
-      to:
-        redirectTo !== undefined
-          ? { address: redirectTo }
-          : { name: `${job.firstName} ${job.lastName}`.trim(), address: job.email },
-      replyTo: settings.replyTo,
-      subject: redirectTo !== undefined ? `[TEST ${did}] ${content.subject}` : content.subject,
-      text: content.text,
-      html: content.html,
-      messageId,
-      date,
-      boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
-      extraHeaders: { 'X-Mail-Updater-Run': settings.runId },
-    });
+    let bytes: Buffer;
+    try {
+      bytes = renderOne(settings, reportDateLong, job, messageId);
+    } catch (error) {
+      // One participant's data must not stop everyone else's message; a failed write (disk
+      // full, permissions) below is not theirs and fails the run.
+      return { did, error: describeRenderError(error) };
+    }
     writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
     return { did, sha256: createHash('sha256').update(bytes).digest('hex'), messageId };
   });

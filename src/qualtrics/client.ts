@@ -4,6 +4,17 @@
  * given); every error names the HTTP status, Qualtrics' errorCode / errorMessage and requestId.
  */
 import type { Logger } from '../logger.js';
+import {
+  type BodyLimit,
+  discard,
+  fetchSameOrigin,
+  MAX_EXPORT_DOWNLOAD_BYTES,
+  MAX_JSON_RESPONSE_BYTES,
+  QualtricsError,
+  readLimited,
+} from './http.js';
+
+export { QualtricsError } from './http.js';
 
 export interface QualtricsSettings {
   baseUrl: string;
@@ -17,6 +28,11 @@ export interface QualtricsSettings {
   /** Attempts per request for 429 / 5xx / network errors. */
   maxAttempts?: number;
   retryBaseMs?: number;
+  /** Byte caps (tests lower them); default MAX_JSON_RESPONSE_BYTES and MAX_EXPORT_DOWNLOAD_BYTES. */
+  maxJsonBytes?: number;
+  maxDownloadBytes?: number;
+  /** The inflated export's cap; default MAX_EXPORT_UNCOMPRESSED_BYTES (zip.ts). */
+  maxUncompressedBytes?: number;
 }
 
 interface QualtricsMeta {
@@ -24,18 +40,6 @@ interface QualtricsMeta {
   requestId?: string;
   notice?: string;
   error?: { errorCode?: string; errorMessage?: string };
-}
-
-export class QualtricsError extends Error {
-  override readonly name = 'QualtricsError';
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly errorCode: string | undefined,
-    readonly requestId: string | undefined,
-  ) {
-    super(message);
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -61,11 +65,13 @@ function retryAfterMs(header: string | null): number | undefined {
 
 export class QualtricsClient {
   private readonly base: string;
+  private readonly origin: string;
 
   constructor(
     private readonly settings: QualtricsSettings,
     private readonly logger: Logger,
   ) {
+    this.origin = new URL(settings.baseUrl).origin;
     this.base = `${settings.baseUrl.replace(/\/+$/, '')}/API/v3/surveys/${encodeURIComponent(settings.surveyId)}/export-responses`;
   }
 
@@ -132,7 +138,7 @@ export class QualtricsClient {
     init: RequestInit = {},
   ): Promise<{ result?: unknown; meta?: QualtricsMeta }> {
     const res = await this.request(what, url, init);
-    const text = await res.text();
+    const text = (await readLimited(res, what, this.jsonLimit())).toString('utf8');
     let body: { result?: unknown; meta?: QualtricsMeta };
     try {
       body = JSON.parse(text) as typeof body;
@@ -150,7 +156,14 @@ export class QualtricsClient {
 
   private async bytes(what: string, url: string): Promise<Buffer> {
     const res = await this.request(what, url);
-    return Buffer.from(await res.arrayBuffer());
+    return readLimited(res, what, {
+      bytes: this.settings.maxDownloadBytes ?? MAX_EXPORT_DOWNLOAD_BYTES,
+      name: 'MAX_EXPORT_DOWNLOAD_BYTES',
+    });
+  }
+
+  private jsonLimit(): BodyLimit {
+    return { bytes: this.settings.maxJsonBytes ?? MAX_JSON_RESPONSE_BYTES, name: 'MAX_JSON_RESPONSE_BYTES' };
   }
 
   /** One request, retried on 429, 5xx and network errors; any other non-2xx is an error at once. */
@@ -159,15 +172,14 @@ export class QualtricsClient {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, {
-          ...init,
-          headers: {
-            'X-API-TOKEN': this.settings.apiToken,
-            ...(init.body ? { 'content-type': 'application/json' } : {}),
-            accept: 'application/json',
-          },
-        });
+        const headers = {
+          'X-API-TOKEN': this.settings.apiToken,
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+          accept: 'application/json',
+        };
+        res = await fetchSameOrigin(what, url, { ...init, headers }, this.origin);
       } catch (error) {
+        if (error instanceof QualtricsError) throw error;
         if (attempt >= attempts)
           throw new QualtricsError(
             `Qualtrics ${what} failed: cannot reach ${new URL(url).host} (${(error as Error).message}). Check QUALTRICS_BASE_URL and the network.`,
@@ -183,11 +195,14 @@ export class QualtricsClient {
       if (retryable && attempt < attempts) {
         const wait = retryAfterMs(res.headers.get('retry-after')) ?? this.backoff(attempt);
         this.logger.warn({ status: res.status, attempt, wait_ms: wait, what }, 'Qualtrics asked us to wait; retrying');
-        await res.arrayBuffer().catch(() => undefined);
+        await discard(res);
         await sleep(wait);
         continue;
       }
-      const text = await res.text().catch(() => '');
+      const text = await readLimited(res, what, this.jsonLimit()).then(
+        (body) => body.toString('utf8'),
+        () => '',
+      );
       let meta: QualtricsMeta | undefined;
       try {
         meta = (JSON.parse(text) as { meta?: QualtricsMeta }).meta;

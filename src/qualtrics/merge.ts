@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import type { Roster, RosterRow } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import type { FieldMapping, MappedResponse } from './mapping.js';
+import { untrustedValueReasons } from './untrusted.js';
 
 export interface SyncConflict {
   did: string;
@@ -95,14 +96,23 @@ export function mergeResponses(
   // The same rules as validate-participants, over the roster plus the candidates, so a new row
   // that repeats an existing participant's address is caught too. Only errors on a candidate's
   // own row count against it; warnings are accepted.
-  const findings = checkRosterRows([...roster.rows, ...candidates.map((c) => c.row)]);
-  for (const { row, response } of candidates) {
-    const reasons = findings
-      .filter((f) => f.row === row.row && f.severity === 'error')
-      .map((f) => `${f.code}: ${f.message}`);
+  // Values a spreadsheet would run as a formula, or too long for the roster, are refused first
+  // (and kept out of the rules, so that they cannot make another candidate look like a duplicate).
+  const untrusted = new Map(candidates.map((c) => [c, untrustedValueReasons(c.response.values)]));
+  const checked = candidates.filter((c) => untrusted.get(c)!.length === 0);
+  const findings = checkRosterRows([...roster.rows, ...checked.map((c) => c.row)]);
+  for (const candidate of candidates) {
+    const { row, response } = candidate;
+    const refused = untrusted.get(candidate)!;
+    const reasons =
+      refused.length > 0
+        ? refused.map((r) => r.reason)
+        : findings.filter((f) => f.row === row.row && f.severity === 'error').map((f) => `${f.code}: ${f.message}`);
     if (reasons.length > 0) {
+      // A DID that is itself refused is not repeated: the response ID identifies the row.
+      const didRefused = refused.some((r) => r.column === 'did');
       result.rejected.push({
-        did: response.values.did || `response:${response.responseId}`,
+        did: (!didRefused && response.values.did) || `response:${response.responseId}`,
         responseId: response.responseId,
         reasons,
       });

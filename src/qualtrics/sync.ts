@@ -92,7 +92,7 @@ async function fetchResponses(
     }
     throw error;
   }
-  const entry = readSingleEntry(zip);
+  const entry = readSingleEntry(zip, settings.maxUncompressedBytes);
   const all = parseExport(entry.bytes, entry.name);
   return { mapping: mapResponses(all, mappings), responses: all.length };
 }

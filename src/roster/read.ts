@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
+import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -64,7 +65,12 @@ interface ParsedRecord {
   row: number;
 }
 
-const baseOptions = { bom: true, relax_column_count: true, skip_empty_lines: true } as const;
+const baseOptions = {
+  bom: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  max_record_size: MAX_RECORD_CHARS,
+} as const;
 
 /**
  * csv-parse's per-record line info halves its speed, so it is only asked for when needed: if the
@@ -138,6 +144,15 @@ export function parseRoster(bytes: Buffer): Roster {
     records = parseRecords(text);
   } catch (error) {
     const line = (error as { lines?: number }).lines;
+    if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')
+      return empty(
+        runError(
+          'roster_row_too_large',
+          `Line ${line ?? '?'} of the roster is over ${MAX_RECORD_CHARS / 1024 / 1024} MB long; the roster cannot be read.`,
+          `Correct line ${line ?? '?'} (a value was probably pasted by mistake, or a double quote is not closed).`,
+          line,
+        ),
+      );
     return empty(
       runError(
         'roster_malformed',
@@ -159,6 +174,7 @@ export function parseRoster(bytes: Buffer): Roster {
   const rows: RosterRow[] = [];
   for (const { record, row } of body) {
     for (let i = 0; i < record.length; i++) record[i] = record[i]!.trim();
+    findings.push(...boundRecord(columns, record, row));
     const value = (column: string): string => {
       const index = columns.indexOf(column);
       return index === -1 ? '' : (record[index] ?? '');

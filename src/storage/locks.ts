@@ -13,6 +13,8 @@ const HEARTBEAT_MS = 5_000;
 
 /** One sender per report date. */
 export const sendLockName = (reportDate: string): string => `send:${reportDate}`;
+/** Held by a dry run while it stages its previews: tells a live staging folder from a dead one's. */
+export const planLockName = (runId: string): string => `plan:${runId}`;
 /** One Qualtrics sync at a time (it rewrites the roster). */
 export const SYNC_LOCK_NAME = 'sync:roster';
 /** One bot (`serve`) per state DB: two would both post requests, run schedules and send. */
@@ -52,6 +54,7 @@ function describeLock(name: string): string {
   if (name.startsWith('send:')) return `sending ${name.slice('send:'.length)}`;
   if (name.startsWith('sync:')) return 'syncing the roster from Qualtrics';
   if (name === SERVE_LOCK_NAME) return 'running the bot (serve) on this state database (STATE_DB_PATH)';
+  if (name.startsWith('plan:')) return `preparing the dry run ${name.slice('plan:'.length)}`;
   return `holding ${name}`;
 }
 

@@ -73,7 +73,7 @@ describe('a database held by another process', () => {
       reportDate: ws.reportDate,
       dryRun: true,
       yes: false,
-      resendUnknown: false,
+      resendUnknown: 'none',
     });
     await expect(run).rejects.toBeInstanceOf(UsageError);
     await expect(run).rejects.toThrow(

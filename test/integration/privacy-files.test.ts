@@ -84,7 +84,7 @@ describe('RETENTION_DAYS', () => {
     });
     setRunState(db, 'r-sending', 'sending');
     try {
-      await execute(sendDaily, t.ctx, { reportDate: ws.reportDate, dryRun: true, yes: false, resendUnknown: false });
+      await execute(sendDaily, t.ctx, { reportDate: ws.reportDate, dryRun: true, yes: false, resendUnknown: 'none' });
     } finally {
       t.close();
     }
@@ -111,7 +111,7 @@ describe('RETENTION_DAYS', () => {
     mkdirSync(dir, { recursive: true });
     const t = testContext(ws);
     try {
-      await execute(sendDaily, t.ctx, { reportDate: ws.reportDate, dryRun: true, yes: false, resendUnknown: false });
+      await execute(sendDaily, t.ctx, { reportDate: ws.reportDate, dryRun: true, yes: false, resendUnknown: 'none' });
     } finally {
       t.close();
     }

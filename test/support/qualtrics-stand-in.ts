@@ -29,6 +29,12 @@ export interface QualtricsBehaviour {
   /** The first n progress polls answer 503 (a datacenter hiccup). */
   serverErrors: number;
   zip: 'valid' | 'corrupt' | 'two-entries';
+  /** Served as the export file instead of the built ZIP (e.g. a zip bomb). */
+  zipBytes?: Buffer;
+  /** The file download answers 307 with this Location (relative: same server). */
+  fileRedirect?: string;
+  /** Progress answers carry this many bytes of padding, sent without Content-Length when chunked. */
+  progressPadding?: { bytes: number; chunked: boolean };
 }
 
 export interface QualtricsStandIn {
@@ -89,6 +95,7 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
   ) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
   const zipBytes = (): Buffer => {
+    if (behaviour.zipBytes) return behaviour.zipBytes;
     const doc = strToU8(JSON.stringify({ responses: standIn.responses }));
     if (behaviour.zip === 'corrupt') return Buffer.from('PK\u0003\u0004 this is not really a zip file at all');
     if (behaviour.zip === 'two-entries')
@@ -154,6 +161,16 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
             requestId: 'req-404',
           },
         });
+      const padding = behaviour.progressPadding;
+      if (padding) {
+        const body = JSON.stringify({ result: { status: 'inProgress', pad: 'x'.repeat(padding.bytes) }, meta: meta() });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          ...(padding.chunked ? {} : { 'content-length': Buffer.byteLength(body) }),
+        });
+        for (let i = 0; i < body.length; i += 65536) res.write(body.slice(i, i + 65536));
+        return res.end();
+      }
       const n = polls.get(id)! + 1;
       polls.set(id, n);
       if (n <= behaviour.pollsBeforeComplete)
@@ -168,7 +185,10 @@ export async function startQualtricsStandIn(responses: ExportResponse[] = []): P
         meta: meta(),
       });
     }
-    const file = new RegExp(`^${base}/(ES_\\d+)-file/file$`).exec(path);
+    const file = new RegExp(`^${base}/(ES_\\d+)-file/file(\\?redirected)?$`).exec(path);
+    if (req.method === 'GET' && file && behaviour.fileRedirect && !path.includes('redirected')) {
+      return res.writeHead(307, { location: behaviour.fileRedirect }).end();
+    }
     if (req.method === 'GET' && file) {
       const bytes = zipBytes();
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);

@@ -96,3 +96,20 @@ describe('configuration', () => {
     expect(problems[2]?.message).toMatch(/SMTP_PASS_FILE/);
   });
 });
+
+describe('QUALTRICS_BASE_URL', () => {
+  it('requires https, except for a stand-in on the loopback interface', () => {
+    for (const ok of [
+      'https://iad1.qualtrics.com',
+      'http://127.0.0.1:8080',
+      'http://127.9.0.3',
+      'http://localhost:3000',
+      'http://[::1]:4000',
+    ])
+      expect(loadConfig({ QUALTRICS_BASE_URL: ok }).QUALTRICS_BASE_URL).toBe(ok);
+    for (const bad of ['http://iad1.qualtrics.com', 'http://10.0.0.5', 'http://127.0.0.1.example.com', 'ftp://x.org']) {
+      const problems = problemsOf(() => loadConfig({ QUALTRICS_BASE_URL: bad }));
+      expect(problems).toEqual([{ variable: 'QUALTRICS_BASE_URL', message: expect.stringContaining('https://') }]);
+    }
+  });
+});

@@ -71,3 +71,35 @@ describe('reading the roster CSV', () => {
     );
   });
 });
+
+describe('roster values are bounded', () => {
+  it('drops an oversized value and blocks its row with a finding naming row, column and size', () => {
+    const csv = `did,email,first_name,site\nP001,a@example.org,${'n'.repeat(1001)},A\n${'D'.repeat(5000)},b@example.org,Bo,B\nP003,c@example.org,Cy,${'s'.repeat(900)}\n`;
+    const roster = parseRoster(Buffer.from(csv));
+    expect(roster.findings.map((f) => [f.code, f.row, f.column, f.did])).toEqual([
+      ['cell_too_large', 2, 'first_name', 'P001'],
+      ['cell_too_large', 3, 'did', undefined],
+    ]);
+    expect(roster.findings[0]!.message).toContain('1,001 characters');
+    expect(JSON.stringify(roster.findings)).not.toContain('nnnnnnnnnn');
+    expect(roster.rows.map((r) => r.firstName)).toEqual(['', 'Bo', 'Cy']);
+    expect(roster.rows[1]!.did).toBe('');
+  });
+
+  it('blocks a row that is too long as a whole', () => {
+    const wide = Array.from({ length: 40 }, (_, i) => `c${i}`);
+    const csv = `did,email,${wide.join(',')}\nP001,a@example.org,${wide.map(() => 'v'.repeat(1000)).join(',')}\n`;
+    const roster = parseRoster(Buffer.from(csv));
+    expect(roster.findings.map((f) => [f.code, f.row, f.did])).toEqual([['row_too_large', 2, 'P001']]);
+  });
+});
+
+describe('an absurd roster record', () => {
+  it('over MAX_RECORD_CHARS is a whole-file error naming the line, not a crash', () => {
+    const csv = `did,email,first_name\nP001,a@example.org,Ana\nP002,b@example.org,${'q'.repeat(33 * 1024 * 1024)}\n`;
+    const roster = parseRoster(Buffer.from(csv));
+    expect(roster.rows).toEqual([]);
+    expect(roster.findings.map((f) => [f.code, f.scope, f.row])).toEqual([['roster_row_too_large', 'run', 3]]);
+    expect(roster.findings[0]!.message).toBe('Line 3 of the roster is over 32 MB long; the roster cannot be read.');
+  });
+});

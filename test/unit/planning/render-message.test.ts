@@ -1,0 +1,50 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadTemplates } from '../../../src/mail/templates.js';
+import { type RenderJob, renderAndWrite } from '../../../src/planning/render-message.js';
+
+let dir: string | undefined;
+afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
+
+const job = (did: string, fields: Record<string, string> = {}): RenderJob => ({
+  did,
+  firstName: 'Ana',
+  lastName: 'Lima',
+  email: `${did.toLowerCase()}@example.org`,
+  fields: { first_name: 'Ana', ...fields },
+  data: { did, surveys_completed: 3, surveys_expected: 4 },
+});
+
+describe('rendering a batch', () => {
+  it('returns a failed result for a message that throws, and renders the others', () => {
+    dir = mkdtempSync(join(tmpdir(), 'render-'));
+    const bad = job('P002');
+    Object.defineProperty(bad.fields, 'site', {
+      enumerable: true,
+      get: () => {
+        throw new TypeError('secret value ana@example.org could not be read');
+      },
+    });
+    const results = renderAndWrite(
+      {
+        runId: 'run1',
+        dateIso: '2026-11-30T09:00:00Z',
+        reportDate: '2026-11-29',
+        from: { address: 'study@example.org' },
+        replyTo: undefined,
+        redirectTo: undefined,
+        templates: loadTemplates(undefined),
+        outDir: dir,
+      },
+      [job('P001'), bad, job('P003')],
+    );
+    expect(results.map((r) => ('error' in r ? [r.did, r.error] : [r.did, 'ok']))).toEqual([
+      ['P001', 'ok'],
+      ['P002', 'TypeError'],
+      ['P003', 'ok'],
+    ]);
+    expect(readdirSync(dir).sort()).toEqual(['P001.eml', 'P003.eml']);
+  });
+});
