@@ -15,6 +15,8 @@ import { getRun, setRunState } from '../storage/runs.js';
 import { reconcileBeforeSend } from '../storage/send-ledger.js';
 import { SendEngine } from './send-engine.js';
 import { assertSendable } from './sendable.js';
+import { recordSendHealth } from './smtp-health.js';
+import { TLS_DISABLED_WARNING, tlsPolicy } from './transport.js';
 import type { LogLine, SendDeps, SendOptions, SendResult } from './types.js';
 
 export async function sendRun(deps: SendDeps, runId: string, options: SendOptions): Promise<SendResult> {
@@ -60,8 +62,21 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
       deps.now(),
     );
 
+    if (tlsPolicy(config) === 'disabled') log.warn({ variable: 'SMTP_REQUIRE_TLS' }, TLS_DISABLED_WARNING);
     const engine = new SendEngine(deps, run, lock.owner, logLine, log);
-    const { outcome, pauseReason, sentNow } = await engine.start();
+    let result: Awaited<ReturnType<SendEngine['start']>>;
+    try {
+      // Resolves or rejects only once every connection has stopped and its messages are recorded.
+      result = await engine.start();
+    } catch (error) {
+      stoppedHard(deps, run, options.actor, error);
+      throw error;
+    }
+    const { outcome, pauseReason, sentNow } = result;
+    recordSendHealth(db, config, deps.now(), {
+      sentNow,
+      relayProblem: result.relayProblem ? pauseReason : undefined,
+    });
 
     const counts = messageCounts(db, run.id);
     const finalState = outcome === 'done' ? 'done' : 'paused';
@@ -99,5 +114,32 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
   } finally {
     lock.release();
     sendLog.close();
+  }
+}
+
+/** A connection failed hard (e.g. the send log cannot be written): the run is paused, and says why. */
+function stoppedHard(
+  deps: SendDeps,
+  run: { id: string; report_date: string; batch_hash: string },
+  actor: string,
+  error: unknown,
+): void {
+  const reason = `the send stopped: ${(error as Error).message ?? String(error)}. Every message sent so far is recorded; fix the cause, then run send-daily again to continue.`;
+  try {
+    setRunState(deps.db, run.id, 'paused');
+    audit(
+      deps.db,
+      {
+        actor,
+        action: 'send_paused',
+        runId: run.id,
+        reportDate: run.report_date,
+        batchHash: run.batch_hash,
+        detail: { reason },
+      },
+      deps.now(),
+    );
+  } catch (auditError) {
+    deps.logger.error({ error: (auditError as Error).message }, 'could not record the stopped send');
   }
 }
