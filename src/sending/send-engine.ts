@@ -124,7 +124,7 @@ export class SendEngine {
       }
     } catch (error) {
       this.hardError ??= { error };
-      this.log.error({ error: (error as Error).message }, 'send stopped: a connection failed hard');
+      this.log.error({ error: (error as Error).message }, 'a connection failed hard; stopping the others');
     } finally {
       try {
         this.recordSent(unrecorded);

@@ -6,13 +6,14 @@
  * (planned → sending, with the one_delivery_per_day index behind it) and the rule that a message
  * whose outcome is unknown is never re-sent without an explicit --resend-unknown.
  */
-import { UsageError } from '../errors.js';
+import { JobRefusedError, UsageError } from '../errors.js';
 import { SendLog } from '../outbox/send-log.js';
 import { audit } from '../storage/audit.js';
 import { acquireLock, sendLockName } from '../storage/locks.js';
 import { messageCounts, messagesInState } from '../storage/messages.js';
 import { getRun, setRunState } from '../storage/runs.js';
 import { reconcileBeforeSend } from '../storage/send-ledger.js';
+import { maskAddressesInText } from '../util/mask.js';
 import { SendEngine } from './send-engine.js';
 import { assertSendable } from './sendable.js';
 import { recordSendHealth } from './smtp-health.js';
@@ -69,8 +70,7 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
       // Resolves or rejects only once every connection has stopped and its messages are recorded.
       result = await engine.start();
     } catch (error) {
-      stoppedHard(deps, run, options.actor, error);
-      throw error;
+      throw stoppedHard(deps, run, options.actor, error);
     }
     const { outcome, pauseReason, sentNow } = result;
     recordSendHealth(db, config, deps.now(), {
@@ -123,8 +123,10 @@ function stoppedHard(
   run: { id: string; report_date: string; batch_hash: string },
   actor: string,
   error: unknown,
-): void {
-  const reason = `the send stopped: ${(error as Error).message ?? String(error)}. Every message sent so far is recorded; fix the cause, then run send-daily again to continue.`;
+): JobRefusedError {
+  const detail = error instanceof Error ? error.message : String(error);
+  const reason = `The send stopped: ${maskAddressesInText(detail).slice(0, 300)}. Every connection was stopped and every message sent so far is recorded; fix the cause, then run send-daily again to continue.`;
+  deps.logger.error({ error: error instanceof Error ? error.stack : detail }, 'send stopped: a connection failed hard');
   try {
     setRunState(deps.db, run.id, 'paused');
     audit(
@@ -142,4 +144,5 @@ function stoppedHard(
   } catch (auditError) {
     deps.logger.error({ error: (auditError as Error).message }, 'could not record the stopped send');
   }
+  return new JobRefusedError(reason, 'send_stopped');
 }
