@@ -17,27 +17,16 @@ import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
 import { Pacer } from './pacing.js';
 import { Previews } from './previews.js';
-import type { LogLine, MessageTransport, SendDeps, SendProgress, SendResult } from './types.js';
+import { StopSignal } from './stop-signal.js';
+import type { EngineResult, LogLine, MessageTransport, SendDeps, SendProgress } from './types.js';
 import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export interface EngineResult {
-  outcome: SendResult['outcome'];
-  pauseReason?: string;
-  /** The pause was the relay's doing (settings refused, rate limits, failures in a row). */
-  relayProblem?: boolean;
-  sentNow: number;
-}
-
 export class SendEngine {
   private readonly queue: WorkQueue;
   private readonly previews: Previews;
-  private consecutiveFailures = 0;
-  private stopReason: string | undefined;
-  private relayProblem = false;
-  private hardError: { error: unknown } | undefined;
-  private interrupted = false;
+  private readonly stop: StopSignal;
   private sentNow = 0;
   private readonly pacer: Pacer;
   private readonly progress: SendProgress;
@@ -52,6 +41,7 @@ export class SendEngine {
     private readonly log: Logger,
   ) {
     this.ledger = new SendLedger(deps.db);
+    this.stop = new StopSignal(log, deps.config.SEND_PAUSE_AFTER_FAILURES);
     this.queue = new WorkQueue(this.ledger, run.id);
     this.previews = new Previews(deps.config.OUTBOX_DIR, run.report_date);
     this.batcher = new ClaimBatcher(this.ledger, owner, deps.now);
@@ -69,10 +59,10 @@ export class SendEngine {
   async start(): Promise<EngineResult> {
     const workers = this.pacer.connections;
     const onAbort = (): void => {
-      this.interrupted = true;
+      this.stop.interrupted = true;
     };
     this.deps.signal?.addEventListener('abort', onAbort);
-    if (this.deps.signal?.aborted) this.interrupted = true;
+    if (this.deps.signal?.aborted) this.stop.interrupted = true;
     try {
       // Workers never reject (worker() keeps the first hard error): all of them have stopped here.
       await Promise.all(Array.from({ length: workers }, (_, index) => this.worker(index)));
@@ -81,16 +71,16 @@ export class SendEngine {
       // The messages are sent and recorded; a missing archive copy must not fail the run.
       for (const failure of await this.previews.finish()) this.log.warn(failure, 'could not archive the sent message');
     }
-    if (this.hardError !== undefined) throw this.hardError.error;
+    if (this.stop.hardError !== undefined) throw this.stop.hardError.error;
     this.deps.onProgress?.({ ...this.progress });
-    if (this.stopReason !== undefined)
+    if (this.stop.pauseReason !== undefined)
       return {
         outcome: 'paused',
-        pauseReason: this.stopReason,
-        relayProblem: this.relayProblem,
+        pauseReason: this.stop.pauseReason,
+        relayProblem: this.stop.relayProblem,
         sentNow: this.sentNow,
       };
-    if (this.interrupted)
+    if (this.stop.interrupted)
       return {
         outcome: 'interrupted',
         pauseReason: 'interrupted (signal); run send-daily again to continue',
@@ -99,16 +89,12 @@ export class SendEngine {
     return { outcome: 'done', sentNow: this.sentNow };
   }
 
-  private get stopping(): boolean {
-    return this.interrupted || this.stopReason !== undefined || this.hardError !== undefined;
-  }
-
   private async worker(index: number): Promise<void> {
     const transport = this.deps.openTransport();
     let unrecorded: SentMark | undefined;
     try {
       // A rate limit lowers pacer.connections: the connections above it finish and close.
-      while (!this.stopping && index < this.pacer.connections) {
+      while (!this.stop.stopping && index < this.pacer.connections) {
         const next = this.queue.next(Date.now());
         if ('done' in next) return;
         if ('waitMs' in next) {
@@ -123,13 +109,13 @@ export class SendEngine {
         }
       }
     } catch (error) {
-      this.hardError ??= { error };
+      this.stop.failedHard(error);
       this.log.error({ error: (error as Error).message }, 'a connection failed hard; stopping the others');
     } finally {
       try {
         this.recordSent(unrecorded);
       } catch (error) {
-        this.hardError ??= { error };
+        this.stop.failedHard(error);
       }
       transport.close();
     }
@@ -139,14 +125,6 @@ export class SendEngine {
   private recordSent(mark: SentMark | undefined): undefined {
     this.batcher.recordNow(mark);
     return undefined;
-  }
-
-  private pause(reason: string, relayProblem = false): void {
-    if (this.stopReason === undefined) {
-      this.stopReason = reason;
-      this.relayProblem = relayProblem;
-      this.log.warn({ reason }, 'send paused');
-    }
   }
 
   /**
@@ -163,13 +141,13 @@ export class SendEngine {
     const { db } = this.deps;
     const preview = this.previews.load(message);
     if ('problem' in preview) {
-      this.pause(preview.problem);
+      this.stop.pause(preview.problem);
       return this.recordSent(previous);
     }
     const bytes = preview.bytes;
     const envelope = envelopeOf(bytes);
     if (envelope === undefined) {
-      this.pause(`the stored message for ${message.did} has no From/To header; run send-daily --dry-run again`);
+      this.stop.pause(`the stored message for ${message.did} has no From/To header; run send-daily --dry-run again`);
       return this.recordSent(previous);
     }
     if (this.pacer.mayWait) {
@@ -177,7 +155,7 @@ export class SendEngine {
       previous = undefined;
       await this.pacer.turn();
     }
-    if (this.stopping) return this.recordSent(previous);
+    if (this.stop.stopping) return this.recordSent(previous);
     // The previous "sent" mark and this claim go into the next group commit, with the other
     // connections' (claim-batcher.ts); the claim is on disk before anything is sent.
     if ((await this.batcher.submit(previous, message.id)) !== 'claimed') return undefined;
@@ -185,7 +163,7 @@ export class SendEngine {
     const outcome = await this.attempt(transport, envelope, bytes, message);
     const now = this.deps.now().toISOString();
     if (outcome.kind === 'sent') {
-      this.consecutiveFailures = 0;
+      this.stop.accepted();
       this.pacer.accepted();
       this.sentNow++;
       this.bump('sent');
@@ -202,11 +180,11 @@ export class SendEngine {
     if (outcome.kind === 'fatal' || outcome.kind === 'throttled') {
       // Not delivered and not the message's fault: back to planned, its attempts untouched.
       this.ledger.releaseClaim(message.id, now);
-      if (outcome.kind === 'fatal') this.pause(`SMTP: ${outcome.advice} Then run send-daily again.`, true);
+      if (outcome.kind === 'fatal') this.stop.pause(`SMTP: ${outcome.advice} Then run send-daily again.`, true);
       else this.onRateLimit(message, outcome.error);
       return undefined;
     }
-    this.noteFailure(outcome.error);
+    this.stop.failed(outcome.error);
     if (outcome.kind === 'unknown') {
       this.ledger.markUnknown(message.id, outcome.error, now);
       this.bump('unknown');
@@ -261,7 +239,7 @@ export class SendEngine {
   private onRateLimit(message: QueuedMessage, error: string): void {
     const { retryAt, exhausted } = this.pacer.throttled();
     if (exhausted) {
-      this.pause(
+      this.stop.pause(
         `the relay kept asking us to slow down (last: ${error}). Set SMTP_RATE_PER_MINUTE (or SMTP_RATE_PER_SECOND) to the provider's limit and lower SMTP_MAX_CONNECTIONS, then run send-daily again.`,
         true,
       );
@@ -272,16 +250,6 @@ export class SendEngine {
       { did: message.did, error, retry_in_ms: retryAt - Date.now(), connections: this.pacer.connections },
       'rate limited by the relay, slowing down',
     );
-  }
-
-  private noteFailure(error: string): void {
-    this.consecutiveFailures++;
-    const limit = this.deps.config.SEND_PAUSE_AFTER_FAILURES;
-    if (this.consecutiveFailures >= limit)
-      this.pause(
-        `${this.consecutiveFailures} attempts in a row failed (last: ${error}). Fix the cause, then run send-daily again to continue.`,
-        true,
-      );
   }
 
   private bump(kind: 'sent' | 'failed' | 'unknown'): void {

@@ -18,7 +18,7 @@ import { SendEngine } from './send-engine.js';
 import { assertSendable } from './sendable.js';
 import { recordSendHealth } from './smtp-health.js';
 import { TLS_DISABLED_WARNING, tlsPolicy } from './transport.js';
-import type { LogLine, SendDeps, SendOptions, SendResult } from './types.js';
+import type { EngineResult, LogLine, SendDeps, SendOptions, SendResult } from './types.js';
 
 export async function sendRun(deps: SendDeps, runId: string, options: SendOptions): Promise<SendResult> {
   const { db, config } = deps;
@@ -65,7 +65,7 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
 
     if (tlsPolicy(config) === 'disabled') log.warn({ variable: 'SMTP_REQUIRE_TLS' }, TLS_DISABLED_WARNING);
     const engine = new SendEngine(deps, run, lock.owner, logLine, log);
-    let result: Awaited<ReturnType<SendEngine['start']>>;
+    let result: EngineResult;
     try {
       // Resolves or rejects only once every connection has stopped and its messages are recorded.
       result = await engine.start();
