@@ -13,6 +13,7 @@ import { audit } from '../storage/audit.js';
 import { messageCounts } from '../storage/messages.js';
 import type { RunRow } from '../storage/runs.js';
 import { SendLedger } from '../storage/send-ledger.js';
+import { maskAddressesInText } from '../util/mask.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
 import { Pacer } from './pacing.js';
@@ -160,7 +161,13 @@ export class SendEngine {
     // connections' (claim-batcher.ts); the claim is on disk before anything is sent.
     if ((await this.batcher.submit(previous, message.id)) !== 'claimed') return undefined;
     const attempt = message.attempts + 1;
-    const outcome = await this.attempt(transport, envelope, bytes, message);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await transport.send(envelope, bytes);
+    } catch (error) {
+      this.threw(message, error);
+      throw error;
+    }
     const now = this.deps.now().toISOString();
     if (outcome.kind === 'sent') {
       this.stop.accepted();
@@ -219,21 +226,11 @@ export class SendEngine {
     return undefined;
   }
 
-  /** The transport's answer; if it throws, the message may have gone out: record it as unknown. */
-  private async attempt(
-    transport: MessageTransport,
-    envelope: { from: string; to: string },
-    bytes: Buffer,
-    message: QueuedMessage,
-  ): Promise<AttemptOutcome> {
-    try {
-      return await transport.send(envelope, bytes);
-    } catch (error) {
-      const reason = `outcome unknown: the send failed unexpectedly (${(error as Error).message}); not re-sent (use --resend-unknown)`;
-      this.ledger.markUnknown(message.id, reason.slice(0, 500), this.deps.now().toISOString());
-      this.bump('unknown');
-      throw error;
-    }
+  /** The transport threw: the message may have gone out, so it is recorded as unknown. */
+  private threw(message: QueuedMessage, error: unknown): void {
+    const reason = `outcome unknown: the send failed unexpectedly (${(error as Error).message}); not re-sent (use --resend-unknown)`;
+    this.ledger.markUnknown(message.id, maskAddressesInText(reason).slice(0, 500), this.deps.now().toISOString());
+    this.bump('unknown');
   }
 
   private onRateLimit(message: QueuedMessage, error: string): void {
