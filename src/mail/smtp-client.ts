@@ -33,7 +33,7 @@ export interface SmtpSettings {
   pass?: string | undefined;
   /** Refuse to AUTH or send a message over a connection that is not encrypted (STARTTLS or secure). */
   requireTLS?: boolean;
-  /** PEM CA certificates to trust for the relay (a private CA), in addition to the system's. */
+  /** PEM CA certificates to trust for the relay (a private CA); they replace the public roots for this connection. */
   ca?: string | undefined;
   /** Socket inactivity limit; a relay that stops answering mid-message is given up on after this. */
   socketTimeoutMs?: number;
