@@ -96,8 +96,16 @@ const schema = z.object({
   SMTP_SECURE: bool(false),
   SMTP_USER: optionalText,
   SMTP_PASS: optionalText,
+  SMTP_REQUIRE_TLS: bool(true),
+  SMTP_TLS_CA_FILE: optionalText,
   SMTP_MAX_CONNECTIONS: intInRange(1, 100, 5),
   SMTP_RATE_PER_SECOND: intInRange(0, 100_000, 0),
+  SMTP_RATE_PER_MINUTE: z.coerce
+    .number({ error: 'must be a whole number of messages a minute, at least 1' })
+    .int({ error: 'must be a whole number of messages a minute, at least 1' })
+    .min(1, { error: 'must be at least 1 (leave it unset for no per-minute limit)' })
+    .max(6_000_000, { error: 'must be at most 6000000' })
+    .optional(),
   SEND_MAX_ATTEMPTS: intInRange(1, 20, 3),
   SEND_RETRY_BACKOFF_MS: intInRange(0, 600_000, 2000),
   SEND_PAUSE_AFTER_FAILURES: intInRange(1, 100_000, 10),
@@ -153,6 +161,8 @@ export interface Config extends Omit<Parsed, 'SLACK_OPERATOR_IDS' | 'SLACK_APPRO
   SEND_DEADLINE: string;
   /** True when every Qualtrics variable is set. */
   qualtricsConfigured: boolean;
+  /** The PEM text of SMTP_TLS_CA_FILE, read at load. */
+  smtpTlsCa?: string;
 }
 
 /** Empty values count as unset, the way most .env files are written. */
@@ -191,6 +201,7 @@ export function loadConfig(env: Env): Config {
       problems.push({ variable, message: `${issue.message} (got "${redactIfSecret(variable, values[variable])}").` });
     }
   }
+  const smtpTlsCa = readCaFile('SMTP_TLS_CA_FILE', values.SMTP_TLS_CA_FILE, problems);
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const parsed = result.data;
   const approvers = parsed.SLACK_APPROVER_IDS ?? [];
@@ -205,7 +216,32 @@ export function loadConfig(env: Env): Config {
     sendDeadlineMinutes: parseClockTime(parsed.SEND_DEADLINE) ?? 21 * 60,
     SCHEDULE_SYNC_CRON: parsed.SCHEDULE_SYNC_CRON ?? (qualtricsConfigured ? '30 8 * * *' : undefined),
     qualtricsConfigured,
+    ...(smtpTlsCa === undefined ? {} : { smtpTlsCa }),
   };
+}
+
+/** A PEM file of CA certificates, read now so that a bad path is a configuration error. */
+function readCaFile(variable: string, path: string | undefined, problems: ConfigProblem[]): string | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+    problems.push({
+      variable,
+      message: `cannot read ${path} (${reason}); point it at a readable PEM file with the CA certificate(s) that signed the relay's certificate.`,
+    });
+    return undefined;
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    problems.push({
+      variable,
+      message: `${path} holds no PEM certificate ("-----BEGIN CERTIFICATE-----"); point it at the CA certificate(s) in PEM form.`,
+    });
+    return undefined;
+  }
+  return text;
 }
 
 function redactIfSecret(variable: string, value: string | undefined): string {

@@ -7,10 +7,23 @@
  *   permanent  not delivered, do not retry (5xx);
  *   unknown    the connection failed after the server invited the message (354): it may
  *              have been accepted, so it must not be re-sent automatically;
- *   fatal      nothing can be sent with these settings (authentication or TLS failed).
+ *   throttled  the relay asked us to slow down (rate limit): not delivered, try again later
+ *              without counting it as a failure;
+ *   fatal      nothing can be sent with these settings (authentication, TLS or the relay's
+ *              certificate failed); `advice` names the setting to fix.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import { maskAddressesInText } from '../util/mask.js';
+import { LoginGate } from './login-gate.js';
+import {
+  describeSmtpError,
+  isRateLimit,
+  type SettingsProblem,
+  type SmtpError,
+  settingsProblem,
+} from './smtp-errors.js';
+
+export { describeSmtpError };
 
 export interface SmtpSettings {
   host: string;
@@ -18,30 +31,37 @@ export interface SmtpSettings {
   secure: boolean;
   user?: string | undefined;
   pass?: string | undefined;
+  /** Refuse to AUTH or send a message over a connection that is not encrypted (STARTTLS or secure). */
+  requireTLS?: boolean;
+  /** PEM CA certificates to trust for the relay (a private CA); they replace the public roots for this connection. */
+  ca?: string | undefined;
   /** Socket inactivity limit; a relay that stops answering mid-message is given up on after this. */
   socketTimeoutMs?: number;
 }
 
 export type AttemptOutcome =
   | { kind: 'sent'; response: string }
-  | { kind: 'temporary' | 'permanent' | 'unknown' | 'fatal'; error: string; responseCode?: number };
+  | { kind: 'temporary' | 'permanent' | 'unknown' | 'throttled'; error: string; responseCode?: number }
+  | { kind: 'fatal'; error: string; responseCode?: number; problem: SettingsProblem; advice: string };
 
 export interface Envelope {
   from: string;
   to: string;
 }
 
-interface SmtpError extends Error {
-  code?: string;
-  responseCode?: number;
-  response?: string;
-}
-
-const fatalCodes = new Set(['EAUTH', 'ENOAUTH', 'ETLS', 'EREQUIRETLS', 'ECONFIG']);
-
-export function describeSmtpError(error: SmtpError): string {
-  const detail = error.response ?? error.message;
-  return maskAddressesInText(`${error.code ? `${error.code}: ` : ''}${detail}`).slice(0, 500);
+/** How a failed connection or transaction ends for the ledger (see the kinds above). */
+export function failureOutcome(e: SmtpError, dataStarted: boolean): Exclude<AttemptOutcome, { kind: 'sent' }> {
+  const error = describeSmtpError(e);
+  const responseCode = e.responseCode ? { responseCode: e.responseCode } : {};
+  const settings = settingsProblem(e);
+  if (settings !== undefined) return { kind: 'fatal', error, ...responseCode, ...settings };
+  if (isRateLimit(e)) return { kind: 'throttled', error, ...responseCode };
+  const code = e.responseCode;
+  if (code !== undefined && code >= 500) return { kind: 'permanent', error, ...responseCode };
+  if (code !== undefined && code >= 400) return { kind: 'temporary', error, ...responseCode };
+  // No reply code: the connection failed. Once the server has said 354 the message was (at
+  // least partly) handed over and may have been accepted: that outcome is unknown.
+  return { kind: dataStarted ? 'unknown' : 'temporary', error };
 }
 
 function dataPhaseStarted(connection: SMTPConnection): boolean {
@@ -52,16 +72,34 @@ export class SmtpClient {
   private connection: SMTPConnection | undefined;
   private closed = false;
 
-  constructor(private readonly settings: SmtpSettings) {}
+  /** `gate` is shared by the connections of one send (login-gate.ts); a lone client has its own. */
+  constructor(
+    private readonly settings: SmtpSettings,
+    private readonly gate: LoginGate = new LoginGate(),
+  ) {}
 
-  private open(): Promise<SMTPConnection> {
-    if (this.connection !== undefined) return Promise.resolve(this.connection);
+  private async open(): Promise<SMTPConnection> {
+    if (this.connection !== undefined) return this.connection;
+    const trying = await this.gate.enter();
+    try {
+      const connection = await this.connect();
+      if (trying) this.gate.succeeded();
+      return connection;
+    } catch (error) {
+      this.gate.failed(error as SmtpError, settingsProblem(error as SmtpError) !== undefined, trying);
+      throw error;
+    }
+  }
+
+  private connect(): Promise<SMTPConnection> {
     this.closed = false;
-    const { host, port, secure, user, pass } = this.settings;
+    const { host, port, secure, user, pass, requireTLS, ca } = this.settings;
     const connection = new SMTPConnection({
       host,
       port,
       secure,
+      requireTLS: requireTLS === true,
+      ...(ca === undefined ? {} : { tls: { ca } }),
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,
       socketTimeout: this.settings.socketTimeoutMs ?? 120_000,
@@ -116,12 +154,7 @@ export class SmtpClient {
     try {
       connection = await this.open();
     } catch (error) {
-      const e = error as SmtpError;
-      return {
-        kind: fatalCodes.has(e.code ?? '') ? 'fatal' : 'temporary',
-        error: describeSmtpError(e),
-        ...(e.responseCode ? { responseCode: e.responseCode } : {}),
-      };
+      return failureOutcome(error as SmtpError, false);
     }
     return new Promise((resolve) => {
       connection.send({ from: envelope.from, to: [envelope.to] }, message, (error, info) => {
@@ -130,14 +163,10 @@ export class SmtpClient {
           return;
         }
         const e = error as SmtpError;
-        const code = e.responseCode;
-        if (code !== undefined && code >= 500)
-          resolve({ kind: 'permanent', error: describeSmtpError(e), responseCode: code });
-        else if (code !== undefined && code >= 400)
-          resolve({ kind: 'temporary', error: describeSmtpError(e), responseCode: code });
-        // No reply code: the connection failed. Once the server has said 354 the message was (at
-        // least partly) handed over and may have been accepted: that outcome is unknown.
-        else resolve({ kind: dataPhaseStarted(connection) ? 'unknown' : 'temporary', error: describeSmtpError(e) });
+        const outcome = failureOutcome(e, e.responseCode === undefined && dataPhaseStarted(connection));
+        // A refusal of the settings mid-run (the account locked, say) stops the other connections too.
+        if (outcome.kind === 'fatal') this.gate.failed(e, true, false);
+        resolve(outcome);
         this.afterFailure(connection);
       });
     });

@@ -2,34 +2,34 @@
  * The worker pool of one live send: N connections, each kept busy with one message in flight,
  * fed from the ledger a page at a time; retries with back-off, pause after repeated failures,
  * progress, archiving. The ledger transitions it makes are the ones described in send.ts.
+ *
+ * When a connection fails hard (an exception, e.g. send_log.jsonl cannot be written), the others
+ * stop taking new messages, the messages in flight finish and are recorded, and only then does
+ * start() reject: the per-day lock is never released while a connection is still sending.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
-import { outboxPaths } from '../outbox/paths.js';
+import type { AttemptOutcome } from '../mail/smtp-client.js';
 import { audit } from '../storage/audit.js';
 import { messageCounts } from '../storage/messages.js';
 import type { RunRow } from '../storage/runs.js';
 import { SendLedger } from '../storage/send-ledger.js';
-import { ensurePrivateDir } from '../util/fs.js';
-import { createArchiver } from './archive.js';
+import { maskAddressesInText } from '../util/mask.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
 import { envelopeOf } from './eml.js';
-import type { LogLine, MessageTransport, SendDeps, SendProgress, SendResult } from './types.js';
+import { Pacer } from './pacing.js';
+import { Previews } from './previews.js';
+import { StopSignal } from './stop-signal.js';
+import type { EngineResult, LogLine, MessageTransport, SendDeps, SendProgress } from './types.js';
 import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class SendEngine {
   private readonly queue: WorkQueue;
-  private readonly paths;
-  private consecutiveFailures = 0;
-  private stopReason: string | undefined;
-  private interrupted = false;
+  private readonly previews: Previews;
+  private readonly stop: StopSignal;
   private sentNow = 0;
-  private sentDirReady = false;
-  private readonly archiver = createArchiver();
-  private nextSlot = 0;
+  private readonly pacer: Pacer;
   private readonly progress: SendProgress;
   private readonly batcher: ClaimBatcher;
   private readonly ledger: SendLedger;
@@ -42,8 +42,9 @@ export class SendEngine {
     private readonly log: Logger,
   ) {
     this.ledger = new SendLedger(deps.db);
+    this.stop = new StopSignal(log, deps.config.SEND_PAUSE_AFTER_FAILURES);
     this.queue = new WorkQueue(this.ledger, run.id);
-    this.paths = outboxPaths(deps.config.OUTBOX_DIR, run.report_date);
+    this.previews = new Previews(deps.config.OUTBOX_DIR, run.report_date);
     this.batcher = new ClaimBatcher(this.ledger, owner, deps.now);
     const counts = messageCounts(deps.db, run.id);
     this.progress = {
@@ -53,26 +54,34 @@ export class SendEngine {
       unknown: counts.unknown,
       pending: counts.planned,
     };
+    this.pacer = new Pacer(deps.config, Math.max(1, Math.min(deps.config.SMTP_MAX_CONNECTIONS, counts.planned)));
   }
 
-  async start(): Promise<{ outcome: SendResult['outcome']; pauseReason?: string; sentNow: number }> {
-    const workers = Math.max(1, Math.min(this.deps.config.SMTP_MAX_CONNECTIONS, this.progress.pending));
+  async start(): Promise<EngineResult> {
+    const workers = this.pacer.connections;
     const onAbort = (): void => {
-      this.interrupted = true;
+      this.stop.interrupted = true;
     };
     this.deps.signal?.addEventListener('abort', onAbort);
-    if (this.deps.signal?.aborted) this.interrupted = true;
+    if (this.deps.signal?.aborted) this.stop.interrupted = true;
     try {
-      await Promise.all(Array.from({ length: workers }, () => this.worker()));
+      // Workers never reject (worker() keeps the first hard error): all of them have stopped here.
+      await Promise.all(Array.from({ length: workers }, (_, index) => this.worker(index)));
     } finally {
       this.deps.signal?.removeEventListener('abort', onAbort);
       // The messages are sent and recorded; a missing archive copy must not fail the run.
-      for (const failure of await this.archiver.finish()) this.log.warn(failure, 'could not archive the sent message');
+      for (const failure of await this.previews.finish()) this.log.warn(failure, 'could not archive the sent message');
     }
+    if (this.stop.hardError !== undefined) throw this.stop.hardError.error;
     this.deps.onProgress?.({ ...this.progress });
-    if (this.stopReason !== undefined)
-      return { outcome: 'paused', pauseReason: this.stopReason, sentNow: this.sentNow };
-    if (this.interrupted)
+    if (this.stop.pauseReason !== undefined)
+      return {
+        outcome: 'paused',
+        pauseReason: this.stop.pauseReason,
+        relayProblem: this.stop.relayProblem,
+        sentNow: this.sentNow,
+      };
+    if (this.stop.interrupted)
       return {
         outcome: 'interrupted',
         pauseReason: 'interrupted (signal); run send-daily again to continue',
@@ -81,15 +90,12 @@ export class SendEngine {
     return { outcome: 'done', sentNow: this.sentNow };
   }
 
-  private get stopping(): boolean {
-    return this.interrupted || this.stopReason !== undefined;
-  }
-
-  private async worker(): Promise<void> {
+  private async worker(index: number): Promise<void> {
     const transport = this.deps.openTransport();
     let unrecorded: SentMark | undefined;
     try {
-      while (!this.stopping) {
+      // A rate limit lowers pacer.connections: the connections above it finish and close.
+      while (!this.stop.stopping && index < this.pacer.connections) {
         const next = this.queue.next(Date.now());
         if ('done' in next) return;
         if ('waitMs' in next) {
@@ -103,8 +109,15 @@ export class SendEngine {
           this.queue.finished();
         }
       }
+    } catch (error) {
+      this.stop.failedHard(error);
+      this.log.error({ error: (error as Error).message }, 'a connection failed hard; stopping the others');
     } finally {
-      this.recordSent(unrecorded);
+      try {
+        this.recordSent(unrecorded);
+      } catch (error) {
+        this.stop.failedHard(error);
+      }
       transport.close();
     }
   }
@@ -113,22 +126,6 @@ export class SendEngine {
   private recordSent(mark: SentMark | undefined): undefined {
     this.batcher.recordNow(mark);
     return undefined;
-  }
-
-  private async rateLimit(): Promise<void> {
-    const rate = this.deps.config.SMTP_RATE_PER_SECOND;
-    if (rate <= 0) return;
-    const now = Date.now();
-    const slot = Math.max(now, this.nextSlot);
-    this.nextSlot = slot + 1000 / rate;
-    if (slot > now) await sleep(slot - now);
-  }
-
-  private pause(reason: string): void {
-    if (this.stopReason === undefined) {
-      this.stopReason = reason;
-      this.log.warn({ reason }, 'send paused');
-    }
   }
 
   /**
@@ -143,42 +140,58 @@ export class SendEngine {
     previous: SentMark | undefined,
   ): Promise<SentMark | undefined> {
     const { db } = this.deps;
-    const bytes = this.loadVerified(message);
-    const envelope = bytes === undefined ? undefined : envelopeOf(bytes);
-    if (bytes === undefined) return this.recordSent(previous);
-    if (envelope === undefined) {
-      this.pause(`the stored message for ${message.did} has no From/To header; run send-daily --dry-run again`);
+    const preview = this.previews.load(message);
+    if ('problem' in preview) {
+      this.stop.pause(preview.problem);
       return this.recordSent(previous);
     }
-    if (this.deps.config.SMTP_RATE_PER_SECOND > 0) {
+    const bytes = preview.bytes;
+    const envelope = envelopeOf(bytes);
+    if (envelope === undefined) {
+      this.stop.pause(`the stored message for ${message.did} has no From/To header; run send-daily --dry-run again`);
+      return this.recordSent(previous);
+    }
+    if (this.pacer.mayWait) {
       this.recordSent(previous);
       previous = undefined;
-      await this.rateLimit();
+      await this.pacer.turn();
     }
-    if (this.stopping) return this.recordSent(previous);
+    if (this.stop.stopping) return this.recordSent(previous);
     // The previous "sent" mark and this claim go into the next group commit, with the other
     // connections' (claim-batcher.ts); the claim is on disk before anything is sent.
     if ((await this.batcher.submit(previous, message.id)) !== 'claimed') return undefined;
     const attempt = message.attempts + 1;
-    const outcome = await transport.send(envelope, bytes);
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await transport.send(envelope, bytes);
+    } catch (error) {
+      this.threw(message, error);
+      throw error;
+    }
     const now = this.deps.now().toISOString();
     if (outcome.kind === 'sent') {
-      this.consecutiveFailures = 0;
+      this.stop.accepted();
+      this.pacer.accepted();
       this.sentNow++;
       this.bump('sent');
-      this.logLine(message, { status: 'sent', attempt, smtp_response: outcome.response });
-      this.archive(message.did);
-      return { id: message.id, response: outcome.response, at: now };
+      const mark = { id: message.id, response: outcome.response, at: now };
+      try {
+        this.logLine(message, { status: 'sent', attempt, smtp_response: outcome.response });
+        this.previews.archive(message.did);
+      } catch (error) {
+        this.recordSent(mark); // the relay has it: the ledger must say so before anything else
+        throw error;
+      }
+      return mark;
     }
-    if (outcome.kind === 'fatal') {
-      // Nothing was sent: the message goes back to planned, untouched, and the run pauses.
+    if (outcome.kind === 'fatal' || outcome.kind === 'throttled') {
+      // Not delivered and not the message's fault: back to planned, its attempts untouched.
       this.ledger.releaseClaim(message.id, now);
-      this.pause(
-        `SMTP refused the connection settings (${outcome.error}). Check SMTP_USER, SMTP_PASS and SMTP_SECURE, then run send-daily again.`,
-      );
+      if (outcome.kind === 'fatal') this.stop.pause(`SMTP: ${outcome.advice} Then run send-daily again.`, true);
+      else this.onRateLimit(message, outcome.error);
       return undefined;
     }
-    this.noteFailure(outcome.error);
+    this.stop.failed(outcome.error);
     if (outcome.kind === 'unknown') {
       this.ledger.markUnknown(message.id, outcome.error, now);
       this.bump('unknown');
@@ -213,46 +226,32 @@ export class SendEngine {
     return undefined;
   }
 
-  private noteFailure(error: string): void {
-    this.consecutiveFailures++;
-    const limit = this.deps.config.SEND_PAUSE_AFTER_FAILURES;
-    if (this.consecutiveFailures >= limit)
-      this.pause(
-        `${this.consecutiveFailures} attempts in a row failed (last: ${error}). Fix the cause, then run send-daily again to continue.`,
+  /** The transport threw: the message may have gone out, so it is recorded as unknown. */
+  private threw(message: QueuedMessage, error: unknown): void {
+    const reason = `outcome unknown: the send failed unexpectedly (${(error as Error).message}); not re-sent (use --resend-unknown)`;
+    this.ledger.markUnknown(message.id, maskAddressesInText(reason).slice(0, 500), this.deps.now().toISOString());
+    this.bump('unknown');
+  }
+
+  private onRateLimit(message: QueuedMessage, error: string): void {
+    const { retryAt, exhausted } = this.pacer.throttled();
+    if (exhausted) {
+      this.stop.pause(
+        `the relay kept asking us to slow down (last: ${error}). Set SMTP_RATE_PER_MINUTE (or SMTP_RATE_PER_SECOND) to the provider's limit and lower SMTP_MAX_CONNECTIONS, then run send-daily again.`,
+        true,
       );
+      return;
+    }
+    this.queue.retryLater(message, retryAt);
+    this.log.info(
+      { did: message.did, error, retry_in_ms: retryAt - Date.now(), connections: this.pacer.connections },
+      'rate limited by the relay, slowing down',
+    );
   }
 
   private bump(kind: 'sent' | 'failed' | 'unknown'): void {
     this.progress[kind]++;
     this.progress.pending--;
     this.deps.onProgress?.({ ...this.progress });
-  }
-
-  /** The previewed bytes, or undefined (and the run paused) if they are gone or changed. */
-  private loadVerified(message: QueuedMessage): Buffer | undefined {
-    const path = this.paths.dryRunFile(message.did);
-    let bytes: Buffer;
-    try {
-      // Synchronous on purpose: a few-kB local read is cheaper than a thread-pool round trip.
-      bytes = readFileSync(path);
-    } catch {
-      this.pause(`the previewed message ${path} is missing. Run send-daily --dry-run again and approve the new batch.`);
-      return undefined;
-    }
-    if (createHash('sha256').update(bytes).digest('hex') !== message.sha256) {
-      this.pause(
-        `the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`,
-      );
-      return undefined;
-    }
-    return bytes;
-  }
-
-  private archive(did: string): void {
-    if (!this.sentDirReady) {
-      ensurePrivateDir(this.paths.sentDir);
-      this.sentDirReady = true;
-    }
-    this.archiver.add(this.paths.dryRunFile(did), this.paths.sentFile(did));
   }
 }

@@ -6,7 +6,7 @@
  * (planned → sending, with the one_delivery_per_day index behind it) and the rule that a message
  * whose outcome is unknown is never re-sent without an explicit --resend-unknown.
  */
-import { UsageError } from '../errors.js';
+import { JobRefusedError, UsageError } from '../errors.js';
 import { SendLog } from '../outbox/send-log.js';
 import { audit } from '../storage/audit.js';
 import { acquireLock, sendLockName } from '../storage/locks.js';
@@ -14,9 +14,12 @@ import { messageCounts, messagesInState } from '../storage/messages.js';
 import { getRun, INTERRUPTED_REASON, pauseRun, setRunState } from '../storage/runs.js';
 import { reconcileBeforeSend } from '../storage/send-ledger.js';
 import { requestSlackSync } from '../storage/slack-sync.js';
+import { maskAddressesInText } from '../util/mask.js';
 import { SendEngine } from './send-engine.js';
 import { assertSendable } from './sendable.js';
-import type { LogLine, SendDeps, SendOptions, SendResult } from './types.js';
+import { recordSendHealth } from './smtp-health.js';
+import { TLS_DISABLED_WARNING, tlsPolicy } from './transport.js';
+import type { EngineResult, LogLine, SendDeps, SendOptions, SendResult } from './types.js';
 
 export async function sendRun(deps: SendDeps, runId: string, options: SendOptions): Promise<SendResult> {
   const { db, config } = deps;
@@ -63,8 +66,20 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
       deps.now(),
     );
 
+    if (tlsPolicy(config) === 'disabled') log.warn({ variable: 'SMTP_REQUIRE_TLS' }, TLS_DISABLED_WARNING);
     const engine = new SendEngine(deps, run, lock.owner, logLine, log);
-    const { outcome, pauseReason, sentNow } = await engine.start();
+    let result: EngineResult;
+    try {
+      // Resolves or rejects only once every connection has stopped and its messages are recorded.
+      result = await engine.start();
+    } catch (error) {
+      throw stoppedHard(deps, run, options.actor, error);
+    }
+    const { outcome, pauseReason, sentNow } = result;
+    recordSendHealth(db, config, deps.now(), {
+      sentNow,
+      relayProblem: result.relayProblem ? pauseReason : undefined,
+    });
 
     const counts = messageCounts(db, run.id);
     if (outcome === 'done') setRunState(db, run.id, 'done', at());
@@ -104,4 +119,35 @@ export async function sendRun(deps: SendDeps, runId: string, options: SendOption
     lock.release();
     sendLog.close();
   }
+}
+
+/** A connection failed hard (e.g. the send log cannot be written): the run is paused, and says why. */
+function stoppedHard(
+  deps: SendDeps,
+  run: { id: string; report_date: string; batch_hash: string },
+  actor: string,
+  error: unknown,
+): JobRefusedError {
+  const detail = error instanceof Error ? error.message : String(error);
+  const reason = `The send stopped: ${maskAddressesInText(detail).slice(0, 300)}. Every connection was stopped and every message sent so far is recorded; fix the cause, then run send-daily again to continue.`;
+  deps.logger.error({ error: error instanceof Error ? error.stack : detail }, 'send stopped: a connection failed hard');
+  try {
+    pauseRun(deps.db, run.id, reason);
+    requestSlackSync(deps.db, run.id, deps.now());
+    audit(
+      deps.db,
+      {
+        actor,
+        action: 'send_paused',
+        runId: run.id,
+        reportDate: run.report_date,
+        batchHash: run.batch_hash,
+        detail: { reason },
+      },
+      deps.now(),
+    );
+  } catch (auditError) {
+    deps.logger.error({ error: (auditError as Error).message }, 'could not record the stopped send');
+  }
+  return new JobRefusedError(reason, 'send_stopped');
 }

@@ -55,6 +55,15 @@ export interface SendResult {
   redirectTo: string | null;
 }
 
+/** How the worker pool ended (send-engine.ts). */
+export interface EngineResult {
+  outcome: SendResult['outcome'];
+  pauseReason?: string;
+  /** The pause was the relay's doing (settings refused, rate limits, failures in a row). */
+  relayProblem?: boolean;
+  sentNow: number;
+}
+
 /** What a send_log line says about the message it is about. */
 export type LoggedMessage = { did: string; message_id: string | null; to_masked: string | null };
 

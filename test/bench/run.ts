@@ -21,10 +21,10 @@ import { benchSlack } from './slack.js';
 // The send path runs from the built package, as users run it: from there, rendering and
 // archiving use their worker threads (from TypeScript sources they run in-thread).
 const { planRun } = (await import(
-  resolve(import.meta.dirname, '../../dist/src/runs/plan.js')
+  resolve(import.meta.dirname, '../../dist/src/planning/plan.js')
 )) as typeof import('../../src/planning/plan.js');
 const { sendRun } = (await import(
-  resolve(import.meta.dirname, '../../dist/src/runs/send.js')
+  resolve(import.meta.dirname, '../../dist/src/sending/send.js')
 )) as typeof import('../../src/sending/send.js');
 
 const { values } = parseArgs({

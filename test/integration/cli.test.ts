@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { smtpEnv, testContext } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
+import { makeTestCerts } from '../support/test-certs.js';
 import { CLI, cli, makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -58,13 +59,20 @@ describe('the command line', () => {
 
   it('smtp-check reports a working relay and the days left on the credential', async () => {
     study.ws = makeWorkspace();
-    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'pw' } });
+    const certs = makeTestCerts();
+    onTestFinished(() => certs.cleanup());
+    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'pw' }, starttls: certs });
     const in10Days = new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10);
     const ok = await cli(
       ['smtp-check', '--json'],
       {
         ...study.ws.env,
-        ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'pw', SMTP_CREDENTIAL_EXPIRES_AT: in10Days }),
+        ...smtpEnv(study.sink.port, {
+          SMTP_USER: 'study',
+          SMTP_PASS: 'pw',
+          SMTP_CREDENTIAL_EXPIRES_AT: in10Days,
+          SMTP_TLS_CA_FILE: certs.caFile,
+        }),
       },
       study.ws.dir,
     );
@@ -75,7 +83,10 @@ describe('the command line', () => {
 
     const bad = await cli(
       ['smtp-check'],
-      { ...study.ws.env, ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope' }) },
+      {
+        ...study.ws.env,
+        ...smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'nope', SMTP_TLS_CA_FILE: certs.caFile }),
+      },
       study.ws.dir,
     );
     expect(bad.code).toBe(1);

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
@@ -10,6 +10,7 @@ import type { ResendUnknown } from '../../src/storage/send-ledger.js';
 import { smtpEnv, testContext } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
 import { type Behaviour, startSmtpSink } from '../support/smtp-sink.js';
+import { makeTestCerts } from '../support/test-certs.js';
 import { makeWorkspace } from '../support/workspace.js';
 
 const study = useTestResources();
@@ -187,12 +188,14 @@ describe('send-daily (live) against an in-process SMTP server', () => {
 
   it('pauses at once, sending nothing, when SMTP authentication fails', async () => {
     study.ws = makeWorkspace({ participants: 10 });
-    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'right' } });
-    const env = smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'wrong' });
+    const certs = makeTestCerts();
+    onTestFinished(() => certs.cleanup());
+    study.sink = await startSmtpSink({ auth: { user: 'study', pass: 'right' }, starttls: certs });
+    const env = smtpEnv(study.sink.port, { SMTP_USER: 'study', SMTP_PASS: 'wrong', SMTP_TLS_CA_FILE: certs.caFile });
     await sendDailyIn(env, { dryRun: true });
     const out = await sendDailyIn(env);
     expect(out.json.outcome).toBe('paused');
-    expect(out.json.pause_reason).toMatch(/Check SMTP_USER, SMTP_PASS/);
+    expect(out.json.pause_reason).toMatch(/Check SMTP_USER and SMTP_PASS/);
     expect(out.json.counts.failed).toBe(0);
     expect(study.sink.count).toBe(0);
     expect(out.logs).not.toContain('wrong');

@@ -26,6 +26,14 @@ export interface SinkOptions {
   /** Delay before answering each message's DATA, to model a real relay. */
   acceptDelayMs?: number;
   auth?: { user: string; pass: string };
+  /**
+   * STARTTLS: 'off' (default) neither offers nor accepts it, like a relay without TLS or a
+   * man in the middle who strips it; 'hidden' does not offer it but accepts it (with smtp-server's
+   * own self-signed certificate); a key and certificate offer it with those.
+   */
+  starttls?: 'off' | 'hidden' | { key: Buffer; cert: Buffer };
+  /** Answer "450 4.7.0" (a rate limit) to the first this many recipients, whoever they are. */
+  throttleFirst?: number;
   /** Keep the message bytes (off for throughput benchmarks). */
   keepMessages?: boolean;
 }
@@ -39,6 +47,11 @@ export interface SmtpSink {
   count: number;
   /** Connection errors the server reported (e.g. a killed client's reset). */
   errors: string[];
+  /** AUTH attempts (whatever their outcome), and DATA commands the server got to (whatever happened). */
+  authAttempts: number;
+  dataCommands: number;
+  /** Recipients answered with a rate limit (throttleFirst). */
+  throttled: number;
   close(): Promise<void>;
 }
 
@@ -56,17 +69,25 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     attempts: new Map(),
     count: 0,
     errors: [],
+    authAttempts: 0,
+    dataCommands: 0,
+    throttled: 0,
     close: async () => undefined,
   };
+  const starttls = options.starttls ?? 'off';
+  const disabled = [...(starttls === 'off' ? ['STARTTLS'] : []), ...(options.auth ? [] : ['AUTH'])];
 
   const server: SMTPServer = new SMTPServer({
     secure: false,
-    disabledCommands: options.auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+    disabledCommands: disabled,
+    hideSTARTTLS: starttls !== 'off' && typeof starttls === 'string',
+    ...(typeof starttls === 'object' ? { key: starttls.key, cert: starttls.cert } : {}),
     authOptional: options.auth === undefined,
     allowInsecureAuth: true,
     logger: false,
     size: 10 * 1024 * 1024,
     onAuth(auth, _session, callback) {
+      sink.authAttempts++;
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass)
         callback(null, { user: auth.username });
       else callback(smtpError(535, '5.7.8 Authentication credentials invalid'));
@@ -74,6 +95,10 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     onRcptTo(address, session, callback) {
       const to = address.address.toLowerCase();
       sink.attempts.set(to, (sink.attempts.get(to) ?? 0) + 1);
+      if (sink.throttled < (options.throttleFirst ?? 0)) {
+        sink.throttled++;
+        return callback(smtpError(450, '4.7.0 Too many messages, slow down'));
+      }
       const b = behaviour(to);
       if (b.kind === 'reject')
         return callback(
@@ -96,6 +121,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
       callback();
     },
     onData(stream, session, callback) {
+      sink.dataCommands++;
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => {
         if (options.keepMessages !== false) chunks.push(chunk);
