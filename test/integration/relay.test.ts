@@ -34,7 +34,7 @@ async function run(env: Env, command: 'send' | 'dry-run' | 'check' = 'send') {
             reportDate: study.ws.reportDate,
             dryRun: command === 'dry-run',
             yes: true,
-            resendUnknown: false,
+            resendUnknown: 'none',
           })
     ) as { exitCode: number; text: string; json: Json };
     return { ...out, logs: t.logs.join('') };

@@ -27,7 +27,7 @@ async function sendDailyIn(env: Env, dryRun = false) {
       reportDate: study.ws.reportDate,
       dryRun,
       yes: true,
-      resendUnknown: false,
+      resendUnknown: 'none',
     })) as { exitCode: number; text: string; json: Record<string, unknown> };
   } finally {
     t.close();
@@ -113,7 +113,7 @@ describe('a connection that fails hard', () => {
             runId: String(dry.json.run_id),
             reportDate: study.ws.reportDate,
             actor: 'cli:tester',
-            resendUnknown: false,
+            resendUnknown: 'none',
           },
         ),
       ).rejects.toThrow(/The send stopped: Cannot read properties/);
