@@ -124,6 +124,57 @@ describe('Resume and provenance', () => {
     expect(study.sink!.count).toBe(messageCounts(bot.db, runId).sent);
   });
 
+  it('Resend unknown: the chooser lists DIDs with Message-IDs, and resends only the chosen one', async () => {
+    let dropping = true;
+    const dropped = new Set<string>();
+    const { bot, runId, ts } = await botWithRequest(12, {}, (to) => {
+      if (dropping && (dropped.has(to) || dropped.size < 2)) {
+        dropped.add(to);
+        return { kind: 'drop-after-data' };
+      }
+      return { kind: 'accept' };
+    });
+    await bot.driver.click('approve_run', runId, APPROVER_A, ts);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the send');
+    expect(messageCounts(bot.db, runId).unknown).toBe(2);
+    await bot.slack.waitFor(
+      () => updatesOf(bot, ts).find((c) => JSON.stringify(c.args.blocks).includes('resend_unknown')),
+      20_000,
+      'the Resend unknown button',
+    );
+    dropping = false;
+    await bot.driver.click('resend_unknown', runId, APPROVER_B, ts);
+    const opened = await bot.slack.waitFor(() => bot.slack.callsOf('views.open')[0]);
+    const view = opened.args.view as { callback_id: string; private_metadata: string };
+    const options = JSON.stringify(view);
+    const unknown = bot.db
+      .prepare("SELECT did, message_id FROM messages WHERE state = 'unknown' ORDER BY did")
+      .all() as {
+      did: string;
+      message_id: string;
+    }[];
+    for (const u of unknown) {
+      expect(options).toContain(u.did);
+      expect(options).toContain(u.message_id.slice(0, 40));
+    }
+    const before = study.sink!.count;
+    await bot.driver.submitView(
+      view.callback_id,
+      view.private_metadata,
+      {
+        dids: {
+          dids_input: { type: 'multi_static_select', selected_options: [{ value: unknown[0]!.did }] },
+        },
+      } as unknown as Parameters<typeof bot.driver.submitView>[2],
+      APPROVER_B,
+    );
+    await bot.slack.waitFor(() => messageCounts(bot.db, runId).unknown === 1, 20_000, 'the chosen resend');
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the run to end again');
+    expect(study.sink!.count).toBe(before + 1);
+    const left = bot.db.prepare("SELECT did FROM messages WHERE state = 'unknown'").all() as { did: string }[];
+    expect(left.map((r) => r.did)).toEqual([unknown[1]!.did]);
+  });
+
   it('clicks on a message that is not the run’s request in our channel do nothing', async () => {
     const { bot, runId, ts } = await botWithRequest(6);
     await bot.driver.click('approve_run', runId, APPROVER_A, '1700000000.000001');
