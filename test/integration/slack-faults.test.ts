@@ -7,6 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import { execute } from '../../src/command.js';
+import { runHealthChecks } from '../../src/slack/alerts.js';
+import { recordApproval } from '../../src/storage/approvals.js';
+import { auditForRun } from '../../src/storage/audit.js';
 import { messageCounts } from '../../src/storage/messages.js';
 import { pendingSlackSyncCount } from '../../src/storage/slack-sync.js';
 import { smtpEnv, testContext } from '../support/context.js';
@@ -89,6 +92,30 @@ describe('sends under a degraded Slack', () => {
       'a reply per failure',
     );
     expect(replies).toHaveLength(failed);
+  });
+});
+
+describe('the health check resumes what a restart left behind', () => {
+  it('an approved run that never started is sent at the next health check; past SEND_DEADLINE it is an alert instead', async () => {
+    const { bot, runId } = await botWithRequest(10);
+    // Approved while the bot was not looking (e.g. it died between the click and the send).
+    recordApproval(bot.db, bot.run(runId), 'slack:U0APPROVA', new Date());
+    const toSend = messageCounts(bot.db, runId).planned;
+    await runHealthChecks(bot.app.bot);
+    await bot.slack.waitFor(() => bot.run(runId).state === 'done', 20_000, 'the resumed send');
+    expect(study.sink!.count).toBe(toSend);
+    expect(auditForRun(bot.db, runId).filter((a) => a.action === 'send_resumed')).toHaveLength(1);
+
+    // The same situation for a day whose deadline has passed: nothing is sent, the team is told.
+    const late = await botWithRequest(6, { SEND_DEADLINE: '00:00' });
+    recordApproval(late.bot.db, late.bot.run(late.runId), 'slack:U0APPROVA', new Date());
+    const before = study.sink!.count;
+    await runHealthChecks(late.bot.app.bot);
+    const alert = await late.bot.slack.waitFor(() =>
+      late.bot.slack.callsOf('chat.postMessage').find((c) => String(c.args.text).includes('cannot resume it')),
+    );
+    expect(String(alert.args.text)).toContain('SEND_DEADLINE');
+    expect(study.sink!.count).toBe(before);
   });
 });
 
