@@ -18,7 +18,7 @@ import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import { longDate } from '../util/dates.js';
-import { nearestMatches } from './near-match.js';
+import { suggestCorrections } from './near-match.js';
 
 export type Classification =
   | { kind: 'eligible'; row: RosterRow }
@@ -132,11 +132,13 @@ function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string
       fix: 'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
     });
   }
-  const candidates = orphans.length > MAX_NEAR_MATCH_CANDIDATES ? [] : orphans;
-  for (const did of day.dids) {
-    if (rosterDids.has(did)) continue;
-    const suggestions = nearestMatches(did, candidates);
-    const named = suggestions.join(' or ');
+  const unknown = [...day.dids].filter((did) => !rosterDids.has(did));
+  const suggestions =
+    orphans.length > MAX_NEAR_MATCH_CANDIDATES
+      ? new Map<string, string>()
+      : suggestCorrections({ unknownDids: unknown, rosterDids: orphans, didsWithData: day.dids });
+  for (const did of unknown) {
+    const named = suggestions.get(did);
     findings.push({
       severity: 'warning',
       scope: 'row',
