@@ -72,12 +72,15 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     });
   }
 
+  // A roster that cannot be read stops here: checking templates against its (missing) columns or
+  // the database against its (missing) rows would only bury the one real error under hundreds.
+  const rosterUnreadable = roster.findings.some((f) => f.severity === 'error' && f.scope === 'run');
   const availableFields = new Set<string>([
     ...day.columns,
     ...roster.columns.filter((c) => c !== ''),
     ...BUILT_IN_FIELDS,
   ]);
-  for (const problem of checkTemplates(templates, availableFields)) {
+  for (const problem of rosterUnreadable ? [] : checkTemplates(templates, availableFields)) {
     findings.push({
       severity: 'error',
       scope: 'run',
@@ -87,8 +90,10 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
       fix: 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).',
     });
   }
-  findings.push(...renderCheck(templates, availableFields, reportDate));
-  findings.push(...crossCheck(roster.rows, day, reportDate));
+  if (!rosterUnreadable) {
+    findings.push(...renderCheck(templates, availableFields, reportDate));
+    findings.push(...crossCheck(roster.rows, day, reportDate));
+  }
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
   const participants = classify(roster.rows, findings, day);
