@@ -5,19 +5,31 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parse as parseDotenv } from 'dotenv';
 import { commands, findCommand } from '../commands/index.js';
 import { type Command, type CommandContext, parseCommandArgs } from './command.js';
-import { type Env, loadConfig } from './config.js';
+import { type Env, loadConfig, settingNameWarnings } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
 import { openStateDb, type StateDb } from './storage/state-db.js';
 
-function readEnv(): Env {
-  const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};
+/** .env (in the working directory) under the real environment; look-alike names warned about on stderr. */
+async function readEnv(): Promise<Env> {
+  const path = resolve('.env');
+  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : undefined;
   // The real environment wins over .env, as in every dotenv-style tool.
-  return { ...fromFile, ...process.env };
+  const env = { ...fromFile, ...process.env };
+  const warnings = settingNameWarnings(env);
+  if (warnings.length > 0) {
+    const source = fromFile === undefined ? 'the environment (no .env found)' : `${path} and the environment`;
+    await write(
+      process.stderr,
+      [`Warning: settings read from ${source}:`, ...warnings.map((w) => `  ${w}`)].join('\n'),
+    );
+  }
+  return env;
 }
 
 function helpText(): string {
@@ -67,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (name === 'serve') {
     const { serve } = await import('./serve.js');
-    return serve(readEnv());
+    return serve(await readEnv());
   }
   const spec = findCommand(name);
   if (spec === undefined)
@@ -78,7 +90,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const wantsJson = rest.includes('--json');
   const args = parseCommandArgs(spec, rest, `Run \`npx mail-updater ${name} --help\` for its options.`);
-  const config = loadConfig(readEnv());
+  const config = loadConfig(await readEnv());
   const logger = createLogger(config.LOG_LEVEL).child({ command: name });
   const now = (): Date => new Date();
 
