@@ -80,18 +80,24 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     ...roster.columns.filter((c) => c !== ''),
     ...BUILT_IN_FIELDS,
   ]);
-  for (const problem of rosterUnreadable ? [] : checkTemplates(templates, availableFields)) {
+  const templateProblems = rosterUnreadable ? [] : checkTemplates(templates, availableFields);
+  for (const problem of templateProblems) {
     findings.push({
       severity: 'error',
       scope: 'run',
-      code: 'template_field_unknown',
+      code: problem.code ?? 'template_field_unknown',
       column: problem.part,
       message: problem.message,
-      fix: 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).',
+      fix:
+        problem.code === undefined
+          ? 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).'
+          : 'Correct the tag at the named line and column in TEMPLATE_DIR.',
     });
   }
   if (!rosterUnreadable) {
-    findings.push(...renderCheck(templates, availableFields, reportDate));
+    // A syntax error is already named precisely; the render check would only repeat it, garbled.
+    if (!templateProblems.some((p) => p.code !== undefined))
+      findings.push(...renderCheck(templates, availableFields, reportDate));
     findings.push(...crossCheck(roster.rows, day, reportDate));
   }
 
