@@ -4,6 +4,7 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 
+import { builtInDayDids } from '../compliance/day-dids.js';
 import {
   type DayData,
   explainComplianceError,
@@ -53,7 +54,8 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
   let day: DayData;
   let newest: string | undefined;
   try {
-    day = queryDay(db, query.sql, query.source, reportDate);
+    const listing = query.source === 'built-in' ? builtInDayDids : undefined;
+    day = queryDay(db, query.sql, query.source, reportDate, listing);
     newest = day.dids.size === 0 ? latestDay(db) : undefined;
   } catch (error) {
     throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
