@@ -117,7 +117,13 @@ describe('QUALTRICS_BASE_URL', () => {
 describe('look-alike setting names', () => {
   it('names the real setting for a typo, a near-miss in our families and a lower-case name', () => {
     expect(
-      settingNameWarnings({ SMPT_HOST: 'x', MAIL_FORM: 'x', STUDY_TIMEZONE: 'x', smtp_port: '25', SLACK_CHANEL_ID: 'x' }),
+      settingNameWarnings({
+        SMPT_HOST: 'x',
+        MAIL_FORM: 'x',
+        STUDY_TIMEZONE: 'x',
+        smtp_port: '25',
+        SLACK_CHANEL_ID: 'x',
+      }),
     ).toEqual([
       'SMPT_HOST is not a mail-updater setting (ignored); did you mean SMTP_HOST?',
       'MAIL_FORM is not a mail-updater setting (ignored); did you mean MAIL_FROM?',
