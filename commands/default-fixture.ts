@@ -1,6 +1,7 @@
 /**
  * With no configuration at all, the daily job runs on the bundled fixture: when the compliance DB
  * and roster are at their default paths and missing, they are generated (deterministically).
+ * Once any data variable (COMPLIANCE_DB_PATH, PARTICIPANTS_CSV_PATH, ...) is set, nothing is.
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,6 +14,8 @@ export const FIXTURE_DEFAULTS = { participants: 200, days: 14, seed: 42 } as con
 
 export function ensureDefaultFixture(ctx: Pick<CommandContext, 'config' | 'now' | 'logger' | 'progress'>): void {
   const { config } = ctx;
+  // A real data setting means a real study: never mix a generated roster or DB into it.
+  if ((config.explicitDataVariables ?? []).length > 0) return;
   const dbMissing = config.COMPLIANCE_DB_PATH === DEFAULT_COMPLIANCE_DB_PATH && !existsSync(DEFAULT_COMPLIANCE_DB_PATH);
   const rosterMissing =
     config.PARTICIPANTS_CSV_PATH === DEFAULT_PARTICIPANTS_CSV_PATH && !existsSync(DEFAULT_PARTICIPANTS_CSV_PATH);

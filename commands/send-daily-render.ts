@@ -18,7 +18,8 @@ export function stagingBanner(redirectTo: string | null): string[] {
 /** Messages that could not be rendered: their participants are blocked, the rest go ahead. */
 const renderFailures = (plan: PlanSummary) => plan.findings.filter((f) => f.code === 'render_failed');
 
-export function planText(plan: PlanSummary): string {
+/** "SEND_DEADLINE 21:00 Europe/London on 2026-11-24" when the day can no longer be sent. */
+export function planText(plan: PlanSummary, pastDeadline?: string): string {
   const failed = renderFailures(plan);
   return [
     ...stagingBanner(plan.redirectTo),
@@ -38,9 +39,13 @@ export function planText(plan: PlanSummary): string {
     ...(plan.mailFromSet
       ? []
       : ['Note: MAIL_FROM is not set, so the previews have a placeholder sender; set it before the live send.']),
-    ...(plan.state === 'planned' && plan.counts.toSend > 0
-      ? [`Next: review the previews, then send with: npx mail-updater send-daily --date ${plan.reportDate}`]
-      : []),
+    ...(pastDeadline !== undefined
+      ? [
+          `It is past ${pastDeadline}: the updates for ${plan.reportDate} can no longer be sent. This dry run is a preview only; the next day's run covers the next day.`,
+        ]
+      : plan.state === 'planned' && plan.counts.toSend > 0
+        ? [`Next: review the previews, then send with: npx mail-updater send-daily --date ${plan.reportDate}`]
+        : []),
   ].join('\n');
 }
 
@@ -112,7 +117,7 @@ export function sendJson(result: SendResult): unknown {
 }
 
 export type SendDailyResult =
-  | { mode: 'dry_run'; plan: PlanSummary }
+  | { mode: 'dry_run'; plan: PlanSummary; pastDeadline?: string }
   | { mode: 'live'; plan: PlanSummary | undefined; declined: true }
   | { mode: 'live'; plan: PlanSummary | undefined; declined: false; result: SendResult };
 
@@ -129,12 +134,13 @@ export function sendDailyExitCode(data: SendDailyResult): ExitCode {
 }
 
 export function sendDailyText(data: SendDailyResult): string {
-  if (data.mode === 'dry_run') return planText(data.plan);
+  if (data.mode === 'dry_run') return planText(data.plan, data.pastDeadline);
   const preface = data.plan === undefined ? '' : `${planText(data.plan)}\n\n`;
   return `${preface}${data.declined ? 'Nothing sent.' : sendText(data.result)}`;
 }
 
 export function sendDailyJson(data: SendDailyResult): unknown {
-  if (data.mode === 'dry_run') return planJson(data.plan);
+  if (data.mode === 'dry_run')
+    return { ...(planJson(data.plan) as object), past_send_deadline: data.pastDeadline !== undefined };
   return data.declined ? { mode: 'live', outcome: 'declined' } : sendJson(data.result);
 }

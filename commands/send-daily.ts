@@ -1,6 +1,7 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { UsageError } from '../src/errors.js';
 import { type PlanSummary, planRun } from '../src/planning/plan.js';
+import { sendDeadlinePassed } from '../src/sending/deadline.js';
 import { preflightLiveSend, sendApprovedRun } from '../src/sending/live-send.js';
 import { assertSendable } from '../src/sending/sendable.js';
 import { recordApproval } from '../src/storage/approvals.js';
@@ -8,6 +9,7 @@ import { messageCounts, retryableFailures } from '../src/storage/messages.js';
 import { currentRun, getRun, type RunRow } from '../src/storage/runs.js';
 import type { ResendUnknown } from '../src/storage/send-ledger.js';
 import type { StateDb } from '../src/storage/state-db.js';
+import { addDays } from '../src/util/dates.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 import { pruneForRetention } from './retention.js';
@@ -151,7 +153,10 @@ export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
       options.reportDate,
       ctx.actor,
     );
-    return { mode: 'dry_run', plan };
+    // Said in the result, not refused: a preview of a late day is still useful, sending it is not.
+    const late = sendDeadlinePassed(ctx.config, options.reportDate, ctx.now());
+    const pastDeadline = `SEND_DEADLINE (${ctx.config.SEND_DEADLINE} ${ctx.config.STUDY_TZ} on ${addDays(options.reportDate, 1)})`;
+    return { mode: 'dry_run', plan, ...(late ? { pastDeadline } : {}) };
   },
   exitCode: sendDailyExitCode,
   text: sendDailyText,

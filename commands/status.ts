@@ -1,7 +1,7 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode, UsageError } from '../src/errors.js';
 import { readHealth } from '../src/storage/health.js';
-import { lockHolder, sendLockName } from '../src/storage/locks.js';
+import { holderIsGone, lockHolder, sendLockName } from '../src/storage/locks.js';
 import { messageCounts, messagesInState, type StateCounts } from '../src/storage/messages.js';
 import { currentRun, getRun, type RunRow, recentRuns } from '../src/storage/runs.js';
 import { type UnknownOutcome, unknownOutcomes } from '../src/storage/send-ledger.js';
@@ -31,6 +31,8 @@ export interface DayStatus {
     unknown: UnknownOutcome[];
   };
   sending_now: null | { pid: number; host: string; since: string };
+  /** The send lock's holder is gone (crashed, killed, host rebooted): nothing is sending. */
+  sender_stopped?: null | { pid: number; host: string; since: string };
   smtp: null | { ok: boolean; checked_at: string; detail: unknown };
   last_sync: null | { ok: boolean; at: string; detail: unknown };
   recent_runs: { id: string; report_date: string; state: string; counts: StateCounts }[];
@@ -69,11 +71,15 @@ export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDa
   if (named !== undefined) reportDate = named.report_date;
   const run = named ?? currentRun(db, reportDate);
   const holder = lockHolder(db, sendLockName(reportDate));
+  const gone = holder !== undefined && holderIsGone(holder, ctx.now());
   const smtp = readHealth(db, 'smtp');
   return {
     report_date: reportDate,
     run: run === undefined ? null : describeRun(db, run, ctx.now()),
-    sending_now: holder === undefined ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
+    sending_now:
+      holder === undefined || gone ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
+    sender_stopped:
+      holder === undefined || !gone ? null : { pid: holder.pid, host: holder.host, since: holder.acquired_at },
     smtp: smtp === null ? null : { ok: smtp.ok, checked_at: smtp.at, detail: smtp.detail },
     last_sync: readHealth(db, 'qualtrics_sync'),
     recent_runs: recentRuns(db, 7).map((r) => ({
@@ -119,6 +125,10 @@ export function statusText(s: DayStatus): string {
   }
   if (s.sending_now)
     lines.push(`  Sending now: pid ${s.sending_now.pid} on ${s.sending_now.host} since ${s.sending_now.since}`);
+  if (s.sender_stopped)
+    lines.push(
+      `  Sender STOPPED: pid ${s.sender_stopped.pid} on ${s.sender_stopped.host} (since ${s.sender_stopped.since}) is gone; nothing is sending. Resume with: npx mail-updater send-daily${s.run ? ` --run ${s.run.id}` : ''}`,
+    );
   lines.push(
     `  SMTP: ${s.smtp === null ? 'never checked (npx mail-updater smtp-check)' : `${s.smtp.ok ? 'OK' : 'FAILING'} at ${s.smtp.checked_at}`}`,
   );

@@ -5,19 +5,32 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parse as parseDotenv } from 'dotenv';
 import { commands, findCommand } from '../commands/index.js';
 import { type Command, type CommandContext, parseCommandArgs } from './command.js';
-import { type Env, loadConfig } from './config.js';
+import { type Env, loadConfig, settingNameWarnings } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
 import { createLogger } from './logger.js';
 import { openStateDb, type StateDb } from './storage/state-db.js';
+import { packageRoot } from './util/fs.js';
 
-function readEnv(): Env {
-  const fromFile = existsSync('.env') ? parseDotenv(readFileSync('.env')) : {};
+/** .env (in the working directory) under the real environment; look-alike names warned about on stderr. */
+async function readEnv(): Promise<Env> {
+  const path = resolve('.env');
+  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : undefined;
   // The real environment wins over .env, as in every dotenv-style tool.
-  return { ...fromFile, ...process.env };
+  const env = { ...fromFile, ...process.env };
+  const warnings = settingNameWarnings(env);
+  if (warnings.length > 0) {
+    const source = fromFile === undefined ? 'the environment (no .env found)' : `${path} and the environment`;
+    await write(
+      process.stderr,
+      [`Warning: settings read from ${source}:`, ...warnings.map((w) => `  ${w}`)].join('\n'),
+    );
+  }
+  return env;
 }
 
 function helpText(): string {
@@ -27,10 +40,11 @@ function helpText(): string {
     '',
     'Usage: npx mail-updater <command> [options]',
     '',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.slash ? ` (Slack: ${c.slash})` : ''}`),
     `  ${'serve'.padEnd(width)}  Start the Slack bot and the scheduler (needs Slack settings).`,
     '',
     'Run `npx mail-updater <command> --help` for its options. Settings come from .env and the environment (see .env.example).',
+    '`npx mail-updater --version` prints the version; `help` lists the Slack slash commands beside the CLI forms.',
     'Exit codes: 0 success, 1 the job ran and found problems, 2 usage or configuration error.',
   ].join('\n');
 }
@@ -59,15 +73,37 @@ async function confirmOnTerminal(question: string): Promise<boolean> {
   }
 }
 
+const SERVE_USAGE = [
+  'Usage: npx mail-updater serve',
+  '',
+  'Start the Slack bot (slash commands, approval buttons) and the schedules (SCHEDULE_*_CRON).',
+  'Needs SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode), SLACK_CHANNEL_ID and SLACK_APPROVER_IDS.',
+  'Runs until stopped (SIGINT/SIGTERM); logs are JSON lines on stderr.',
+].join('\n');
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     await write(process.stdout, helpText());
     return name === undefined ? ExitCode.usageOrConfig : ExitCode.ok;
   }
+  if (name === '--version' || name === '-v' || name === '-V') {
+    await write(process.stdout, packageVersion());
+    return ExitCode.ok;
+  }
   if (name === 'serve') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      await write(process.stdout, SERVE_USAGE);
+      return ExitCode.ok;
+    }
+    if (rest.length > 0)
+      throw new UsageError(`serve takes no options (got ${rest.join(' ')}). Run \`npx mail-updater serve --help\`.`);
     const { serve } = await import('./serve.js');
-    return serve(readEnv());
+    return serve(await readEnv());
   }
   const spec = findCommand(name);
   if (spec === undefined)
@@ -78,8 +114,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const wantsJson = rest.includes('--json');
   const args = parseCommandArgs(spec, rest, `Run \`npx mail-updater ${name} --help\` for its options.`);
-  const config = loadConfig(readEnv());
-  const logger = createLogger(config.LOG_LEVEL).child({ command: name });
+  const env = await readEnv();
+  const config = loadConfig(env);
+  // On a terminal the human output is the interface: info logs (JSON on the same stderr as the
+  // progress lines) would interleave with it. Warnings and errors still show; LOG_LEVEL wins.
+  const level = env.LOG_LEVEL === undefined && process.stderr.isTTY === true ? 'warn' : config.LOG_LEVEL;
+  const logger = createLogger(level).child({ command: name });
   const now = (): Date => new Date();
 
   let db: StateDb | undefined;

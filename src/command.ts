@@ -114,7 +114,24 @@ export function parseCommandArgs(command: Pick<Command, 'flags'>, args: string[]
     const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { flags: parsed.values as FlagValues, positionals: parsed.positionals };
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}. ${helpHint}`);
+    throw new UsageError(`${argsErrorMessage(error as Error & { code?: string })} ${helpHint}`);
+  }
+}
+
+/** node:util parseArgs's errors in our words (its own text suggests `--` tricks that do not apply here). */
+function argsErrorMessage(error: Error & { code?: string }): string {
+  const option = /'(-[^' ]*)/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `Unknown option '${option ?? error.message}'.`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return error.message.includes('argument missing')
+        ? `Option '${option}' needs a value.`
+        : `Option '${option}' does not take a value.`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `Unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ''}`.trim().concat('.');
+    default:
+      return `${error.message}.`;
   }
 }
 

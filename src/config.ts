@@ -8,6 +8,7 @@ import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
 import { SECRET_VARIABLES } from './secrets.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
+import { lookalikeNames } from './util/env-names.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -163,6 +164,67 @@ export interface Config extends Omit<Parsed, 'SLACK_OPERATOR_IDS' | 'SLACK_APPRO
   qualtricsConfigured: boolean;
   /** The PEM text of SMTP_TLS_CA_FILE, read at load. */
   smtpTlsCa?: string;
+  /** DATA_VARIABLES that were set (not defaulted): the demo fixture is never made alongside them. */
+  explicitDataVariables?: readonly string[];
+}
+
+/** Settings that point at real study data. */
+export const DATA_VARIABLES = [
+  'COMPLIANCE_DB_PATH',
+  'PARTICIPANTS_CSV_PATH',
+  'COMPLIANCE_QUERY_PATH',
+  'QUALTRICS_SURVEY_ID',
+] as const;
+
+/** Named in DESIGN.md but read elsewhere (or not yet): not typos. */
+const DOCUMENTED_VARIABLES = [
+  'SMTP_REQUIRE_TLS',
+  'SMTP_TLS_CA_FILE',
+  'SMTP_RATE_PER_MINUTE',
+  'STUDY_NAME',
+  'STUDY_CONTACT',
+  'MAIL_RETURN_PATH',
+  'MAIL_UNSUBSCRIBE_TO',
+  'PUBLIC_URL',
+  'IMAP_HOST',
+  'IMAP_PORT',
+  'IMAP_SECURE',
+  'IMAP_USER',
+  'IMAP_PASS',
+  'IMAP_PASS_FILE',
+  'IMAP_MAILBOX',
+  'IMAP_DONE_MAILBOX',
+  'IMAP_TLS_CA_FILE',
+  'SCHEDULE_BOUNCE_CRON',
+  'BOUNCE_ALERT_PERCENT',
+  'SCHEDULE_REPORT_CRON',
+  'ONBOARDING_GRACE_DAYS',
+];
+const VARIABLE_PREFIXES = [
+  'SMTP_',
+  'MAIL_',
+  'SLACK_',
+  'STUDY_',
+  'SEND_',
+  'QUALTRICS_',
+  'SCHEDULE_',
+  'COMPLIANCE_',
+  'PARTICIPANTS_',
+  'TEMPLATE_',
+  'IMAP_',
+  'APPROVAL_',
+];
+export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
+  ...Object.keys(schema.shape),
+  ...SECRET_VARIABLES.map((name) => `${name}_FILE`),
+  ...DOCUMENTED_VARIABLES,
+]);
+
+/** "SMPT_HOST is not a setting; did you mean SMTP_HOST?", for each look-alike in .env or the environment. */
+export function settingNameWarnings(env: Env): string[] {
+  return lookalikeNames(Object.keys(env), KNOWN_VARIABLES, VARIABLE_PREFIXES).map(
+    ({ name, nearest }) => `${name} is not a mail-updater setting (ignored); did you mean ${nearest}?`,
+  );
 }
 
 /** Empty values count as unset, the way most .env files are written. */
@@ -217,6 +279,7 @@ export function loadConfig(env: Env): Config {
     SCHEDULE_SYNC_CRON: parsed.SCHEDULE_SYNC_CRON ?? (qualtricsConfigured ? '30 8 * * *' : undefined),
     qualtricsConfigured,
     ...(smtpTlsCa === undefined ? {} : { smtpTlsCa }),
+    explicitDataVariables: DATA_VARIABLES.filter((name) => values[name] !== undefined),
   };
 }
 

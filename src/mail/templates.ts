@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Mustache from 'mustache';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../util/fs.js';
+import { type TemplateSyntaxCode, templateSyntaxProblems } from './template-syntax.js';
 
 export const TEMPLATE_FILES = { subject: 'subject.txt', text: 'body.txt', html: 'body.html' } as const;
 export type TemplatePart = keyof typeof TEMPLATE_FILES;
@@ -50,6 +51,8 @@ export function loadTemplates(dir: string | undefined): Templates {
 export interface TemplateProblem {
   part: TemplatePart;
   message: string;
+  /** Set for a syntax error (the file cannot be used at all); unset for an unknown field. */
+  code?: TemplateSyntaxCode;
 }
 
 /** Field names a template refers to ({{x}}, {{{x}}}, {{&x}}, sections). Throws on syntax errors. */
@@ -70,11 +73,20 @@ export function referencedFields(template: string): Set<string> {
 export function checkTemplates(templates: Templates, available: ReadonlySet<string>): TemplateProblem[] {
   const problems: TemplateProblem[] = [];
   for (const part of Object.keys(TEMPLATE_FILES) as TemplatePart[]) {
+    const syntax = templateSyntaxProblems(templates[part], TEMPLATE_FILES[part]);
+    if (syntax.length > 0) {
+      problems.push(...syntax.map(({ code, message }) => ({ part, code, message })));
+      continue;
+    }
     let fields: Set<string>;
     try {
       fields = referencedFields(templates[part]);
     } catch (error) {
-      problems.push({ part, message: `${TEMPLATE_FILES[part]} does not parse: ${(error as Error).message}` });
+      problems.push({
+        part,
+        code: 'template_syntax',
+        message: `${TEMPLATE_FILES[part]} does not parse: ${(error as Error).message}`,
+      });
       continue;
     }
     for (const field of fields) {

@@ -7,6 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
+import { decodeRoster, separatorFinding } from './encoding.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -114,18 +115,9 @@ export function parseRoster(bytes: Buffer): Roster {
     rows: [],
     findings: [value === undefined ? finding : { ...finding, value }],
   });
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a BOM
-  } catch {
-    return empty(
-      runError(
-        'roster_not_text',
-        'The roster is not UTF-8 text (it looks like a binary file or another encoding).',
-        fileFix,
-      ),
-    );
-  }
+  const decoded = decodeRoster(bytes);
+  if ('finding' in decoded) return empty(decoded.finding);
+  const { text } = decoded;
   if (/^\s*$/.test(text)) {
     return empty(
       runError(
@@ -135,9 +127,8 @@ export function parseRoster(bytes: Buffer): Roster {
       ),
     );
   }
-  if (text.includes('\u0000')) {
-    return empty(runError('roster_not_text', 'The roster contains NUL bytes: it is not a CSV file.', fileFix));
-  }
+  const separator = separatorFinding(text);
+  if (separator !== undefined) return empty(separator);
 
   let records: ParsedRecord[];
   try {
@@ -203,6 +194,15 @@ export function parseRoster(bytes: Buffer): Roster {
       values: record,
       shapeOk,
     });
+  }
+  if (rows.length === 0) {
+    findings.push(
+      runError(
+        'roster_no_rows',
+        'The roster has a header row but no participants.',
+        'Export the roster again with its participants (one row per participant below the header).',
+      ),
+    );
   }
   return { columns, rows, findings };
 }

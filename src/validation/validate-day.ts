@@ -4,6 +4,7 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 
+import { builtInDayDids } from '../compliance/day-dids.js';
 import {
   type DayData,
   explainComplianceError,
@@ -18,7 +19,7 @@ import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import { longDate } from '../util/dates.js';
-import { nearestMatches } from './near-match.js';
+import { suggestCorrections } from './near-match.js';
 
 export type Classification =
   | { kind: 'eligible'; row: RosterRow }
@@ -53,7 +54,8 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
   let day: DayData;
   let newest: string | undefined;
   try {
-    day = queryDay(db, query.sql, query.source, reportDate);
+    const listing = query.source === 'built-in' ? builtInDayDids : undefined;
+    day = queryDay(db, query.sql, query.source, reportDate, listing);
     newest = day.dids.size === 0 ? latestDay(db) : undefined;
   } catch (error) {
     throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
@@ -72,23 +74,34 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     });
   }
 
+  // A roster that cannot be read stops here: checking templates against its (missing) columns or
+  // the database against its (missing) rows would only bury the one real error under hundreds.
+  const rosterUnreadable = roster.findings.some((f) => f.severity === 'error' && f.scope === 'run');
   const availableFields = new Set<string>([
     ...day.columns,
     ...roster.columns.filter((c) => c !== ''),
     ...BUILT_IN_FIELDS,
   ]);
-  for (const problem of checkTemplates(templates, availableFields)) {
+  const templateProblems = rosterUnreadable ? [] : checkTemplates(templates, availableFields);
+  for (const problem of templateProblems) {
     findings.push({
       severity: 'error',
       scope: 'run',
-      code: 'template_field_unknown',
+      code: problem.code ?? 'template_field_unknown',
       column: problem.part,
       message: problem.message,
-      fix: 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).',
+      fix:
+        problem.code === undefined
+          ? 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).'
+          : 'Correct the tag at the named line and column in TEMPLATE_DIR.',
     });
   }
-  findings.push(...renderCheck(templates, availableFields, reportDate));
-  findings.push(...crossCheck(roster.rows, day, reportDate));
+  if (!rosterUnreadable) {
+    // A syntax error is already named precisely; the render check would only repeat it, garbled.
+    if (!templateProblems.some((p) => p.code !== undefined))
+      findings.push(...renderCheck(templates, availableFields, reportDate));
+    findings.push(...crossCheck(roster.rows, day, reportDate));
+  }
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
   const participants = classify(roster.rows, findings, day);
@@ -132,11 +145,13 @@ function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string
       fix: 'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
     });
   }
-  const candidates = orphans.length > MAX_NEAR_MATCH_CANDIDATES ? [] : orphans;
-  for (const did of day.dids) {
-    if (rosterDids.has(did)) continue;
-    const suggestions = nearestMatches(did, candidates);
-    const named = suggestions.join(' or ');
+  const unknown = [...day.dids].filter((did) => !rosterDids.has(did));
+  const suggestions =
+    orphans.length > MAX_NEAR_MATCH_CANDIDATES
+      ? new Map<string, string>()
+      : suggestCorrections({ unknownDids: unknown, rosterDids: orphans, didsWithData: day.dids });
+  for (const did of unknown) {
+    const named = suggestions.get(did);
     findings.push({
       severity: 'warning',
       scope: 'row',

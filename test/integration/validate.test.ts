@@ -186,4 +186,14 @@ describe('validate-participants from the command line', () => {
     expect(badConfig.stderr).toMatch(/STUDY_TZ: must be an IANA time zone/);
     expect(badConfig.stderr).toMatch(/SMTP_PORT: must be a whole number/);
   });
+
+  it('a roster-level error stands alone: no template errors, no did_not_in_roster for every DID', async () => {
+    ws = makeWorkspace({ participants: 40 });
+    const text = readFileSync(ws.fixture.rosterPath, 'utf8');
+    writeFileSync(ws.fixture.rosterPath, text.replaceAll(',', ';'));
+    const out = await validate();
+    expect(out.exitCode).toBe(1);
+    expect(out.json.errors.map((e) => e.code)).toEqual(['roster_separator']);
+    expect(out.json.warnings).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, requireSendSettings } from '../../src/config.js';
+import { loadConfig, requireSendSettings, settingNameWarnings } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const problemsOf = (fn: () => unknown): { variable: string; message: string }[] => {
@@ -111,5 +111,40 @@ describe('QUALTRICS_BASE_URL', () => {
       const problems = problemsOf(() => loadConfig({ QUALTRICS_BASE_URL: bad }));
       expect(problems).toEqual([{ variable: 'QUALTRICS_BASE_URL', message: expect.stringContaining('https://') }]);
     }
+  });
+});
+
+describe('look-alike setting names', () => {
+  it('names the real setting for a typo, a near-miss in our families and a lower-case name', () => {
+    expect(
+      settingNameWarnings({
+        SMPT_HOST: 'x',
+        MAIL_FORM: 'x',
+        STUDY_TIMEZONE: 'x',
+        smtp_port: '25',
+        SLACK_CHANEL_ID: 'x',
+      }),
+    ).toEqual([
+      'SMPT_HOST is not a mail-updater setting (ignored); did you mean SMTP_HOST?',
+      'MAIL_FORM is not a mail-updater setting (ignored); did you mean MAIL_FROM?',
+      'STUDY_TIMEZONE is not a mail-updater setting (ignored); did you mean STUDY_TZ?',
+      'smtp_port is not a mail-updater setting (ignored); did you mean SMTP_PORT?',
+      'SLACK_CHANEL_ID is not a mail-updater setting (ignored); did you mean SLACK_CHANNEL_ID?',
+    ]);
+  });
+
+  it('leaves our own names, secret _FILE forms and unrelated variables alone', () => {
+    const env = {
+      SMTP_HOST: 'x',
+      SMTP_PASS_FILE: '/run/secrets/p',
+      IMAP_HOST: 'x',
+      PATH: '/bin',
+      HOME: '/root',
+      HOSTNAME: 'box',
+      NODE_ENV: 'production',
+      LANG: 'C',
+      TERM: 'xterm',
+    };
+    expect(settingNameWarnings(env)).toEqual([]);
   });
 });

@@ -46,11 +46,50 @@ describe('templates', () => {
     ]);
   });
 
-  it('reports a template that does not parse', () => {
-    const templates = loadTemplates(templateDir({ subject: 'x', text: '{{#open}} never closed', html: 'x' }));
-    expect(checkTemplates(templates, new Set(['open']))[0]?.message).toMatch(
-      /body.txt does not parse: Unclosed section "open"/,
+  it('an unclosed section has its own code, naming file, line, column and the tag as written', () => {
+    const templates = loadTemplates(templateDir({ subject: 'x', text: 'Hi\n  {{#open}} never closed', html: 'x' }));
+    expect(checkTemplates(templates, new Set(['open']))).toEqual([
+      {
+        part: 'text',
+        code: 'template_section_unclosed',
+        message: 'body.txt line 2, column 3: {{#open}} opens a section that is never closed; add {{/open}}.',
+      },
+    ]);
+  });
+
+  it('names a tag missing a brace as written, not as a field name running on to the next tag', () => {
+    const templates = loadTemplates(
+      templateDir({ subject: 'x', text: 'Hello {{first_name},\nyour streak is {{streak_days}}.', html: 'x' }),
     );
+    expect(checkTemplates(templates, new Set(['first_name', 'streak_days']))).toEqual([
+      {
+        part: 'text',
+        code: 'template_tag_unclosed',
+        message: 'body.txt line 1, column 7: {{first_name}, is not closed; write it as {{name}}.',
+      },
+    ]);
+  });
+
+  it('refuses partials and mismatched section ends; comments may span lines', () => {
+    const templates = loadTemplates(
+      templateDir({
+        subject: '{{! a comment\nover two lines }}Update',
+        text: '{{> footer}}',
+        html: '{{#a}}\n{{/b}}',
+      }),
+    );
+    expect(checkTemplates(templates, new Set(['a', 'b'])).map((p) => [p.part, p.code, p.message])).toEqual([
+      [
+        'text',
+        'template_partial',
+        expect.stringMatching(/^body.txt line 1, column 1: {{> footer}} includes a partial/),
+      ],
+      [
+        'html',
+        'template_section_mismatch',
+        'body.html line 2, column 1: {{/b}} closes {{#a}}, opened at line 1, column 1; close it with {{/a}}.',
+      ],
+    ]);
   });
 
   it('every field of the built-in templates is provided by the built-in query and roster', () => {

@@ -102,4 +102,50 @@ describe('an absurd roster record', () => {
     expect(roster.findings.map((f) => [f.code, f.scope, f.row])).toEqual([['roster_row_too_large', 'run', 3]]);
     expect(roster.findings[0]!.message).toBe('Line 3 of the roster is over 32 MB long; the roster cannot be read.');
   });
+
+  describe("the file's encoding and shape, each a roster-level error naming the fix", () => {
+    const csv = 'did,email,first_name\nP0001,ana@example.org,Zoë\n';
+
+    it('decodes UTF-16 (little- and big-endian) from its byte order mark', () => {
+      const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(csv, 'utf16le')]);
+      const be = Buffer.from(le.subarray(2)).swap16();
+      for (const bytes of [le, Buffer.concat([Buffer.from([0xfe, 0xff]), be])]) {
+        const roster = parseRoster(bytes);
+        expect(roster.findings).toEqual([]);
+        expect(roster.rows[0]).toMatchObject({ did: 'P0001', firstName: 'Zoë' });
+      }
+    });
+
+    it('names the line of a Windows-1252 character and says to save as CSV UTF-8', () => {
+      const bytes = Buffer.from(
+        'did,email,first_name\nP0001,ana@example.org,Ana\nP0002,zoe@example.org,Zo\xeb\n',
+        'latin1',
+      );
+      const { findings, rows } = parseRoster(bytes);
+      expect(rows).toEqual([]);
+      expect(findings).toHaveLength(1);
+      expect(findings[0]).toMatchObject({ code: 'roster_encoding', scope: 'run', severity: 'error', row: 3 });
+      expect(findings[0]?.message).toContain('line 3');
+      expect(findings[0]?.fix).toContain('CSV UTF-8');
+    });
+
+    it('names a semicolon or tab separator found in the header line', () => {
+      for (const [separator, named] of [
+        [';', 'semicolons'],
+        ['\t', 'tabs'],
+      ] as const) {
+        const { findings, rows } = parseRoster(Buffer.from(csv.replaceAll(',', separator)));
+        expect(rows).toEqual([]);
+        expect(findings).toHaveLength(1);
+        expect(findings[0]).toMatchObject({ code: 'roster_separator', scope: 'run', row: 1 });
+        expect(findings[0]?.message).toContain(named);
+      }
+    });
+
+    it('a header with no rows is an error', () => {
+      expect(parseRoster(Buffer.from('did,email\n')).findings).toMatchObject([
+        { code: 'roster_no_rows', scope: 'run', severity: 'error' },
+      ]);
+    });
+  });
 });

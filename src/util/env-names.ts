@@ -1,0 +1,66 @@
+/**
+ * Environment variables that look like one of ours but are not (`SMPT_HOST`, `MAIL_FORM`,
+ * `STUDY_TIMEZONE`): a typo in .env silently leaves the real setting at its default. Unrelated
+ * variables (PATH, HOME, ...) are left alone: a name is only looked at when it shares one of our
+ * prefixes, or is long enough and within two typos of a known name.
+ */
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** `short` is an abbreviation of `long` (TZ of TIMEZONE): its letters appear in order. */
+function abbreviates(short: string, long: string): boolean {
+  let i = 0;
+  for (const c of long) if (c === short[i]) i++;
+  return short.length >= 2 && i === short.length;
+}
+
+export interface LookalikeName {
+  name: string;
+  nearest: string;
+}
+
+const MIN_UNPREFIXED_LENGTH = 6;
+
+export function lookalikeNames(
+  names: Iterable<string>,
+  known: ReadonlySet<string>,
+  prefixes: readonly string[],
+): LookalikeName[] {
+  const result: LookalikeName[] = [];
+  for (const name of names) {
+    if (known.has(name)) continue;
+    const upper = name.toUpperCase();
+    if (known.has(upper)) {
+      result.push({ name, nearest: upper });
+      continue;
+    }
+    const prefix = prefixes.find((p) => upper.startsWith(p));
+    let nearest: string | undefined;
+    let best = Number.POSITIVE_INFINITY;
+    for (const candidate of known) {
+      // Within our prefix, an abbreviation (STUDY_TZ for STUDY_TIMEZONE) beats any edit distance.
+      const sameFamily = prefix !== undefined && candidate.startsWith(prefix);
+      const distance =
+        sameFamily && abbreviates(candidate.slice(prefix.length), upper.slice(prefix.length))
+          ? 0.5
+          : editDistance(upper, candidate);
+      if (distance < best) {
+        best = distance;
+        nearest = candidate;
+      }
+    }
+    if (nearest === undefined) continue;
+    if (prefix !== undefined || (best <= 2 && name.length >= MIN_UNPREFIXED_LENGTH)) result.push({ name, nearest });
+  }
+  return result;
+}
