@@ -2,6 +2,7 @@
 import type { Command } from '../src/command.js';
 import { createFixture } from './create-fixture.js';
 import { helpCommand } from './help.js';
+import { report } from './report.js';
 import { sendDaily } from './send-daily.js';
 import { smtpCheck } from './smtp-check.js';
 import { status } from './status.js';
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   syncParticipantsCommand,
   smtpCheck,
   status,
+  report,
   createFixture,
   help,
 ];
