@@ -87,9 +87,13 @@ export const report = defineCommand({
     out: { type: 'string', description: 'where to write the PNG (default OUTBOX_DIR/reports/report-FROM_TO.png)' },
     json: jsonFlag,
   },
+  /** `/mail-report 4` reads as four weeks: Slack users type the number alone. */
   parse(flags, positionals): ReportOptions {
-    noPositionals(positionals);
-    return { days: parseWeeks(flags.weeks), ...(typeof flags.out === 'string' ? { out: flags.out } : {}) };
+    noPositionals(positionals, flags.weeks === undefined ? 1 : 0);
+    return {
+      days: parseWeeks(flags.weeks ?? positionals[0]),
+      ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
+    };
   },
   run: buildReport,
   exitCode: () => ExitCode.ok,
