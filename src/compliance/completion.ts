@@ -46,3 +46,9 @@ export function* completionByDay(
   }
   if (day !== undefined) yield { day, byDid };
 }
+
+/** The DIDs among `dids` with at least one row in daily_compliance (any day). */
+export function didsWithAnyData(db: ComplianceDb, dids: readonly string[]): Set<string> {
+  const has = db.prepare('SELECT 1 FROM daily_compliance WHERE did = ? LIMIT 1').pluck(true);
+  return new Set(dids.filter((did) => has.get(did) !== undefined));
+}
