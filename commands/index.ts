@@ -1,5 +1,6 @@
 /** The one registry of commands: the CLI, Slack and the scheduler all look commands up here. */
 import type { Command } from '../src/command.js';
+import { backup } from './backup.js';
 import { createFixture } from './create-fixture.js';
 import { helpCommand } from './help.js';
 import { report } from './report.js';
@@ -18,6 +19,7 @@ export const commands: readonly Command[] = [
   smtpCheck,
   status,
   report,
+  backup,
   createFixture,
   help,
 ];
