@@ -1,31 +1,25 @@
 /**
- * Survey completion per participant and day, for the report: read from the compliance
- * pipeline's daily_compliance table (the report counts, it does not use COMPLIANCE_QUERY_PATH).
+ * Survey completion per participant and day, for the report and the onboarding check: read from
+ * the compliance pipeline's daily_compliance table (not COMPLIANCE_QUERY_PATH: these count).
  */
 import { UsageError } from '../errors.js';
 import type { ComplianceDb } from './db.js';
 
-/** Of the surveys expected that day: all done, some, or none. */
-export type Completion = 'all' | 'some' | 'none';
+/** Of the surveys expected that day: all done, some, or none (in that order, as 0, 1, 2). */
+export const COMPLETIONS = ['all', 'some', 'none'] as const;
+export type Completion = (typeof COMPLETIONS)[number];
 
-/**
- * Each day from `from` to `to` that has rows, in order, with DID → completion that day. One
- * pass over the table (its key is (did, day), so a query per day would scan it once a day);
- * only one day's map is held at a time.
- */
-export function* completionByDay(
-  db: ComplianceDb,
-  from: string,
-  to: string,
-): Generator<{ day: string; byDid: Map<string, Completion> }> {
-  let rows: IterableIterator<[string, string, number | null, number | null]>;
+/** [day, did, index into COMPLETIONS] for every row from `from` to `to`, in the table's order. */
+export function completionRows(db: ComplianceDb, from: string, to: string): IterableIterator<[string, string, number]> {
   try {
-    rows = db
+    return db
       .prepare(
-        'SELECT day, did, surveys_completed, surveys_expected FROM daily_compliance WHERE day BETWEEN ? AND ? ORDER BY day',
+        `SELECT day, did,
+                CASE WHEN surveys_completed >= surveys_expected THEN 0 WHEN surveys_completed > 0 THEN 1 ELSE 2 END
+         FROM daily_compliance WHERE day BETWEEN ? AND ?`,
       )
       .raw(true)
-      .iterate(from, to) as IterableIterator<[string, string, number | null, number | null]>;
+      .iterate(from, to) as IterableIterator<[string, string, number]>;
   } catch (error) {
     throw new UsageError(
       `The report reads surveys_completed and surveys_expected from the daily_compliance table of COMPLIANCE_DB_PATH, and that failed: ${(error as Error).message}. ` +
@@ -33,18 +27,6 @@ export function* completionByDay(
       'compliance_report_query',
     );
   }
-  let day: string | undefined;
-  let byDid = new Map<string, Completion>();
-  for (const [rowDay, did, completed, expected] of rows) {
-    if (rowDay !== day) {
-      if (day !== undefined) yield { day, byDid };
-      day = rowDay;
-      byDid = new Map();
-    }
-    const done = completed ?? 0;
-    byDid.set(String(did), done >= (expected ?? 0) ? 'all' : done > 0 ? 'some' : 'none');
-  }
-  if (day !== undefined) yield { day, byDid };
 }
 
 /** The DIDs among `dids` with at least one row in daily_compliance (any day). */
