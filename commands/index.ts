@@ -1,7 +1,9 @@
 /** The one registry of commands: the CLI, Slack and the scheduler all look commands up here. */
 import type { Command } from '../src/command.js';
+import { backup } from './backup.js';
 import { createFixture } from './create-fixture.js';
 import { helpCommand } from './help.js';
+import { report } from './report.js';
 import { sendDaily } from './send-daily.js';
 import { smtpCheck } from './smtp-check.js';
 import { status } from './status.js';
@@ -16,6 +18,8 @@ export const commands: readonly Command[] = [
   syncParticipantsCommand,
   smtpCheck,
   status,
+  report,
+  backup,
   createFixture,
   help,
 ];

@@ -6,6 +6,7 @@ import { messageCounts, messagesInState, type StateCounts } from '../src/storage
 import { currentRun, getRun, type RunRow, recentRuns } from '../src/storage/runs.js';
 import { type UnknownOutcome, unknownOutcomes } from '../src/storage/send-ledger.js';
 import type { StateDb } from '../src/storage/state-db.js';
+import { type OnboardingOverdue, overdueOnboarding } from '../src/validation/onboarding.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
 
 export interface DayStatus {
@@ -36,6 +37,17 @@ export interface DayStatus {
   smtp: null | { ok: boolean; checked_at: string; detail: unknown };
   last_sync: null | { ok: boolean; at: string; detail: unknown };
   recent_runs: { id: string; report_date: string; state: string; counts: StateCounts }[];
+  /** Active participants past ONBOARDING_GRACE_DAYS with no device data; null if it could not be checked. */
+  onboarding_overdue?: OnboardingOverdue[] | null;
+}
+
+function onboardingForStatus(ctx: CommandContext): OnboardingOverdue[] | null {
+  try {
+    return overdueOnboarding(ctx.stateDb(), ctx.config, ctx.now(), true);
+  } catch (error) {
+    ctx.logger.warn({ error: (error as Error).message }, 'status: onboarding check failed');
+    return null;
+  }
 }
 
 function describeRun(db: StateDb, run: RunRow, now: Date): NonNullable<DayStatus['run']> {
@@ -135,6 +147,13 @@ export function statusText(s: DayStatus): string {
   lines.push(
     `  Last Qualtrics sync: ${s.last_sync === null ? 'never' : `${s.last_sync.ok ? 'OK' : 'FAILED'} at ${s.last_sync.at}`}`,
   );
+  if (s.onboarding_overdue && s.onboarding_overdue.length > 0)
+    lines.push(
+      `  Onboarding: ${s.onboarding_overdue.length} active participant(s) past ONBOARDING_GRACE_DAYS with no device data yet (check their onboarding): ${s.onboarding_overdue
+        .slice(0, 10)
+        .map((o) => o.did)
+        .join(', ')}${s.onboarding_overdue.length > 10 ? ', … (use --json)' : ''}`,
+    );
   if (s.recent_runs.length > 0) {
     lines.push('  Recent runs:');
     for (const r of s.recent_runs)
@@ -162,8 +181,10 @@ export const status = defineCommand({
       ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
     };
   },
-  run: async (ctx, options: { reportDate: string; runId?: string }) =>
-    dayStatus(ctx, options.reportDate, options.runId),
+  run: async (ctx, options: { reportDate: string; runId?: string }) => ({
+    ...dayStatus(ctx, options.reportDate, options.runId),
+    onboarding_overdue: onboardingForStatus(ctx),
+  }),
   exitCode: (s) => {
     const troubled =
       s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');

@@ -1,6 +1,7 @@
 import { defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { countFindings, describeFinding, type Finding } from '../src/finding.js';
+import { recordSeen } from '../src/validation/onboarding.js';
 import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, reportDateOption } from './options.js';
@@ -77,7 +78,9 @@ export const validateParticipants = defineCommand({
   parse: (flags, positionals, ctx) => ({ reportDate: reportDateOption(flags, positionals, ctx) }),
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
-    return validateDay(ctx.config, options.reportDate);
+    const validation = validateDay(ctx.config, options.reportDate);
+    recordSeen(ctx.stateDb(), ctx.config, validation, ctx.now());
+    return validation;
   },
   exitCode: (validation) => (countFindings(validation.findings).errors === 0 ? ExitCode.ok : ExitCode.problemsFound),
   text: (validation) => validationText(validation),

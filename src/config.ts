@@ -137,6 +137,8 @@ const schema = z.object({
   SCHEDULE_DAILY_CRON: cron.default('0 9 * * *'),
   SCHEDULE_HEALTH_CRON: cron.default('0 * * * *'),
   SCHEDULE_SYNC_CRON: cron.optional(),
+  SCHEDULE_REPORT_CRON: cron.default('30 9 * * 1'),
+  ONBOARDING_GRACE_DAYS: intInRange(1, 365, 3),
   QUALTRICS_BASE_URL: qualtricsUrl.optional(),
   QUALTRICS_API_TOKEN: optionalText,
   QUALTRICS_SURVEY_ID: z

@@ -64,6 +64,7 @@ export async function serve(env: Env): Promise<number> {
   const { runHealthChecks } = await import('./slack/alerts.js');
   const { runDailyJob } = await import('./slack/daily-job.js');
   const { runSyncJob } = await import('./slack/sync-job.js');
+  const { postReport } = await import('./slack/report-job.js');
 
   const db = openStateDb(config.STATE_DB_PATH);
   // One bot per state DB, held with a heartbeat for as long as this one serves; a bot that was
@@ -97,6 +98,13 @@ export async function serve(env: Env): Promise<number> {
       variable: 'SCHEDULE_HEALTH_CRON',
       cron: config.SCHEDULE_HEALTH_CRON,
       run: () => runHealthChecks(slack.bot),
+    },
+    {
+      name: 'report',
+      variable: 'SCHEDULE_REPORT_CRON',
+      cron: config.SCHEDULE_REPORT_CRON,
+      run: () =>
+        postReport(slack.bot, 'schedule').then((r) => logger.info({ from: r.from, to: r.to }, 'report posted')),
     },
     ...(config.SCHEDULE_SYNC_CRON !== undefined
       ? [

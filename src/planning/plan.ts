@@ -24,6 +24,7 @@ import {
 } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
 import { ensurePrivateDir } from '../util/fs.js';
+import { recordSeen } from '../validation/onboarding.js';
 import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
@@ -76,6 +77,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   refuseWhileSending(db, reportDate);
   const validation = validateDay(config, reportDate);
   const startedAt = deps.now();
+  recordSeen(db, config, validation, startedAt);
   const runId = newRunId(reportDate, startedAt);
   const log = logger.child({ component: 'plan', run_id: runId, report_date: reportDate });
   // loadConfig has already checked that a set MAIL_FROM parses.

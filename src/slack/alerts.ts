@@ -10,6 +10,7 @@ import { holderIsGone, lockHolder, sendLockName } from '../storage/locks.js';
 import { currentRun, INTERRUPTED_REASON, type RunRow, runsInStates } from '../storage/runs.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
+import { postOnboardingReminders } from './onboarding.js';
 import type { StudyBot } from './study-bot.js';
 
 export interface AlertCondition {
@@ -109,5 +110,12 @@ export async function postAlerts(bot: StudyBot, conditions: readonly AlertCondit
 }
 
 export async function runHealthChecks(bot: StudyBot): Promise<number> {
-  return postAlerts(bot, await healthConditions(bot));
+  const posted = await postAlerts(bot, await healthConditions(bot));
+  try {
+    await postOnboardingReminders(bot);
+  } catch (error) {
+    // A missing roster or compliance file is alerted elsewhere; the next check tries again.
+    bot.logger.error({ error: (error as Error).message }, 'could not post the onboarding reminder');
+  }
+  return posted;
 }

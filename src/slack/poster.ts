@@ -102,6 +102,24 @@ export class SlackPoster {
     );
   }
 
+  /** A picture in the channel, with its alt text for screen readers (Slack allows 1000 characters). */
+  async uploadPng(channel: string, filename: string, png: Buffer, altText: string, comment: string): Promise<void> {
+    await this.paced(channel, () =>
+      this.client.files
+        .uploadV2({
+          channel_id: channel,
+          filename,
+          title: filename,
+          file: png,
+          alt_text: addressesMasked(altText).slice(0, 1000),
+          initial_comment: addressesMasked(comment),
+        })
+        .catch((error: unknown) => {
+          throw explainChannelError(error, channel);
+        }),
+    );
+  }
+
   private async paced<T>(channel: string, call: () => Promise<T>): Promise<T> {
     const previous = this.lastPost.get(channel) ?? Promise.resolve(0);
     let release!: (at: number) => void;

@@ -4,11 +4,13 @@
  * preview becomes the approval request in the team's channel.
  */
 import { commands } from '../../commands/index.js';
+import { report } from '../../commands/report.js';
 import { sendDaily } from '../../commands/send-daily.js';
 import { status } from '../../commands/status.js';
 import { validateParticipants, validationText } from '../../commands/validate-participants.js';
 import { type Command, type DefinedCommand, execute, type ParsedArgs } from '../command.js';
 import { addressesMasked, type Block, codeBlock, section } from './blocks.js';
+import { postReport } from './report-job.js';
 import type { StudyBot } from './study-bot.js';
 import { statusBlocks } from './views/status.js';
 
@@ -68,10 +70,25 @@ const validateRoute: Omit<SlashRoute, 'slash'> = {
   },
 };
 
+/** The picture goes to the channel for the team; the reply to the user says where. */
+const reportRoute: Omit<SlashRoute, 'slash'> = {
+  command: report,
+  async handle(bot, args, actor) {
+    const { days } = report.parse(args.flags, args.positionals, bot);
+    const result = await postReport(bot, actor, days);
+    const posted = `Posted the report for ${result.from} to ${result.to} in <#${bot.channel}>.`;
+    return {
+      text: `${posted}\n${result.altText}`.slice(0, 3000),
+      blocks: [section(posted), section(codeBlock(result.altText))],
+    };
+  },
+};
+
 const special = new Map<Command, Omit<SlashRoute, 'slash'>>([
   [validateParticipants, validateRoute],
   [sendDaily, dryRunRoute],
   [status, withView(status, statusBlocks)],
+  [report, reportRoute],
 ]);
 
 /** The registry's slash commands, each with its Slack handling: what manifest.yml must list. */

@@ -15,7 +15,8 @@ export type AuditAction =
   | 'smtp_check'
   | 'roster_synced'
   | 'roster_sync_failed'
-  | 'alert_posted';
+  | 'alert_posted'
+  | 'onboarding_reminder_posted';
 
 export interface AuditEntry {
   actor: string;

@@ -115,4 +115,13 @@ export const migrations: string[] = [
     last_error TEXT
   );
   `,
+  `
+  -- The day each DID was first seen active in the roster (validation or a dry run), and when the
+  -- "no device data yet" onboarding reminder was posted for it: once per DID, ever.
+  CREATE TABLE participants_seen (
+    did TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    onboarding_reminded_at TEXT
+  );
+  `,
 ];

@@ -16,6 +16,8 @@ import { envelopeOf } from '../../src/sending/eml.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { type RawMessage, sendPipelined } from './raw-smtp.js';
+import { benchReport } from './report.js';
+import { benchReportCommand } from './report-command.js';
 import { benchSlack } from './slack.js';
 
 // The send path runs from the built package, as users run it: from there, rendering and
@@ -230,6 +232,8 @@ async function main(): Promise<void> {
   await slow.close();
 
   await benchSlack(report, fmt);
+  await benchReport(report, fmt);
+  await benchReportCommand(report, fmt);
 
   console.log('\n| measurement | result | note |\n|---|---|---|');
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`);

@@ -1,0 +1,46 @@
+/**
+ * `backup --out FILE`: a consistent copy of the state DB (ledger, runs, audit), safe while the
+ * bot is sending. The copy holds DIDs and masked addresses: it is written owner-only (0600).
+ */
+import { existsSync } from 'node:fs';
+import { defineCommand } from '../src/command.js';
+import { ExitCode, UsageError } from '../src/errors.js';
+import { BackupExists, backupStateDb } from '../src/storage/backup.js';
+import { ensureParentDir } from '../src/util/fs.js';
+import { jsonFlag, noPositionals } from './options.js';
+
+const exists = (path: string): UsageError =>
+  new UsageError(
+    `${path} already exists; backup does not overwrite a file. Choose another --out, or add --force to replace it.`,
+  );
+
+export const backup = defineCommand({
+  name: 'backup',
+  summary: 'Copy the state database (consistent even while the bot sends) to a file, owner-only.',
+  usage: 'backup --out FILE [--force] [--json]',
+  flags: {
+    out: { type: 'string', description: 'where to write the copy' },
+    force: { type: 'boolean', description: 'replace --out if it exists' },
+    json: jsonFlag,
+  },
+  parse(flags, positionals) {
+    noPositionals(positionals);
+    if (typeof flags.out !== 'string' || flags.out.trim() === '')
+      throw new UsageError('Say where to write the copy: backup --out FILE (e.g. --out backups/state-2026-03-01.db).');
+    return { out: flags.out, force: flags.force === true };
+  },
+  async run(ctx, options) {
+    if (!options.force && existsSync(options.out)) throw exists(options.out);
+    ensureParentDir(options.out);
+    try {
+      return await backupStateDb(ctx.stateDb(), options.out, options.force);
+    } catch (error) {
+      if (error instanceof BackupExists) throw exists(error.path);
+      throw error;
+    }
+  },
+  exitCode: () => ExitCode.ok,
+  text: (r) =>
+    `Backed up the state database to ${r.path} (${r.pages} pages, ${r.bytes} bytes; ${r.runs} run(s), ${r.messages} ledger row(s); mode 0600).`,
+  json: (r) => r,
+});

@@ -1,0 +1,111 @@
+/**
+ * `report`: the last weeks as one picture (messages by outcome, survey completion), written as a
+ * PNG and summed up in its alt text. Counts only: no DID, name or address in either. The renderer
+ * is loaded on demand: it is heavy, and no other command needs it.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CommandContext, defineCommand } from '../src/command.js';
+import { openComplianceDb } from '../src/compliance/db.js';
+import { ExitCode, UsageError } from '../src/errors.js';
+import { aggregateReport } from '../src/report/aggregate.js';
+import type { ReportDay } from '../src/report/model.js';
+import { addDays, yesterdayIn } from '../src/util/dates.js';
+import { ensurePrivateDir } from '../src/util/fs.js';
+import { jsonFlag, noPositionals } from './options.js';
+
+export const DEFAULT_REPORT_DAYS = 14;
+export const MAX_REPORT_WEEKS = 52;
+
+export interface ReportOptions {
+  /** Days shown, ending yesterday in STUDY_TZ. */
+  days: number;
+  out?: string;
+}
+
+export interface ReportResult {
+  from: string;
+  to: string;
+  path: string;
+  png: Buffer;
+  width: number;
+  height: number;
+  altText: string;
+  days: readonly ReportDay[];
+  warnings: string[];
+}
+
+export function parseWeeks(value: string | boolean | undefined): number {
+  if (value === undefined) return DEFAULT_REPORT_DAYS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REPORT_WEEKS)
+    throw new UsageError(`--weeks must be a whole number from 1 to ${MAX_REPORT_WEEKS} (got "${String(value)}").`);
+  return n * 7;
+}
+
+export async function buildReport(ctx: CommandContext, options: ReportOptions): Promise<ReportResult> {
+  const { config } = ctx;
+  const to = yesterdayIn(config.STUDY_TZ, ctx.now());
+  const from = addDays(to, 1 - options.days);
+  const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+  let data: ReturnType<typeof aggregateReport>;
+  try {
+    data = aggregateReport(ctx.stateDb(), compliance, from, to);
+  } finally {
+    compliance.close();
+  }
+  const { renderReportPng } = await import('../src/report/render.js');
+  const rendered = await renderReportPng(data);
+  let path = options.out;
+  if (path === undefined) {
+    const dir = join(config.OUTBOX_DIR, 'reports');
+    ensurePrivateDir(dir);
+    path = join(dir, `report-${from}_${to}.png`);
+  }
+  writeFileSync(path, rendered.png, { mode: 0o600 });
+  for (const warning of rendered.warnings) ctx.logger.warn({ warning }, 'report: renderer warning');
+  return {
+    from,
+    to,
+    path,
+    png: rendered.png,
+    width: rendered.width,
+    height: rendered.height,
+    altText: rendered.altText,
+    days: data.days,
+    warnings: rendered.warnings,
+  };
+}
+
+export const report = defineCommand({
+  name: 'report',
+  summary: 'Draw the last weeks (messages by outcome, survey completion) as a PNG; counts only.',
+  usage: 'report [--weeks N] [--out FILE.png] [--json]',
+  slash: '/mail-report',
+  flags: {
+    weeks: { type: 'string', description: `weeks to show, ending yesterday (default 2, at most ${MAX_REPORT_WEEKS})` },
+    out: { type: 'string', description: 'where to write the PNG (default OUTBOX_DIR/reports/report-FROM_TO.png)' },
+    json: jsonFlag,
+  },
+  /** `/mail-report 4` reads as four weeks: Slack users type the number alone. */
+  parse(flags, positionals): ReportOptions {
+    noPositionals(positionals, flags.weeks === undefined ? 1 : 0);
+    return {
+      days: parseWeeks(flags.weeks ?? positionals[0]),
+      ...(typeof flags.out === 'string' ? { out: flags.out } : {}),
+    };
+  },
+  run: buildReport,
+  exitCode: () => ExitCode.ok,
+  text: (r) => `${r.altText}\nWrote ${r.path} (${r.width}x${r.height} px).`,
+  json: (r) => ({
+    from: r.from,
+    to: r.to,
+    path: r.path,
+    width: r.width,
+    height: r.height,
+    alt_text: r.altText,
+    days: r.days,
+    warnings: r.warnings,
+  }),
+});

@@ -1,0 +1,58 @@
+/**
+ * A consistent copy of the state DB while the bot runs: SQLite's online backup API. After the
+ * first 100 pages the rest is copied in one step, inside one read transaction, so a busy writer
+ * (a send commits twice per message) cannot keep restarting it; in WAL mode it blocks nobody.
+ */
+import { chmodSync, closeSync, existsSync, openSync, renameSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { StateDb } from './state-db.js';
+
+export interface BackupResult {
+  path: string;
+  pages: number;
+  bytes: number;
+  /** Ledger rows in the copy, read back from it. */
+  messages: number;
+  runs: number;
+}
+
+/**
+ * Copies `db` to `dest` (0600). The copy is written next to `dest` and renamed into place once
+ * it has passed SQLite's quick_check, so `dest` is never a half-written database.
+ */
+export async function backupStateDb(db: StateDb, dest: string, overwrite: boolean): Promise<BackupResult> {
+  const temp = `${dest}.partial-${process.pid}`;
+  closeSync(openSync(temp, 'wx', 0o600));
+  try {
+    const progress = await db.backup(temp, { progress: () => 0x7fffffff });
+    chmodSync(temp, 0o600);
+    const copy = new Database(temp, { readonly: true, fileMustExist: true });
+    let counts: { messages: number; runs: number };
+    try {
+      const check = copy.pragma('quick_check', { simple: true });
+      if (check !== 'ok') throw new Error(`the copy failed SQLite's quick_check: ${String(check)}`);
+      counts = copy
+        .prepare('SELECT (SELECT COUNT(*) FROM messages) AS messages, (SELECT COUNT(*) FROM runs) AS runs')
+        .get() as { messages: number; runs: number };
+    } finally {
+      copy.close();
+    }
+    // Checked again at the last moment: another backup may have written it meanwhile.
+    if (!overwrite && existsSync(dest)) throw new BackupExists(dest);
+    renameSync(temp, dest);
+    return { path: dest, pages: progress.totalPages, bytes: progress.totalPages * pageSize(db), ...counts };
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+function pageSize(db: StateDb): number {
+  return Number(db.pragma('page_size', { simple: true }));
+}
+
+export class BackupExists extends Error {
+  constructor(readonly path: string) {
+    super(`${path} already exists`);
+  }
+}

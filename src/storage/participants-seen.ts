@@ -1,0 +1,33 @@
+/** participants_seen: when each DID was first seen active, and whether its onboarding reminder went out. */
+import type { StateDb } from './state-db.js';
+
+/** Records `day` (YYYY-MM-DD, STUDY_TZ) as the first-seen day of every DID not seen before. */
+export function recordFirstSeen(db: StateDb, dids: Iterable<string>, day: string): void {
+  const insert = db.prepare(
+    'INSERT INTO participants_seen (did, first_seen) VALUES (?, ?) ON CONFLICT (did) DO NOTHING',
+  );
+  db.transaction(() => {
+    for (const did of dids) insert.run(did, day);
+  })();
+}
+
+/** DIDs first seen on or before `day` (only those not reminded yet, unless `includeReminded`). */
+export function firstSeenBy(
+  db: StateDb,
+  day: string,
+  includeReminded: boolean,
+): { did: string; first_seen: string; onboarding_reminded_at: string | null }[] {
+  return db
+    .prepare(
+      `SELECT did, first_seen, onboarding_reminded_at FROM participants_seen
+       WHERE first_seen <= ? AND (? OR onboarding_reminded_at IS NULL) ORDER BY first_seen, did`,
+    )
+    .all(day, includeReminded ? 1 : 0) as { did: string; first_seen: string; onboarding_reminded_at: string | null }[];
+}
+
+export function markReminded(db: StateDb, dids: readonly string[], at: Date): void {
+  const update = db.prepare('UPDATE participants_seen SET onboarding_reminded_at = ? WHERE did = ?');
+  db.transaction(() => {
+    for (const did of dids) update.run(at.toISOString(), did);
+  })();
+}

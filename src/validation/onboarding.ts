@@ -1,0 +1,71 @@
+/**
+ * Onboarding check: a participant active in the roster for ONBOARDING_GRACE_DAYS days (since
+ * validation or a dry run first saw them) with no device data at all has probably not set up
+ * their device. The day they were first seen is recorded here; the reminder is posted once.
+ */
+import { didsWithAnyData } from '../compliance/completion.js';
+import { openComplianceDb } from '../compliance/db.js';
+import type { Config } from '../config.js';
+import { readRosterFile } from '../roster/read.js';
+import { firstSeenBy, recordFirstSeen } from '../storage/participants-seen.js';
+import type { StateDb } from '../storage/state-db.js';
+import { addDays, localDateTime } from '../util/dates.js';
+import type { DayValidation } from './validate-day.js';
+
+export interface OnboardingOverdue {
+  did: string;
+  first_seen: string;
+  /** Days since first seen (STUDY_TZ). */
+  days: number;
+  /** When the Slack reminder was posted; null: not yet. */
+  reminded_at: string | null;
+}
+
+/** Every active participant of a validation is "seen" today (STUDY_TZ), if not seen before. */
+export function recordSeen(db: StateDb, config: Config, validation: DayValidation, now: Date): void {
+  const active = validation.participants.filter((p) => p.row.status === 'active' && p.row.did !== '');
+  recordFirstSeen(
+    db,
+    active.map((p) => p.row.did),
+    localDateTime(now, config.STUDY_TZ).date,
+  );
+}
+
+const daysBetween = (from: string, to: string): number =>
+  Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
+
+/** Active, past the grace period, no device data yet; not reminded yet unless `includeReminded`. */
+export function overdueOnboarding(
+  db: StateDb,
+  config: Config,
+  now: Date,
+  includeReminded = false,
+): OnboardingOverdue[] {
+  const today = localDateTime(now, config.STUDY_TZ).date;
+  const candidates = firstSeenBy(db, addDays(today, -config.ONBOARDING_GRACE_DAYS), includeReminded);
+  if (candidates.length === 0) return [];
+  const active = new Set(
+    readRosterFile(config.PARTICIPANTS_CSV_PATH)
+      .rows.filter((r) => r.status === 'active')
+      .map((r) => r.did),
+  );
+  const stillActive = candidates.filter((c) => active.has(c.did));
+  const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+  let withData: Set<string>;
+  try {
+    withData = didsWithAnyData(
+      compliance,
+      stillActive.map((c) => c.did),
+    );
+  } finally {
+    compliance.close();
+  }
+  return stillActive
+    .filter((c) => !withData.has(c.did))
+    .map((c) => ({
+      did: c.did,
+      first_seen: c.first_seen,
+      days: daysBetween(c.first_seen, today),
+      reminded_at: c.onboarding_reminded_at,
+    }));
+}

@@ -1,0 +1,112 @@
+/**
+ * The whole `report --weeks 8` command on a 10,000-participant study: a compliance DB of 56 days
+ * and a ledger of one run a day (560,000 messages), run as the built CLI in a fresh process.
+ * Goal: under 5 s and 250 MB peak RSS.
+ *
+ * Called from `npm run bench`, or on its own after `npm run build`:
+ *   npx tsx test/bench/report-command.ts
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { generateFixture } from '../../fixtures/generate.js';
+import { openStateDb } from '../../src/storage/state-db.js';
+import { addDays, yesterdayIn } from '../../src/util/dates.js';
+
+type Report = (what: string, figure: string, note?: string) => void;
+type Fmt = (n: number, digits?: number) => string;
+
+const PARTICIPANTS = 10_000;
+const DAYS = 56;
+const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+const defaultFmt: Fmt = (n, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const printRow: Report = (what, figure, note = '') => console.log(`  ${what}: ${figure}${note ? `  (${note})` : ''}`);
+
+/** One run a day; most messages sent, a few failed, skipped (no data) or blocked. */
+function seedLedger(path: string, dids: string[], to: string): number {
+  const db = openStateDb(path);
+  db.pragma('synchronous = OFF');
+  const run = db.prepare(
+    `INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json)
+     VALUES (?, ?, '2026-01-01T00:00:00Z', 'bench', 'done', 'h', 't', '2026-01-02T00:00:00Z', '{}')`,
+  );
+  const message = db.prepare(
+    `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, attempts, updated_at)
+     VALUES (?, ?, ?, ?, ?, 'j***@example.org', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', '<x@example.org>', 1, '2026-01-01T00:00:00Z')`,
+  );
+  let rows = 0;
+  for (let d = 0; d < DAYS; d++) {
+    const date = addDays(to, d - DAYS + 1);
+    const runId = `${date}_bench`;
+    db.transaction(() => {
+      run.run(runId, date);
+      dids.forEach((did, i) => {
+        const k = (i * 7 + d) % 100;
+        const [state, reason] =
+          k < 90
+            ? ['sent', null]
+            : k < 93
+              ? ['failed', null]
+              : k < 97
+                ? ['skipped', 'no_data_for_day']
+                : ['blocked', 'x'];
+        message.run(runId, date, did, state, reason);
+        rows++;
+      });
+    })();
+  }
+  db.close();
+  return rows;
+}
+
+export async function benchReportCommand(report: Report = printRow, fmt: Fmt = defaultFmt): Promise<void> {
+  if (!existsSync(CLI)) {
+    report('report command', 'skipped', `no ${CLI}: run npm run build first`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'mail-updater-bench-report-cmd-'));
+  try {
+    const zone = 'UTC';
+    const to = yesterdayIn(zone, new Date());
+    const fixture = generateFixture({ participants: PARTICIPANTS, days: DAYS, endDate: to, seed: 11, outDir: dir });
+    const dids = Array.from({ length: PARTICIPANTS }, (_, i) => `P${String(i + 1).padStart(5, '0')}`);
+    const statePath = join(dir, 'state.db');
+    const rows = seedLedger(statePath, dids, to);
+    const env = {
+      ...process.env,
+      COMPLIANCE_DB_PATH: fixture.dbPath,
+      PARTICIPANTS_CSV_PATH: fixture.rosterPath,
+      STATE_DB_PATH: statePath,
+      OUTBOX_DIR: join(dir, 'outbox'),
+      STUDY_TZ: zone,
+      LOG_LEVEL: 'silent',
+    };
+    const maxRss = `data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS='+u.maxRSS+' CPU='+(u.userCPUTime+u.systemCPUTime)+'\\n')})`;
+    const started = performance.now();
+    const child = spawnSync(
+      process.execPath,
+      ['--import', maxRss, CLI, 'report', '--weeks', '8', '--json', '--out', join(dir, 'r.png')],
+      { env, encoding: 'utf8' },
+    );
+    const ms = performance.now() - started;
+    const [, rss, cpu] = /MAXRSS=(\d+) CPU=(\d+)/.exec(child.stderr) ?? [];
+    if (child.status !== 0 || rss === undefined || cpu === undefined)
+      throw new Error(`report failed (${child.status}):\n${child.stderr}`);
+    const out = JSON.parse(child.stdout) as { days: unknown[]; width: number; height: number };
+    report(
+      `report --weeks 8: ${fmt(PARTICIPANTS)} participants, ${fmt(rows)} ledger rows, ${fmt(fixture.rows)} compliance rows (whole CLI process)`,
+      `${fmt(ms)} ms wall, ${fmt(Number(cpu) / 1000)} ms CPU, peak RSS ${fmt(Number(rss) / 1024)} MB`,
+      `${out.days.length} days, ${out.width}x${out.height} PNG; load average ${fmt(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores; goal < 5 s, < 250 MB`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  console.log(`report command benchmark, Node ${process.version}:`);
+  await benchReportCommand();
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { aggregateReport } from '../../../src/report/aggregate.js';
+import { openStateDb } from '../../../src/storage/state-db.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length > 0) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+function setUp() {
+  const dir = mkdtempSync(join(tmpdir(), 'report-agg-'));
+  dirs.push(dir);
+  const state = openStateDb(join(dir, 'state.db'));
+  const compliance = new Database(join(dir, 'compliance.db'));
+  compliance.exec(`CREATE TABLE daily_compliance (did TEXT NOT NULL, day TEXT NOT NULL,
+    surveys_completed INTEGER NOT NULL, surveys_expected INTEGER NOT NULL, wear_minutes INTEGER, last_sync_at TEXT,
+    PRIMARY KEY (did, day))`);
+  const run = (id: string, date: string) =>
+    state
+      .prepare(
+        `INSERT INTO runs (id, report_date, created_at, requested_by, state, batch_hash, template_hash, expires_at, summary_json)
+         VALUES (?, ?, '2026-01-01T00:00:00Z', 't', 'done', 'h', 't', '2026-01-02T00:00:00Z', '{}')`,
+      )
+      .run(id, date);
+  const message = (runId: string, date: string, did: string, st: string, reason: string | null = null) =>
+    state
+      .prepare(
+        "INSERT INTO messages (run_id, report_date, did, state, reason, updated_at) VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+      )
+      .run(runId, date, did, st, reason);
+  const surveys = (did: string, day: string, completed: number, expected: number) =>
+    compliance.prepare('INSERT INTO daily_compliance VALUES (?, ?, ?, ?, 60, NULL)').run(did, day, completed, expected);
+  return { state, compliance, run, message, surveys };
+}
+
+describe('aggregateReport', () => {
+  it('counts each message once by its final state, and each participant once by completion', () => {
+    const { state, compliance, run, message, surveys } = setUp();
+    const d1 = '2026-03-02';
+    const d2 = '2026-03-03';
+    run('r1', d1);
+    run('r2', d1); // a re-run of the same day: its rows are the newer ones
+    message('r1', d1, 'did:a', 'failed');
+    message('r2', d1, 'did:a', 'sent');
+    message('r1', d1, 'did:b', 'sent'); // delivered in the first run...
+    message('r2', d1, 'did:b', 'skipped', 'already_sent'); // ...so the re-run skipped it
+    message('r1', d1, 'did:c', 'failed');
+    message('r2', d1, 'did:c', 'failed');
+    message('r2', d1, 'did:d', 'skipped', 'no_data_for_day');
+    message('r2', d1, 'did:e', 'skipped', 'status_paused'); // not part of the day
+    message('r2', d1, 'did:f', 'skipped', 'status_opted_out');
+    message('r2', d1, 'did:g', 'blocked', 'email_invalid');
+    message('r2', d1, 'did:h', 'sending');
+    message('r2', d1, 'did:i', 'bounced');
+    run('r3', d2);
+    message('r3', d2, 'did:a', 'planned'); // never sent: no message outcome, still a participant
+    surveys('did:a', d1, 3, 3);
+    surveys('did:b', d1, 1, 3);
+    surveys('did:c', d1, 0, 3);
+    surveys('did:h', d1, 2, 2);
+    surveys('did:e', d1, 3, 3);
+    surveys('did:a', d2, 0, 3);
+    surveys('did:z', d2, 3, 3); // not in the day's roster: not counted
+
+    const data = aggregateReport(state, compliance, '2026-03-01', '2026-03-04');
+    expect(data.from).toBe('2026-03-01');
+    expect(data.days.map((d) => d.date)).toEqual([d1, d2]);
+    expect(data.days[0]!.messages).toEqual({
+      sent: 2,
+      bounced: 1,
+      failed: 1,
+      unknown: 1,
+      blocked: 1,
+      skipped: 1,
+      optedOut: 1,
+    });
+    expect(data.days[0]!.completion).toEqual({ all: 2, some: 1, none: 1, noData: 1, unreachable: 3 });
+    expect(data.days[1]!.messages).toEqual({
+      sent: 0,
+      bounced: 0,
+      failed: 0,
+      unknown: 0,
+      blocked: 0,
+      skipped: 0,
+      optedOut: 0,
+    });
+    expect(data.days[1]!.completion).toEqual({ all: 0, some: 0, none: 1, noData: 0, unreachable: 0 });
+    expect(JSON.stringify(data)).not.toContain('did:');
+    state.close();
+    compliance.close();
+  });
+
+  it('leaves out days outside the range', () => {
+    const { state, compliance, run, message } = setUp();
+    run('r1', '2026-02-27');
+    message('r1', '2026-02-27', 'did:a', 'sent');
+    expect(aggregateReport(state, compliance, '2026-03-01', '2026-03-04').days).toEqual([]);
+    state.close();
+    compliance.close();
+  });
+});
