@@ -1,6 +1,6 @@
 /**
  * The Bolt app: HTTP mode (POST /slack/events, signatures checked by Bolt, 401 otherwise) or
- * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz answers in both modes. Bolt's and the
+ * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz and GET /metrics answer in both modes. Bolt's and the
  * Web API client's logs go through pino; SLACK_API_URL points the client at a proxy or stand-in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,9 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { HealthMonitor } from '../health/monitor.js';
+import { healthzHandler, metricsHandler } from '../health/routes.js';
 import { type Logger, slackLogger } from '../logger.js';
+import { type BotMetrics, createMetrics } from '../metrics/registry.js';
 import type { StateDb } from '../storage/state-db.js';
-import { pingStateDb } from '../storage/state-db.js';
 import { registerAfterSend } from './listeners/after-send.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
@@ -35,6 +37,9 @@ export interface SlackAppDeps {
 
 export interface SlackApp {
   bot: StudyBot;
+  /** What GET /healthz reports; serve.ts feeds it the scheduler's heartbeat. */
+  health: HealthMonitor;
+  metrics: BotMetrics;
   /** Starts listening; resolves with the HTTP port (for /healthz, and /slack/events in HTTP mode). */
   start(): Promise<number>;
   /** Stops taking new work, waits for work in flight, closes the listener. */
@@ -48,17 +53,19 @@ export function slackApiUrl(config: Config): string | undefined {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
-function healthHandler(bot: StudyBot) {
-  return (_req: IncomingMessage, res: ServerResponse): void => {
-    let dbOk = true;
+/** Every Web API call of the client goes through apiCall (files.uploadV2's steps included). */
+function observeCalls(client: webApi.WebClient, onCall: (method: string, ok: boolean, error?: string) => void): void {
+  const original = client.apiCall.bind(client);
+  client.apiCall = async (method, options) => {
     try {
-      pingStateDb(bot.db);
-    } catch {
-      dbOk = false;
+      const result = await original(method, options);
+      onCall(method, true);
+      return result;
+    } catch (error) {
+      const e = error as { code?: string; data?: { error?: string } };
+      onCall(method, false, e.data?.error ?? e.code ?? 'error');
+      throw error;
     }
-    const ok = dbOk && !bot.stopping;
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok, state_db: dbOk, stopping: bot.stopping }));
   };
 }
 
@@ -120,6 +127,18 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const appToken = config.SLACK_APP_TOKEN;
   const socketMode = appToken !== undefined;
   let bot!: StudyBot;
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthMonitor({
+    db: deps.db,
+    now,
+    slackFailingMs: config.HEALTH_SLACK_FAILING_MINUTES * 60_000,
+    stopping: () => bot.stopping,
+  });
+  const metrics = createMetrics({ config, db: deps.db, now });
+  const opsRoutes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+    '/healthz': healthzHandler(() => health),
+    '/metrics': metricsHandler(() => metrics),
+  };
   // Built here rather than by Bolt: Bolt's own Socket Mode receiver ignores clientOptions, so
   // apps.connections.open would not honour SLACK_API_URL.
   const receiver = socketMode
@@ -128,7 +147,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         endpoints: '/slack/events',
         logger: log,
-        customRoutes: [{ path: '/healthz', method: ['GET'], handler: (req, res) => healthHandler(bot)(req, res) }],
+        customRoutes: Object.entries(opsRoutes).map(([path, handler]) => ({ path, method: ['GET'], handler })),
       });
   const app = new App({
     ...(config.SLACK_BOT_TOKEN ? { token: config.SLACK_BOT_TOKEN } : {}),
@@ -136,13 +155,17 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     clientOptions,
     receiver,
   });
+  observeCalls(app.client, (method, ok, error) => {
+    health.slackCall(method, ok, error);
+    metrics.slackCall(method, ok);
+  });
   const poster = new SlackPoster(app.client, logger, { postIntervalMs: deps.postIntervalMs ?? 1100 });
   bot = new StudyBot({
     config,
     logger,
     db: deps.db,
     poster,
-    now: deps.now ?? (() => new Date()),
+    now,
     ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
     ...(deps.slackSync !== undefined ? { slackSync: deps.slackSync } : {}),
     ...(deps.slackCallBudgetMs !== undefined ? { slackCallBudgetMs: deps.slackCallBudgetMs } : {}),
@@ -159,11 +182,14 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   let httpServer: Server | undefined;
   return {
     bot,
+    health,
+    metrics,
     async start() {
       if (socketMode) {
         await app.start();
         healthServer = createServer((req, res) => {
-          if (req.method === 'GET' && req.url === '/healthz') healthHandler(bot)(req, res);
+          const handler = req.method === 'GET' ? opsRoutes[(req.url ?? '').split('?')[0] ?? ''] : undefined;
+          if (handler) handler(req, res);
           else res.writeHead(404).end();
         });
         await new Promise<void>((resolve) => healthServer!.listen(config.PORT, config.HOST, resolve));
