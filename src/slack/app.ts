@@ -17,6 +17,7 @@ import { registerAfterSend } from './listeners/after-send.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';
+import { observedFetch } from './observed-fetch.js';
 import { SlackPoster } from './poster.js';
 import type { SlackSyncTiming } from './slack-sync.js';
 import { StudyBot } from './study-bot.js';
@@ -51,22 +52,6 @@ export function slackApiUrl(config: Config): string | undefined {
   const url = config.SLACK_API_URL;
   if (url === undefined) return undefined;
   return url.endsWith('/') ? url : `${url}/`;
-}
-
-/** Every Web API call of the client goes through apiCall (files.uploadV2's steps included). */
-function observeCalls(client: webApi.WebClient, onCall: (method: string, ok: boolean, error?: string) => void): void {
-  const original = client.apiCall.bind(client);
-  client.apiCall = async (method, options) => {
-    try {
-      const result = await original(method, options);
-      onCall(method, true);
-      return result;
-    } catch (error) {
-      const e = error as { code?: string; data?: { error?: string } };
-      onCall(method, false, e.data?.error ?? e.code ?? 'error');
-      throw error;
-    }
-  };
 }
 
 const REFUSED_TOKEN = new Set([
@@ -115,18 +100,6 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const { config, logger } = deps;
   const log = slackLogger(logger);
   const apiUrl = slackApiUrl(config);
-  // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
-  // with the state of that moment, not replayed with stale content half an hour later.
-  const clientOptions = {
-    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
-    logger: log,
-    logLevel: LogLevel.WARN,
-    timeout: 15_000,
-    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4_000 },
-  };
-  const appToken = config.SLACK_APP_TOKEN;
-  const socketMode = appToken !== undefined;
-  let bot!: StudyBot;
   const now = deps.now ?? (() => new Date());
   const health = new HealthMonitor({
     db: deps.db,
@@ -139,6 +112,22 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     '/healthz': healthzHandler(() => health),
     '/metrics': metricsHandler(() => metrics),
   };
+  // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
+  // with the state of that moment, not replayed with stale content half an hour later.
+  const clientOptions = {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    logger: log,
+    logLevel: LogLevel.WARN,
+    timeout: 15_000,
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4_000 },
+    fetch: observedFetch((method, ok, error) => {
+      health.slackCall(method, ok, error);
+      metrics.slackCall(method, ok);
+    }),
+  };
+  const appToken = config.SLACK_APP_TOKEN;
+  const socketMode = appToken !== undefined;
+  let bot!: StudyBot;
   // Built here rather than by Bolt: Bolt's own Socket Mode receiver ignores clientOptions, so
   // apps.connections.open would not honour SLACK_API_URL.
   const receiver = socketMode
@@ -154,10 +143,6 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger: log,
     clientOptions,
     receiver,
-  });
-  observeCalls(app.client, (method, ok, error) => {
-    health.slackCall(method, ok, error);
-    metrics.slackCall(method, ok);
   });
   const poster = new SlackPoster(app.client, logger, { postIntervalMs: deps.postIntervalMs ?? 1100 });
   bot = new StudyBot({
