@@ -11,11 +11,11 @@ import { ROSTER_STATUSES, readRosterFile } from '../roster/read.js';
 import { lastHealthOk, readHealth } from '../storage/health.js';
 import { messageCounts } from '../storage/messages.js';
 import {
-  lastAcceptedAt,
-  messagesByState,
   pendingApprovals,
+  runLedgerSummary,
   runSendDurations,
   runsByState,
+  runsForTotals,
 } from '../storage/metrics.js';
 import { currentRun } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
@@ -77,7 +77,46 @@ function rosterStatusReader(path: string): () => Map<string, number> {
   };
 }
 
+/** A finished run's counts change only by a bounce: re-read this often. */
+const FINISHED_REFRESH_MS = 10 * 60_000;
+/** A finished run this old no longer changes: read once per process. */
+const SETTLED_AFTER_MS = 14 * 86_400_000;
+
+type Totals = { byState: Map<string, number>; lastSentAt: string | undefined };
+
+/**
+ * The ledger's totals over every run, and the last time the relay accepted a message. A scrape
+ * reads only the runs in progress (one range of the (run_id, did) index each); finished ones come
+ * from a cache, so a year of 100,000-participant runs does not block the event loop.
+ */
+function ledgerTotals(db: StateDb, now: () => Date): () => Totals {
+  const cache = new Map<string, { summary: ReturnType<typeof runLedgerSummary>; until: number }>();
+  let last: { at: number; totals: Totals } | undefined;
+  return () => {
+    const at = now().getTime();
+    // Two series of one scrape share one read.
+    if (last !== undefined && Math.abs(at - last.at) < 1000) return last.totals;
+    const byState = new Map<string, number>();
+    let lastSentAt: string | undefined;
+    for (const run of runsForTotals(db, new Date(at - SETTLED_AFTER_MS).toISOString())) {
+      const cached = cache.get(run.id);
+      let summary = cached !== undefined && cached.until > at ? cached.summary : undefined;
+      if (summary === undefined) {
+        summary = runLedgerSummary(db, run.id);
+        if (run.finished)
+          cache.set(run.id, { summary, until: run.old ? Number.POSITIVE_INFINITY : at + FINISHED_REFRESH_MS });
+      }
+      for (const [state, n] of summary.counts) byState.set(state, (byState.get(state) ?? 0) + n);
+      if (summary.lastSentAt !== undefined && (lastSentAt === undefined || summary.lastSentAt > lastSentAt))
+        lastSentAt = summary.lastSentAt;
+    }
+    last = { at, totals: { byState, lastSentAt } };
+    return last.totals;
+  };
+}
+
 export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
+  const totals = ledgerTotals(db, now);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -88,7 +127,7 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
     labelNames: ['outcome'],
     registers,
     collect() {
-      const byState = messagesByState(db);
+      const { byState } = totals();
       this.reset();
       for (const outcome of MESSAGE_OUTCOMES) {
         const n = (byState.get(outcome) ?? 0) + (outcome === 'sent' ? (byState.get('bounced') ?? 0) : 0);
@@ -133,10 +172,10 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
   });
   new Gauge({
     name: 'mail_updater_last_send_timestamp_seconds',
-    help: 'When the relay last accepted a message (0: never).',
+    help: 'When the relay last accepted a message that has not bounced since (0: never).',
     registers,
     collect() {
-      this.set(seconds(lastAcceptedAt(db)) ?? 0);
+      this.set(seconds(totals().lastSentAt) ?? 0);
     },
   });
   new Gauge({

@@ -5,13 +5,32 @@
  */
 import type { StateDb } from './state-db.js';
 
-/** Messages of every run by ledger state (sent, failed, bounced, unknown, skipped, blocked, ...). */
-export function messagesByState(db: StateDb): Map<string, number> {
-  const rows = db.prepare('SELECT state, COUNT(*) AS n FROM messages GROUP BY state').all() as {
-    state: string;
-    n: number;
-  }[];
-  return new Map(rows.map((r) => [r.state, r.n]));
+/**
+ * Runs for the ledger totals, newest first: whether a run is finished (a final state: only a
+ * bounce changes it now) and whether it was created before `oldBefore` (then nothing changes it).
+ */
+export function runsForTotals(db: StateDb, oldBefore: string): { id: string; finished: boolean; old: boolean }[] {
+  return (
+    db
+      .prepare(
+        "SELECT id, state IN ('done', 'superseded', 'rejected', 'blocked') AS finished, created_at < ? AS old FROM runs ORDER BY created_at DESC, rowid DESC",
+      )
+      .all(oldBefore) as { id: string; finished: number; old: number }[]
+  ).map((r) => ({ id: r.id, finished: r.finished === 1, old: r.old === 1 }));
+}
+
+/**
+ * One run's messages by ledger state, and when the relay last accepted one of them: a range of
+ * the (run_id, did) index, so a scrape reads the recent runs, not the whole ledger.
+ */
+export function runLedgerSummary(db: StateDb, runId: string): { counts: Map<string, number>; lastSentAt?: string } {
+  const rows = db
+    .prepare(
+      "SELECT state, COUNT(*) AS n, MAX(CASE WHEN state = 'sent' THEN updated_at END) AS last_sent FROM messages WHERE run_id = ? GROUP BY state",
+    )
+    .all(runId) as { state: string; n: number; last_sent: string | null }[];
+  const lastSentAt = rows.find((r) => r.last_sent !== null)?.last_sent ?? undefined;
+  return { counts: new Map(rows.map((r) => [r.state, r.n])), ...(lastSentAt ? { lastSentAt } : {}) };
 }
 
 /** Runs by state (done, paused, rejected, superseded, ...). */
@@ -21,14 +40,6 @@ export function runsByState(db: StateDb): Map<string, number> {
     n: number;
   }[];
   return new Map(rows.map((r) => [r.state, r.n]));
-}
-
-/** When the relay last accepted a message (a later bounce still counts as accepted). */
-export function lastAcceptedAt(db: StateDb): string | undefined {
-  const row = db.prepare("SELECT MAX(updated_at) AS at FROM messages WHERE state IN ('sent', 'bounced')").get() as {
-    at: string | null;
-  };
-  return row.at ?? undefined;
 }
 
 /** Requests waiting for a decision (planned, undecided, not expired): how many, the oldest's time. */
