@@ -79,8 +79,8 @@ function rosterStatusReader(path: string): () => Map<string, number> {
 
 /** A finished run's counts change only by a bounce: re-read this often. */
 const FINISHED_REFRESH_MS = 10 * 60_000;
-/** A finished run this old no longer changes: read once per process. */
-const SETTLED_AFTER_MS = 14 * 86_400_000;
+/** A finished run this old no longer changes (bounces come within hours): read once per process. */
+const SETTLED_AFTER_MS = 3 * 86_400_000;
 
 type Totals = { byState: Map<string, number>; lastSentAt: string | undefined };
 
