@@ -2,7 +2,8 @@
  * Configuration: read once, from an env object the entry point passes in (.env merged under the
  * process environment). Every problem is reported at once, by variable name, with the fix.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
@@ -126,6 +127,7 @@ const schema = z.object({
   SLACK_API_URL: url.optional(),
   PORT: intInRange(0, 65535, 3000),
   HOST: z.string().default('0.0.0.0'),
+  HEALTH_SLACK_FAILING_MINUTES: intInRange(0, 24 * 60, 10),
   ALLOW_SELF_APPROVAL: bool(false),
   APPROVAL_TTL_HOURS: intInRange(1, 24 * 14, 12),
   SEND_DEADLINE: z
@@ -229,6 +231,16 @@ export function settingNameWarnings(env: Env): string[] {
   );
 }
 
+/**
+ * systemd's LoadCredential=NAME:... puts the secret in $CREDENTIALS_DIRECTORY/NAME: used when
+ * neither NAME nor NAME_FILE is set.
+ */
+function systemdCredential(directory: string | undefined, name: string, values: Env): string | undefined {
+  if (directory === undefined || values[name] !== undefined) return undefined;
+  const path = join(directory, name);
+  return existsSync(path) ? path : undefined;
+}
+
 /** Empty values count as unset, the way most .env files are written. */
 function normalise(env: Env): { values: Env; problems: ConfigProblem[] } {
   const values: Env = {};
@@ -237,7 +249,7 @@ function normalise(env: Env): { values: Env; problems: ConfigProblem[] } {
     if (value !== undefined && value.trim() !== '') values[key] = value.trim();
   }
   for (const name of SECRET_VARIABLES) {
-    const filePath = values[`${name}_FILE`];
+    const filePath = values[`${name}_FILE`] ?? systemdCredential(values.CREDENTIALS_DIRECTORY, name, values);
     if (filePath === undefined) continue;
     if (values[name] !== undefined) {
       problems.push({ variable: name, message: `both ${name} and ${name}_FILE are set; keep only one.` });

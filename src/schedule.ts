@@ -29,8 +29,18 @@ export function validateSchedules(jobs: readonly JobSpec[]): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export function startScheduler(jobs: readonly JobSpec[], timeZone: string, logger: Logger): Scheduler {
+/**
+ * `heartbeat` runs every minute from a task of its own: GET /healthz reports the scheduler
+ * stalled when it stops.
+ */
+export function startScheduler(
+  jobs: readonly JobSpec[],
+  timeZone: string,
+  logger: Logger,
+  heartbeat?: () => void,
+): Scheduler {
   validateSchedules(jobs);
+  const beat = heartbeat === undefined ? undefined : cron.schedule('* * * * *', heartbeat, { name: 'heartbeat' });
   const tasks: { name: string; task: ScheduledTask }[] = jobs.map((job) => ({
     name: job.name,
     task: cron.schedule(
@@ -51,7 +61,7 @@ export function startScheduler(jobs: readonly JobSpec[], timeZone: string, logge
   return {
     next: () => tasks.map(({ name, task }) => ({ name, at: task.getNextRun() })),
     stop: async () => {
-      await Promise.all(tasks.map(({ task }) => task.destroy()));
+      await Promise.all([...tasks.map(({ task }) => task.destroy()), beat?.destroy()]);
     },
   };
 }

@@ -124,13 +124,14 @@ export async function serve(env: Env): Promise<number> {
     logger.error({ error: (error as Error)?.message ?? String(error) }, 'unhandled rejection (bot keeps running)'),
   );
   const port = await slack.start();
-  scheduler = startScheduler(jobs, config.STUDY_TZ, logger);
+  slack.health.schedulerStarted();
+  scheduler = startScheduler(jobs, config.STUDY_TZ, logger, () => slack.health.schedulerTick());
   logger.info(
     { port, host: config.HOST, mode: config.SLACK_APP_TOKEN ? 'socket' : 'http' },
     'mail-updater bot running',
   );
   process.stderr.write(
-    `mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz). Stop with Ctrl-C or SIGTERM.\n`,
+    `mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz, GET /metrics). Stop with Ctrl-C or SIGTERM.\n`,
   );
 
   await new Promise<void>((resolve) => {

@@ -1,6 +1,6 @@
 /**
  * The Bolt app: HTTP mode (POST /slack/events, signatures checked by Bolt, 401 otherwise) or
- * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz answers in both modes. Bolt's and the
+ * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz and GET /metrics answer in both modes. Bolt's and the
  * Web API client's logs go through pino; SLACK_API_URL points the client at a proxy or stand-in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -8,13 +8,16 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { HealthMonitor } from '../health/monitor.js';
+import { healthzHandler, metricsHandler } from '../health/routes.js';
 import { type Logger, slackLogger } from '../logger.js';
+import { type BotMetrics, createMetrics } from '../metrics/registry.js';
 import type { StateDb } from '../storage/state-db.js';
-import { pingStateDb } from '../storage/state-db.js';
 import { registerAfterSend } from './listeners/after-send.js';
 import { registerSlashCommands } from './listeners/commands.js';
 import { registerDecisions } from './listeners/decisions.js';
 import { registerHome } from './listeners/home.js';
+import { observedFetch } from './observed-fetch.js';
 import { SlackPoster } from './poster.js';
 import type { SlackSyncTiming } from './slack-sync.js';
 import { StudyBot } from './study-bot.js';
@@ -35,6 +38,9 @@ export interface SlackAppDeps {
 
 export interface SlackApp {
   bot: StudyBot;
+  /** What GET /healthz reports; serve.ts feeds it the scheduler's heartbeat. */
+  health: HealthMonitor;
+  metrics: BotMetrics;
   /** Starts listening; resolves with the HTTP port (for /healthz, and /slack/events in HTTP mode). */
   start(): Promise<number>;
   /** Stops taking new work, waits for work in flight, closes the listener. */
@@ -46,20 +52,6 @@ export function slackApiUrl(config: Config): string | undefined {
   const url = config.SLACK_API_URL;
   if (url === undefined) return undefined;
   return url.endsWith('/') ? url : `${url}/`;
-}
-
-function healthHandler(bot: StudyBot) {
-  return (_req: IncomingMessage, res: ServerResponse): void => {
-    let dbOk = true;
-    try {
-      pingStateDb(bot.db);
-    } catch {
-      dbOk = false;
-    }
-    const ok = dbOk && !bot.stopping;
-    res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ ok, state_db: dbOk, stopping: bot.stopping }));
-  };
 }
 
 const REFUSED_TOKEN = new Set([
@@ -108,6 +100,18 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const { config, logger } = deps;
   const log = slackLogger(logger);
   const apiUrl = slackApiUrl(config);
+  const now = deps.now ?? (() => new Date());
+  const health = new HealthMonitor({
+    db: deps.db,
+    now,
+    slackFailingMs: config.HEALTH_SLACK_FAILING_MINUTES * 60_000,
+    stopping: () => bot.stopping,
+  });
+  const metrics = createMetrics({ config, db: deps.db, now });
+  const opsRoutes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
+    '/healthz': healthzHandler(() => health),
+    '/metrics': metricsHandler(() => metrics),
+  };
   // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
   // with the state of that moment, not replayed with stale content half an hour later.
   const clientOptions = {
@@ -116,6 +120,10 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logLevel: LogLevel.WARN,
     timeout: 15_000,
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4_000 },
+    fetch: observedFetch((method, ok, error) => {
+      health.slackCall(method, ok, error);
+      metrics.slackCall(method, ok);
+    }),
   };
   const appToken = config.SLACK_APP_TOKEN;
   const socketMode = appToken !== undefined;
@@ -128,7 +136,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         endpoints: '/slack/events',
         logger: log,
-        customRoutes: [{ path: '/healthz', method: ['GET'], handler: (req, res) => healthHandler(bot)(req, res) }],
+        customRoutes: Object.entries(opsRoutes).map(([path, handler]) => ({ path, method: ['GET'], handler })),
       });
   const app = new App({
     ...(config.SLACK_BOT_TOKEN ? { token: config.SLACK_BOT_TOKEN } : {}),
@@ -142,7 +150,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     logger,
     db: deps.db,
     poster,
-    now: deps.now ?? (() => new Date()),
+    now,
     ...(deps.progressIntervalMs !== undefined ? { progressIntervalMs: deps.progressIntervalMs } : {}),
     ...(deps.slackSync !== undefined ? { slackSync: deps.slackSync } : {}),
     ...(deps.slackCallBudgetMs !== undefined ? { slackCallBudgetMs: deps.slackCallBudgetMs } : {}),
@@ -159,11 +167,14 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   let httpServer: Server | undefined;
   return {
     bot,
+    health,
+    metrics,
     async start() {
       if (socketMode) {
         await app.start();
         healthServer = createServer((req, res) => {
-          if (req.method === 'GET' && req.url === '/healthz') healthHandler(bot)(req, res);
+          const handler = req.method === 'GET' ? opsRoutes[(req.url ?? '').split('?')[0] ?? ''] : undefined;
+          if (handler) handler(req, res);
           else res.writeHead(404).end();
         });
         await new Promise<void>((resolve) => healthServer!.listen(config.PORT, config.HOST, resolve));

@@ -60,5 +60,8 @@ describe('Socket Mode (SLACK_APP_TOKEN set)', () => {
 
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^mail_updater_runs\{state="done"\} 0$/m);
   });
 });

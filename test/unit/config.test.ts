@@ -83,6 +83,22 @@ describe('configuration', () => {
     expect(JSON.stringify(problems)).not.toContain('s3cret');
   });
 
+  it('reads secrets from $CREDENTIALS_DIRECTORY/NAME (systemd LoadCredential=) when NAME and NAME_FILE are unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mu-creds-'));
+    writeFileSync(join(dir, 'SMTP_PASS'), 'from-credential\n');
+    writeFileSync(join(dir, 'SLACK_BOT_TOKEN'), 'xoxb-credential\n');
+    const other = join(dir, 'other');
+    writeFileSync(other, 'from-file\n');
+    const config = loadConfig({ CREDENTIALS_DIRECTORY: dir, SLACK_BOT_TOKEN_FILE: other });
+    expect(config.SMTP_PASS).toBe('from-credential');
+    // An explicit NAME_FILE (or NAME) wins over the credential.
+    expect(config.SLACK_BOT_TOKEN).toBe('from-file');
+    expect(loadConfig({ CREDENTIALS_DIRECTORY: dir, SMTP_PASS: 'inline' }).SMTP_PASS).toBe('inline');
+    // No credential of that name: still unset, no error.
+    expect(loadConfig({ CREDENTIALS_DIRECTORY: dir }).QUALTRICS_API_TOKEN).toBeUndefined();
+    expect(loadConfig({}).SMTP_PASS).toBeUndefined();
+  });
+
   it('treats empty values as unset and lets operators default to approvers', () => {
     const config = loadConfig({ SLACK_API_URL: '', SLACK_APPROVER_IDS: 'U111, U222', SMTP_HOST: '  ' });
     expect(config.SLACK_API_URL).toBeUndefined();
