@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadTemplates } from '../../../src/mail/templates.js';
 import { type RenderJob, renderAndWrite } from '../../../src/planning/render-message.js';
+import { complianceRow } from '../../support/compliance-rows.js';
 
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +15,7 @@ const job = (did: string, fields: Record<string, string> = {}): RenderJob => ({
   lastName: 'Lima',
   email: `${did.toLowerCase()}@example.org`,
   fields: { first_name: 'Ana', ...fields },
-  data: { did, surveys_completed: 3, surveys_expected: 4 },
+  data: complianceRow({ did }),
 });
 
 describe('rendering a batch', () => {
@@ -32,6 +33,7 @@ describe('rendering a batch', () => {
         runId: 'run1',
         dateIso: '2026-11-30T09:00:00Z',
         reportDate: '2026-11-29',
+        study: { studyTz: 'UTC' },
         from: { address: 'study@example.org' },
         replyTo: undefined,
         redirectTo: undefined,
