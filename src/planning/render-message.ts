@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComplianceRow } from '../compliance/db.js';
 import type { Mailbox } from '../mail/address.js';
-import { composeMessage } from '../mail/compose.js';
+import { composeMessage, contentHash } from '../mail/compose.js';
 import { printedFields, renderTemplates, type Templates } from '../mail/templates.js';
 import { buildView, type StudySettings } from '../mail/view-model.js';
 
@@ -118,6 +118,6 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
       return { did, error: describeRenderError(error) };
     }
     writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
-    return { did, sha256: createHash('sha256').update(bytes).digest('hex'), messageId };
+    return { did, sha256: contentHash(bytes), messageId };
   });
 }

@@ -3,9 +3,10 @@
  * fed from the ledger a page at a time; retries with back-off, pause after repeated failures,
  * progress, archiving. The ledger transitions it makes are the ones described in send.ts.
  */
-import { createHash } from 'node:crypto';
+
 import { readFileSync } from 'node:fs';
 import type { Logger } from '../logger.js';
+import { contentHash, withDate } from '../mail/compose.js';
 import { outboxPaths } from '../outbox/paths.js';
 import { audit } from '../storage/audit.js';
 import { messageCounts } from '../storage/messages.js';
@@ -239,13 +240,14 @@ export class SendEngine {
       this.pause(`the previewed message ${path} is missing. Run send-daily --dry-run again and approve the new batch.`);
       return undefined;
     }
-    if (createHash('sha256').update(bytes).digest('hex') !== message.sha256) {
+    if (contentHash(bytes) !== message.sha256) {
       this.pause(
         `the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`,
       );
       return undefined;
     }
-    return bytes;
+    // The Date header is the time of sending; the hash above covers everything else.
+    return withDate(bytes, this.deps.now());
   }
 
   private archive(did: string): void {
