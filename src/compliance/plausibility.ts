@@ -71,8 +71,10 @@ function doneOfDue(row: ComplianceRow, done: string, due: string): Implausible |
 function minutes(row: ComplianceRow, field: string): Implausible | undefined {
   const n = numberOf(row, field);
   if (n === undefined) return undefined;
-  if (Number.isNaN(n) || n < 0 || n > MINUTES_A_DAY)
-    return { field, message: `${field} is ${String(row[field])}, outside 0–${MINUTES_A_DAY} minutes a day` };
+  // Only numbers are quoted: a text value could be anything, and the message may go to Slack.
+  if (Number.isNaN(n)) return { field, message: `${field} is not a number` };
+  if (n < 0 || n > MINUTES_A_DAY)
+    return { field, message: `${field} is ${n}, outside 0–${MINUTES_A_DAY} minutes a day` };
   return undefined;
 }
 
