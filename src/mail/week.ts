@@ -19,10 +19,17 @@ const longWeekdays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'F
 /** The 7 days ending on reportDate, filled from [[day, done, due], ...] (other days: no data). */
 export function weekOf(reportDate: string, entries: readonly (readonly [string, number, number])[]): WeekDay[] {
   const byDay = new Map(entries.map(([day, done, due]) => [day, { done, due }]));
-  return Array.from({ length: 7 }, (_, i) => {
-    const day = addDays(reportDate, i - 6);
-    return { day, ...byDay.get(day) };
-  });
+  return windowOf(reportDate).map((day) => ({ day, ...byDay.get(day) }));
+}
+
+// Every participant of a run has the same 7 days: computed once per report date.
+let window: { reportDate: string; days: string[] } | undefined;
+
+function windowOf(reportDate: string): string[] {
+  if (window?.reportDate !== reportDate) {
+    window = { reportDate, days: Array.from({ length: 7 }, (_, i) => addDays(reportDate, i - 6)) };
+  }
+  return window.days;
 }
 
 function weekdayOf(day: string): number {
@@ -48,16 +55,30 @@ const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The table; every value in it is ours (dates and numbers), escaped all the same. */
+const th = 'padding:4px 2px;font-size:12px;font-weight:normal;color:#555;text-align:center;';
+const td = 'padding:4px 2px;font-size:13px;text-align:center;border-top:1px solid #ddd;';
+const heads = new Map<string, string>();
+
+/** The header row depends only on the dates: built once per week, not per participant. */
+function headRow(days: readonly WeekDay[]): string {
+  const key = days.map((d) => d.day).join(',');
+  let head = heads.get(key);
+  if (head === undefined) {
+    head = days
+      .map((d) => {
+        const w = weekdayOf(d.day);
+        const label = `${longWeekdays[w]} ${Number(d.day.slice(8))}`;
+        return `<th scope="col" abbr="${escapeHtml(label)}" style="${th}">${weekdays[w]}<br>${Number(d.day.slice(8))}</th>`;
+      })
+      .join('');
+    if (heads.size > 100) heads.clear();
+    heads.set(key, head);
+  }
+  return head;
+}
+
 export function weekHtml(days: readonly WeekDay[]): string {
-  const th = 'padding:4px 2px;font-size:12px;font-weight:normal;color:#555;text-align:center;';
-  const td = 'padding:4px 2px;font-size:13px;text-align:center;border-top:1px solid #ddd;';
-  const head = days
-    .map((d) => {
-      const w = weekdayOf(d.day);
-      const label = `${longWeekdays[w]} ${Number(d.day.slice(8))}`;
-      return `<th scope="col" abbr="${escapeHtml(label)}" style="${th}">${weekdays[w]}<br>${Number(d.day.slice(8))}</th>`;
-    })
-    .join('');
+  const head = headRow(days);
   const row = days
     .map((d) => {
       const full = d.due !== undefined && d.due > 0 && d.done === d.due;

@@ -70,7 +70,16 @@ function partsOf(locale: string, at: Date, timeZone: string): (type: Intl.DateTi
  */
 export function localTime(at: Date, timeZone: string): string {
   const part = partsOf('en-GB', at, timeZone);
-  let zone = partsOf('en-US', at, timeZone)('timeZoneName');
-  if (zone.startsWith('GMT') && !part('timeZoneName').startsWith('GMT')) zone = part('timeZoneName');
+  const gb = part('timeZoneName');
+  // en-GB's name ("GMT-5", "BST") says which abbreviation applies: ask en-US once per pair.
+  const key = `${timeZone} ${gb}`;
+  let zone = zoneNames.get(key);
+  if (zone === undefined) {
+    zone = partsOf('en-US', at, timeZone)('timeZoneName');
+    if (zone.startsWith('GMT') && !gb.startsWith('GMT')) zone = gb;
+    zoneNames.set(key, zone);
+  }
   return `${part('day')} ${part('month')}, ${part('hour')}:${part('minute')} ${zone}`;
 }
+
+const zoneNames = new Map<string, string>();

@@ -61,6 +61,19 @@ export function yesterdayIn(timeZone: string, now: Date): string {
 
 /** "Monday 23 November 2026": the report date as participants read it. */
 export function longDate(date: string): string {
+  let long = longDates.get(date);
+  if (long === undefined) {
+    long = formatLongDate(date);
+    // A run formats the same report date for every participant; a few dates are ever asked for.
+    if (longDates.size > 1000) longDates.clear();
+    longDates.set(date, long);
+  }
+  return long;
+}
+
+const longDates = new Map<string, string>();
+
+function formatLongDate(date: string): string {
   // Assembled from parts: ICU versions (Node 20 vs 22/24) differ on the comma after the weekday.
   const parts = longDateFormat.formatToParts(new Date(`${date}T00:00:00Z`));
   const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
