@@ -16,7 +16,9 @@ export function stagingBanner(redirectTo: string | null): string[] {
 }
 
 /** Messages that could not be rendered: their participants are blocked, the rest go ahead. */
-const renderFailures = (plan: PlanSummary) => plan.findings.filter((f) => f.code === 'render_failed');
+/** Participants blocked while their message was rendered (a crash, impossible data, an empty field). */
+const RENDER_CODES = new Set(['render_failed', 'impossible_data', 'template_field_empty']);
+const renderFailures = (plan: PlanSummary) => plan.findings.filter((f) => RENDER_CODES.has(f.code));
 
 /** "SEND_DEADLINE 21:00 Europe/London on 2026-11-24" when the day can no longer be sent. */
 export function planText(plan: PlanSummary, pastDeadline?: string): string {

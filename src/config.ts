@@ -85,6 +85,10 @@ const schema = z.object({
     .max(36_500, { error: 'must be at most 36500' })
     .optional(),
   STUDY_TZ: timeZone.default('UTC'),
+  // Named in the participant's e-mail (subject, header, footer); unset: "your study update".
+  STUDY_NAME: optionalText,
+  // Address or phone in the e-mail's footer, for questions and for stopping the e-mails.
+  STUDY_CONTACT: optionalText,
   MAIL_FROM: z
     .string()
     .refine((v) => parseMailbox(v) !== undefined, {

@@ -1,34 +1,40 @@
 -- The built-in compliance query. Parameter :day is the report date (YYYY-MM-DD).
--- One row per DID with data on :day; every column becomes a template field.
+-- One row per DID with data on :day; every column becomes a template field. The query returns
+-- numbers only: the wording ("6 h 17 min", "no surveys were due", times in the participant's
+-- zone) is made in TypeScript (src/mail/view-model.ts), which also refuses impossible values.
 -- Copy this file, change it, and point COMPLIANCE_QUERY_PATH at the copy to add fields.
-WITH study_to_date AS (
-  SELECT did,
-         SUM(surveys_completed) AS std_surveys_completed,
-         SUM(surveys_expected)  AS std_surveys_expected,
-         COUNT(*)               AS std_days,
-         CAST(ROUND(AVG(wear_minutes)) AS INTEGER) AS std_avg_wear_minutes
+WITH today AS (
+  SELECT did, surveys_completed, surveys_expected, wear_minutes, last_sync_at
   FROM daily_compliance
-  WHERE day <= :day AND did IN (SELECT did FROM daily_compliance WHERE day = :day)
-  GROUP BY did
+  WHERE day = :day
+),
+study_to_date AS (
+  -- One pass over each participant's days (the (did, day) primary key): totals since joining
+  -- and the last 7 days as JSON [[day, completed, expected], ...] for "this week at a glance".
+  SELECT c.did,
+         SUM(c.surveys_completed) AS std_surveys_completed,
+         SUM(c.surveys_expected)  AS std_surveys_expected,
+         COUNT(*)                 AS std_days,
+         -- AVG ignores NULLs: the average is over the days with wear data, counted here.
+         COUNT(c.wear_minutes)    AS std_wear_days,
+         CAST(ROUND(AVG(c.wear_minutes)) AS INTEGER) AS std_avg_wear_minutes,
+         json_group_array(json_array(c.day, c.surveys_completed, c.surveys_expected))
+           FILTER (WHERE c.day > date(:day, '-7 days')) AS week_json
+  FROM daily_compliance c
+  JOIN today t ON t.did = c.did
+  WHERE c.day <= :day
+  GROUP BY c.did
 )
-SELECT d.did,
-       d.surveys_completed,
-       d.surveys_expected,
-       COALESCE(d.wear_minutes, 0) AS wear_minutes,
-       CASE WHEN d.wear_minutes IS NULL THEN 'no wear recorded'
-            ELSE (d.wear_minutes / 60) || ' h ' || printf('%02d', d.wear_minutes % 60) || ' min' END AS wear_time,
-       COALESCE(strftime('%Y-%m-%d %H:%M UTC', d.last_sync_at), 'no sync recorded') AS last_sync,
+SELECT t.did,
+       t.surveys_completed,
+       t.surveys_expected,
+       t.wear_minutes,
+       t.last_sync_at,
        s.std_surveys_completed,
        s.std_surveys_expected,
-       CAST(ROUND(100.0 * s.std_surveys_completed / MAX(s.std_surveys_expected, 1)) AS INTEGER) AS std_percent,
        s.std_days,
-       (s.std_avg_wear_minutes / 60) || ' h ' || printf('%02d', s.std_avg_wear_minutes % 60) || ' min' AS std_avg_wear_time,
-       CASE
-         WHEN d.surveys_completed >= d.surveys_expected THEN 'You completed every survey yesterday. Thank you, that makes a real difference to the study.'
-         WHEN d.surveys_completed * 2 >= d.surveys_expected THEN 'You completed most of yesterday''s surveys. Every one you complete helps us.'
-         ELSE 'Yesterday was a light day for surveys. Today is a fresh start, and every survey you complete helps.'
-       END AS encouragement
-FROM daily_compliance d
-JOIN study_to_date s ON s.did = d.did
-WHERE d.day = :day
-
+       s.std_wear_days,
+       s.std_avg_wear_minutes,
+       s.week_json
+FROM today t
+JOIN study_to_date s ON s.did = t.did

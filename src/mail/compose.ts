@@ -6,6 +6,7 @@
  * the dry run several times faster. Header encoding and quoted-printable still come from
  * nodemailer's own helpers. Given the same input, the output is byte-for-byte the same.
  */
+import { createHash } from 'node:crypto';
 import * as qp from 'nodemailer/lib/qp';
 import { encodeHeaderText, formatMailbox, type Mailbox } from './address.js';
 
@@ -92,4 +93,32 @@ export function composeMessage(input: ComposeInput): Buffer {
     '',
   ].join(CRLF);
   return Buffer.from(message, 'utf8');
+}
+
+/** Where the Date header's value lies in a message's bytes (our composer writes it unfolded). */
+function dateValue(bytes: Buffer): { start: number; end: number } | undefined {
+  const headerEnd = bytes.indexOf('\r\n\r\n');
+  const line = bytes.indexOf('\r\nDate: ');
+  if (line === -1 || headerEnd === -1 || line > headerEnd) return undefined;
+  const start = line + '\r\nDate: '.length;
+  return { start, end: bytes.indexOf('\r\n', start) };
+}
+
+/**
+ * The preview's hash: every byte except the Date header's value, which is set when the message
+ * is sent (DESIGN §9). A marker stands in for the value, so a message without a Date header
+ * does not hash like one with it.
+ */
+export function contentHash(bytes: Buffer): string {
+  const date = dateValue(bytes);
+  const hash = createHash('sha256');
+  if (date === undefined) return hash.update(bytes).digest('hex');
+  return hash.update(bytes.subarray(0, date.start)).update('\0date\0').update(bytes.subarray(date.end)).digest('hex');
+}
+
+/** The same bytes with the Date header's whole value replaced by `date` (the time of sending). */
+export function withDate(bytes: Buffer, date: Date): Buffer {
+  const at = dateValue(bytes);
+  if (at === undefined) return bytes;
+  return Buffer.concat([bytes.subarray(0, at.start), Buffer.from(rfc5322Date(date), 'latin1'), bytes.subarray(at.end)]);
 }

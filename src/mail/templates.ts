@@ -69,6 +69,24 @@ export function referencedFields(template: string): Set<string> {
   return names;
 }
 
+/**
+ * Fields whose value is printed ({{x}}, {{{x}}}, {{&x}}), not sections: an empty one would leave
+ * a blank in the message. Throws on syntax errors.
+ */
+export function printedFields(template: string): Set<string> {
+  const names = new Set<string>();
+  const walk = (tokens: unknown[], inSection: boolean): void => {
+    for (const token of tokens as [string, string, number, number, unknown[]?][]) {
+      const [kind, value, , , children] = token;
+      // Inside a section a name may be the section item's own field; only top level is checked.
+      if (!inSection && (kind === 'name' || kind === '&') && value !== '.') names.add(value);
+      if (Array.isArray(children)) walk(children, true);
+    }
+  };
+  walk(Mustache.parse(template) as unknown[], false);
+  return names;
+}
+
 /** Every field the templates use that `available` does not provide, and every syntax error. */
 export function checkTemplates(templates: Templates, available: ReadonlySet<string>): TemplateProblem[] {
   const problems: TemplateProblem[] = [];

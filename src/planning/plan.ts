@@ -84,6 +84,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const from = (config.MAIL_FROM === undefined ? undefined : parseMailbox(config.MAIL_FROM)) ?? PLACEHOLDER_FROM;
   const replyTo = config.MAIL_REPLY_TO === undefined ? undefined : parseMailbox(config.MAIL_REPLY_TO);
   const paths = outboxPaths(config.OUTBOX_DIR, reportDate);
+  const study = { studyTz: config.STUDY_TZ, studyName: config.STUDY_NAME, studyContact: config.STUDY_CONTACT };
   const expiresAt = new Date(startedAt.getTime() + config.APPROVAL_TTL_HOURS * 3_600_000).toISOString();
 
   insertPlanningRun(db, {
@@ -111,6 +112,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       runId,
       dateIso: startedAt.toISOString(),
       reportDate,
+      study,
       from,
       replyTo,
       redirectTo: config.MAIL_REDIRECT_TO,
@@ -184,7 +186,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       mailFromSet: config.MAIL_FROM !== undefined,
       outboxDir: paths.dryRunDir,
       expiresAt,
-      sample: renderSample(validation.templates, reportDate),
+      sample: renderSample(validation.templates, reportDate, study),
     };
     const stored: StoredSummary = {
       ...summary,

@@ -46,6 +46,24 @@ function renderFailed(row: RosterRow, reason: string): Finding {
   };
 }
 
+/** A value no real day can have, or a printed field with no value: this participant only. */
+function dataBlocked(row: RosterRow, code: string, field: string, detail: string): Finding {
+  const impossible = code === 'impossible_data';
+  return {
+    severity: 'error',
+    scope: 'row',
+    code,
+    row: row.row,
+    did: row.did,
+    column: field,
+    // `detail` quotes compliance numbers and field names only, never roster values.
+    message: `${detail}; ${row.did} is not e-mailed today, the others are.`,
+    fix: impossible
+      ? "Ask the compliance pipeline team to check this participant's data for the day; nobody is told a number that cannot be true."
+      : 'Give the field a value for this participant (roster or compliance query), or remove it from the template.',
+  };
+}
+
 /**
  * Every participant becomes one ledger row: skipped, blocked, or a rendered message. Returns the
  * findings for messages that could not be rendered (those participants are blocked).
@@ -83,6 +101,9 @@ export async function recordParticipants({
       if ('error' in result) {
         writer.block(row, ['render_failed']);
         failures.push(renderFailed(row, result.error));
+      } else if ('blocked' in result) {
+        writer.block(row, [result.blocked]);
+        failures.push(dataBlocked(row, result.blocked, result.field, result.detail));
       } else writer.planned(row, result.sha256, result.messageId);
     }
     writer.commit();

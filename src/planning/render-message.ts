@@ -8,15 +8,17 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComplianceRow } from '../compliance/db.js';
 import type { Mailbox } from '../mail/address.js';
-import { composeMessage } from '../mail/compose.js';
-import { renderTemplates, type Templates } from '../mail/templates.js';
-import { longDate } from '../util/dates.js';
+import { composeMessage, contentHash } from '../mail/compose.js';
+import { printedFields, renderTemplates, type Templates } from '../mail/templates.js';
+import { buildView, type StudySettings } from '../mail/view-model.js';
 
 export interface RenderSettings {
   runId: string;
   /** ISO time: the Date header of every message. */
   dateIso: string;
   reportDate: string;
+  /** STUDY_TZ, STUDY_NAME, STUDY_CONTACT: the wording around each participant's numbers. */
+  study: Omit<StudySettings, 'reportDate'>;
   from: Mailbox;
   replyTo: Mailbox | undefined;
   redirectTo: string | undefined;
@@ -37,6 +39,12 @@ export interface RenderJob {
 
 export type RenderResult =
   | { did: string; sha256: string; messageId: string }
+  /**
+   * This participant's data cannot make a correct message: `impossible_data` (a value no real
+   * day can have) or `template_field_empty` (a printed field with no value). `detail` names the
+   * field and quotes compliance numbers only, never roster values.
+   */
+  | { did: string; blocked: 'impossible_data' | 'template_field_empty'; field: string; detail: string }
   /** This participant's message could not be rendered: the reason, without any of its values. */
   | { did: string; error: string };
 
@@ -46,17 +54,38 @@ export function describeRenderError(error: unknown): string {
   return error instanceof Error ? error.name : 'unknown error';
 }
 
+class Blocked {
+  constructor(
+    readonly code: 'impossible_data' | 'template_field_empty',
+    readonly field: string,
+    readonly detail: string,
+  ) {}
+}
+
+const printedCache = new Map<string, string[]>();
+
+/** The fields the templates print, parsed once per template set (the batch reuses them). */
+function printed(templates: Templates): string[] {
+  let fields = printedCache.get(templates.hash);
+  if (fields === undefined) {
+    fields = [...new Set([templates.subject, templates.text, templates.html].flatMap((t) => [...printedFields(t)]))];
+    printedCache.set(templates.hash, fields);
+  }
+  return fields;
+}
+
 /** One message's exact bytes; throws when this participant's values cannot be rendered. */
-function renderOne(settings: RenderSettings, reportDateLong: string, job: RenderJob, messageId: string): Buffer {
+function renderOne(settings: RenderSettings, job: RenderJob, messageId: string): Buffer {
   const { did } = job;
   const { redirectTo } = settings;
-  const content = renderTemplates(settings.templates, {
-    ...job.fields,
-    ...job.data,
-    did,
-    report_date: settings.reportDate,
-    report_date_long: reportDateLong,
-  });
+  const built = buildView({ ...settings.study, reportDate: settings.reportDate }, job.fields, { ...job.data, did });
+  if ('implausible' in built) throw new Blocked('impossible_data', built.implausible.field, built.implausible.message);
+  for (const field of printed(settings.templates)) {
+    const value = built.view[field];
+    if (value === undefined || value === null || String(value).trim() === '')
+      throw new Blocked('template_field_empty', field, `{{${field}}} would be empty in this message`);
+  }
+  const content = renderTemplates(settings.templates, built.view);
   return composeMessage({
     from: settings.from,
     to:
@@ -75,20 +104,20 @@ function renderOne(settings: RenderSettings, reportDateLong: string, job: Render
 }
 
 export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJob[]): RenderResult[] {
-  const reportDateLong = longDate(settings.reportDate);
   const domain = settings.from.address.split('@')[1] ?? 'mail-updater.invalid';
   return jobs.map((job): RenderResult => {
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
     let bytes: Buffer;
     try {
-      bytes = renderOne(settings, reportDateLong, job, messageId);
+      bytes = renderOne(settings, job, messageId);
     } catch (error) {
+      if (error instanceof Blocked) return { did, blocked: error.code, field: error.field, detail: error.detail };
       // One participant's data must not stop everyone else's message; a failed write (disk
       // full, permissions) below is not theirs and fails the run.
       return { did, error: describeRenderError(error) };
     }
     writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
-    return { did, sha256: createHash('sha256').update(bytes).digest('hex'), messageId };
+    return { did, sha256: contentHash(bytes), messageId };
   });
 }

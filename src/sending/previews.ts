@@ -1,9 +1,9 @@
 /**
  * The previewed messages of one run, as the live send uses them: each read back and checked
- * against the hash it had when it was previewed, and archived under sent/<D>/ once sent.
+ * against the hash it had when it was previewed (every byte but the Date value), dated now, and archived under sent/<D>/ once sent.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { contentHash, withDate } from '../mail/compose.js';
 import { outboxPaths } from '../outbox/paths.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { type ArchiveFailure, createArchiver } from './archive.js';
@@ -13,7 +13,11 @@ export class Previews {
   private sentDirReady = false;
   private readonly archiver = createArchiver();
 
-  constructor(outboxDir: string, reportDate: string) {
+  constructor(
+    outboxDir: string,
+    reportDate: string,
+    private readonly now: () => Date,
+  ) {
     this.paths = outboxPaths(outboxDir, reportDate);
   }
 
@@ -29,11 +33,12 @@ export class Previews {
         problem: `the previewed message ${path} is missing. Run send-daily --dry-run again and approve the new batch.`,
       };
     }
-    if (createHash('sha256').update(bytes).digest('hex') !== message.sha256)
+    if (contentHash(bytes) !== message.sha256)
       return {
         problem: `the previewed message ${path} changed since it was previewed (hash differs). Run send-daily --dry-run again and approve the new batch.`,
       };
-    return { bytes };
+    // The Date header is the time of sending; the hash above covers every other byte.
+    return { bytes: withDate(bytes, this.now()) };
   }
 
   archive(did: string): void {

@@ -44,7 +44,7 @@ export class SendEngine {
     this.ledger = new SendLedger(deps.db);
     this.stop = new StopSignal(log, deps.config.SEND_PAUSE_AFTER_FAILURES);
     this.queue = new WorkQueue(this.ledger, run.id);
-    this.previews = new Previews(deps.config.OUTBOX_DIR, run.report_date);
+    this.previews = new Previews(deps.config.OUTBOX_DIR, run.report_date, deps.now);
     this.batcher = new ClaimBatcher(this.ledger, owner, deps.now);
     const counts = messageCounts(deps.db, run.id);
     this.progress = {

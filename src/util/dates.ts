@@ -61,14 +61,32 @@ export function yesterdayIn(timeZone: string, now: Date): string {
 
 /** "Monday 23 November 2026": the report date as participants read it. */
 export function longDate(date: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    timeZone: 'UTC',
-  }).format(new Date(`${date}T00:00:00Z`));
+  let long = longDates.get(date);
+  if (long === undefined) {
+    long = formatLongDate(date);
+    // A run formats the same report date for every participant; a few dates are ever asked for.
+    if (longDates.size > 1000) longDates.clear();
+    longDates.set(date, long);
+  }
+  return long;
 }
+
+const longDates = new Map<string, string>();
+
+function formatLongDate(date: string): string {
+  // Assembled from parts: ICU versions (Node 20 vs 22/24) differ on the comma after the weekday.
+  const parts = longDateFormat.formatToParts(new Date(`${date}T00:00:00Z`));
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('weekday')} ${part('day')} ${part('month')} ${part('year')}`;
+}
+
+const longDateFormat = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  timeZone: 'UTC',
+});
 
 export function parseClockTime(value: string): number | undefined {
   const match = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(value.trim());

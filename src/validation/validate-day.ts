@@ -16,6 +16,7 @@ import {
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
+import { derivedFieldsFor } from '../mail/view-model.js';
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import { longDate } from '../util/dates.js';
@@ -81,6 +82,8 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     ...day.columns,
     ...roster.columns.filter((c) => c !== ''),
     ...BUILT_IN_FIELDS,
+    // Display strings computed per participant from the query's columns (src/mail/view-model.ts).
+    ...derivedFieldsFor(day.columns),
   ]);
   const templateProblems = rosterUnreadable ? [] : checkTemplates(templates, availableFields);
   for (const problem of templateProblems) {

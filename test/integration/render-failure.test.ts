@@ -1,5 +1,6 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInTemplateDir } from '../../src/mail/templates.js';
@@ -11,8 +12,10 @@ afterEach(() => ws?.cleanup());
 /** The built-in query plus a "note" field: `chars` characters for one DID, "ok" for the rest. */
 function queryWithNote(did: string, chars: number): string {
   const sql = readFileSync(join(import.meta.dirname, '../../src/compliance/daily-compliance.sql'), 'utf8');
-  const note = `,\n       CASE WHEN d.did = '${did}' THEN replace(hex(zeroblob(${chars / 2})), '00', 'ab') ELSE 'ok' END AS note`;
-  return sql.replace('\nFROM daily_compliance d\n', `${note}\nFROM daily_compliance d\n`);
+  const note = `,\n       CASE WHEN t.did = '${did}' THEN replace(hex(zeroblob(${chars / 2})), '00', 'ab') ELSE 'ok' END AS note`;
+  const patched = sql.replace('\nFROM today t\n', `${note}\nFROM today t\n`);
+  if (patched === sql) throw new Error('the built-in query changed shape; update queryWithNote');
+  return patched;
 }
 
 describe('one message that cannot be rendered', () => {
@@ -53,5 +56,32 @@ describe('one message that cannot be rendered', () => {
       new RegExp(`The message for ${victim} could not be rendered \\(the renderer ran out of memory\\)`),
     );
     expect(readdirSync(join(ws.env.OUTBOX_DIR!, 'dry-run')).filter((f) => f.includes('.planning-'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('impossible compliance data', () => {
+  it('blocks only that participant with impossible_data, naming DID, field and the numbers, never roster values', async () => {
+    ws = makeWorkspace({ participants: 12 });
+    const rows = parse(readFileSync(ws.fixture.rosterPath), { columns: true }) as Record<string, string>[];
+    const victim = rows.find((r) => r.status === 'active')!;
+    const db = new Database(ws.env.COMPLIANCE_DB_PATH!);
+    db.prepare('UPDATE daily_compliance SET surveys_completed = 7, surveys_expected = 4 WHERE did = ? AND day = ?').run(
+      victim.did,
+      ws.reportDate,
+    );
+    db.close();
+    const result = await cli(['send-daily', '--dry-run', '--json', '--date', ws.reportDate], ws.env);
+    const json = JSON.parse(result.stdout);
+    expect(json.blocked_by_code).toEqual({ impossible_data: 1 });
+    expect(json.counts.to_send).toBeGreaterThan(0);
+    expect(json.render_failures).toEqual([
+      {
+        did: victim.did,
+        row: expect.any(Number),
+        message: `surveys_completed (7) is more than surveys_expected (4); ${victim.did} is not e-mailed today, the others are.`,
+      },
+    ]);
+    expect(result.stdout).not.toContain(victim.email!);
+    expect(readdirSync(join(ws.env.OUTBOX_DIR!, 'dry-run', ws.reportDate))).not.toContain(`${victim.did}.eml`);
   }, 60_000);
 });

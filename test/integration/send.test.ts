@@ -5,6 +5,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
+import { contentHash, withDate } from '../../src/mail/compose.js';
 import { auditForRun } from '../../src/storage/audit.js';
 import type { ResendUnknown } from '../../src/storage/send-ledger.js';
 import { smtpEnv, testContext } from '../support/context.js';
@@ -19,9 +20,9 @@ type Json = Record<string, any>;
 
 async function sendDailyIn(
   env: Env,
-  options: { dryRun?: boolean; resendUnknown?: ResendUnknown; runId?: string } = {},
+  options: { dryRun?: boolean; resendUnknown?: ResendUnknown; runId?: string; now?: () => Date } = {},
 ) {
-  const t = testContext(study.ws, env);
+  const t = testContext(study.ws, env, options.now ? { now: options.now } : {});
   try {
     const out = (await execute(sendDaily, t.ctx, {
       reportDate: study.ws.reportDate,
@@ -73,7 +74,9 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     for (const message of study.sink!.received) {
       const did = recipients.get(message.to[0]!)!;
       const previewed = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate, `${did}.eml`));
-      expect(message.raw.equals(previewed)).toBe(true);
+      // Every byte but the Date header's value (the time of sending, DESIGN §9).
+      expect(contentHash(message.raw)).toBe(contentHash(previewed));
+      expect(withDate(message.raw, new Date(0)).equals(withDate(previewed, new Date(0)))).toBe(true);
       expect(existsSync(join(study.ws.env.OUTBOX_DIR!, 'sent', study.ws.reportDate, `${did}.eml`))).toBe(true);
       expect(message.from).toBe('study@example.org');
     }
@@ -217,6 +220,48 @@ describe('send-daily (live) against an in-process SMTP server', () => {
     const { writeFileSync, readdirSync } = await import('node:fs');
     const victim = join(dir, readdirSync(dir)[0]!);
     writeFileSync(victim, readFileSync(victim, 'utf8').replace('Hello', 'Hullo'));
+    const out = await sendDailyIn(env);
+    expect(out.json.outcome).toBe('paused');
+    expect(out.json.pause_reason).toMatch(/changed since it was previewed/);
+  });
+
+  it('sends with the Date of sending while the preview keeps its own; sending changes only the Date', async () => {
+    study.ws = makeWorkspace({ participants: 6 });
+    const env = await withSink();
+    const previewedAt = new Date(Date.now() - 90 * 60_000);
+    previewedAt.setUTCMilliseconds(0);
+    await sendDailyIn(env, { dryRun: true, now: () => previewedAt });
+    const sentAt = new Date();
+    sentAt.setUTCMilliseconds(0);
+    const out = await sendDailyIn(env, { now: () => sentAt });
+    expect(out.json.outcome).toBe('done');
+    const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
+    const sent = await simpleParser(study.sink!.received[0]!.raw);
+    expect(sent.date?.toISOString()).toBe(sentAt.toISOString());
+    const { readdirSync } = await import('node:fs');
+    const preview = await simpleParser(readFileSync(join(dir, readdirSync(dir)[0]!)));
+    expect(preview.date?.toISOString()).toBe(previewedAt.toISOString());
+    expect(study.sink!.received[0]!.raw.toString('latin1').match(/^Date: /gm)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'its Date line carries an extra header',
+      (eml: string) =>
+        eml.replace(/\r\nDate: [^\r]*/, '\r\nDate: Mon, 1 Jan 2001 00:00:00 +0000\r\nBcc: x@example.net'),
+    ],
+    ['its body changed', (eml: string) => eml.replace(/(\r\n\r\n[\s\S]*?)Hello/, '$1Hullo')],
+  ])('refuses a preview whose hash no longer matches: %s', async (_name, tamper) => {
+    const { writeFileSync, readdirSync } = await import('node:fs');
+    study.ws = makeWorkspace({ participants: 6 });
+    const env = await withSink();
+    await sendDailyIn(env, { dryRun: true });
+    const dir = join(study.ws.env.OUTBOX_DIR!, 'dry-run', study.ws.reportDate);
+    const victim = join(dir, readdirSync(dir)[0]!);
+    const before = readFileSync(victim, 'latin1');
+    const after = tamper(before);
+    expect(after).not.toBe(before);
+    writeFileSync(victim, after, 'latin1');
     const out = await sendDailyIn(env);
     expect(out.json.outcome).toBe('paused');
     expect(out.json.pause_reason).toMatch(/changed since it was previewed/);

@@ -1,7 +1,7 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { formatMailbox, isValidEmail, parseMailbox } from '../../../src/mail/address.js';
-import { composeMessage, foldHeader } from '../../../src/mail/compose.js';
+import { composeMessage, contentHash, foldHeader, withDate } from '../../../src/mail/compose.js';
 
 const base = {
   from: { name: 'Study Team', address: 'study@example.org' },
@@ -79,5 +79,20 @@ describe('composing a message', () => {
     expect(parseMailbox('"Team" <study@example.org>')).toEqual({ name: 'Team', address: 'study@example.org' });
     expect(parseMailbox('study@example.org')).toEqual({ address: 'study@example.org' });
     expect(parseMailbox('Team <not an address>')).toBeUndefined();
+  });
+});
+
+describe('the Date header and the preview hash', () => {
+  it('hashes everything but the Date value; withDate sets only that value', () => {
+    const at = composeMessage(base);
+    const later = withDate(at, new Date('2030-01-02T03:04:05Z'));
+    expect(later.toString('latin1')).toContain('\r\nDate: Wed, 02 Jan 2030 03:04:05 +0000\r\n');
+    expect(contentHash(later)).toBe(contentHash(at));
+    expect(later.length).toBe(at.length);
+    const noDate = Buffer.from(at.toString('latin1').replace(/\r\nDate: [^\r]*/, ''), 'latin1');
+    expect(contentHash(noDate)).not.toBe(contentHash(at));
+    expect(contentHash(Buffer.from(at.toString('latin1').replace('Hello', 'Hullo'), 'latin1'))).not.toBe(
+      contentHash(at),
+    );
   });
 });
