@@ -23,11 +23,13 @@ import {
   supersedableRuns,
 } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
+import { suppressionIndex } from '../storage/suppressions.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
 import { createRenderer } from './render-pool.js';
+import { bounceSettings } from './return-path.js';
 import { beginStaging } from './staging.js';
 import { swapInPreviews } from './swap-previews.js';
 
@@ -74,7 +76,7 @@ export function newRunId(reportDate: string, at: Date): string {
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config, logger } = deps;
   refuseWhileSending(db, reportDate);
-  const validation = validateDay(config, reportDate);
+  const validation = validateDay(config, reportDate, suppressionIndex(db));
   const startedAt = deps.now();
   const runId = newRunId(reportDate, startedAt);
   const log = logger.child({ component: 'plan', run_id: runId, report_date: reportDate });
@@ -112,6 +114,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       from,
       replyTo,
       redirectTo: config.MAIL_REDIRECT_TO,
+      ...bounceSettings(config),
       templates: validation.templates,
       outDir: staging.dir,
     });

@@ -11,6 +11,7 @@ import type { Mailbox } from '../mail/address.js';
 import { composeMessage } from '../mail/compose.js';
 import { renderTemplates, type Templates } from '../mail/templates.js';
 import { longDate } from '../util/dates.js';
+import { type MessageTags, messageTags } from './message-tags.js';
 
 export interface RenderSettings {
   runId: string;
@@ -21,6 +22,12 @@ export interface RenderSettings {
   replyTo: Mailbox | undefined;
   redirectTo: string | undefined;
   templates: Templates;
+  /** MAIL_RETURN_PATH; with a `+` slot (and tokenSecret) each message gets its own tag. */
+  returnPath?: string | undefined;
+  /** MAIL_UNSUBSCRIBE_TO (default: the reply address). */
+  unsubscribeTo?: string | undefined;
+  /** BOUNCE_TOKEN_SECRET: the HMAC key of the per-message tokens. */
+  tokenSecret?: string | undefined;
   /** Folder the .eml files are written to. */
   outDir: string;
 }
@@ -36,7 +43,7 @@ export interface RenderJob {
 }
 
 export type RenderResult =
-  | { did: string; sha256: string; messageId: string }
+  | { did: string; sha256: string; messageId: string; returnPathToken?: string; unsubscribeToken?: string }
   /** This participant's message could not be rendered: the reason, without any of its values. */
   | { did: string; error: string };
 
@@ -47,7 +54,13 @@ export function describeRenderError(error: unknown): string {
 }
 
 /** One message's exact bytes; throws when this participant's values cannot be rendered. */
-function renderOne(settings: RenderSettings, reportDateLong: string, job: RenderJob, messageId: string): Buffer {
+function renderOne(
+  settings: RenderSettings,
+  reportDateLong: string,
+  job: RenderJob,
+  messageId: string,
+  tags: MessageTags,
+): Buffer {
   const { did } = job;
   const { redirectTo } = settings;
   const content = renderTemplates(settings.templates, {
@@ -70,6 +83,8 @@ function renderOne(settings: RenderSettings, reportDateLong: string, job: Render
     messageId,
     date: new Date(settings.dateIso),
     boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
+    returnPath: tags.returnPath,
+    listUnsubscribe: tags.listUnsubscribe,
     extraHeaders: { 'X-Mail-Updater-Run': settings.runId },
   });
 }
@@ -81,14 +96,16 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
     let bytes: Buffer;
+    const tags = messageTags(settings, did);
     try {
-      bytes = renderOne(settings, reportDateLong, job, messageId);
+      bytes = renderOne(settings, reportDateLong, job, messageId, tags);
     } catch (error) {
       // One participant's data must not stop everyone else's message; a failed write (disk
       // full, permissions) below is not theirs and fails the run.
       return { did, error: describeRenderError(error) };
     }
     writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
-    return { did, sha256: createHash('sha256').update(bytes).digest('hex'), messageId };
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { did, sha256, messageId, ...tags.tokens };
   });
 }

@@ -14,7 +14,7 @@ import { SendLedger } from '../storage/send-ledger.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { createArchiver } from './archive.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
-import { envelopeOf } from './eml.js';
+import { envelopeOf, wireBytes } from './eml.js';
 import type { LogLine, MessageTransport, SendDeps, SendProgress, SendResult } from './types.js';
 import { type QueuedMessage, WorkQueue } from './work-queue.js';
 
@@ -160,7 +160,7 @@ export class SendEngine {
     // connections' (claim-batcher.ts); the claim is on disk before anything is sent.
     if ((await this.batcher.submit(previous, message.id)) !== 'claimed') return undefined;
     const attempt = message.attempts + 1;
-    const outcome = await transport.send(envelope, bytes);
+    const outcome = await transport.send(envelope, wireBytes(bytes));
     const now = this.deps.now().toISOString();
     if (outcome.kind === 'sent') {
       this.consecutiveFailures = 0;

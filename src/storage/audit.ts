@@ -15,7 +15,10 @@ export type AuditAction =
   | 'smtp_check'
   | 'roster_synced'
   | 'roster_sync_failed'
-  | 'alert_posted';
+  | 'alert_posted'
+  | 'bounce_recorded'
+  | 'opt_out_recorded'
+  | 'suppression_removed';
 
 export interface AuditEntry {
   actor: string;
