@@ -37,7 +37,7 @@ export const suppressionCommand = defineCommand<Options, Data>({
         {
           actor: ctx.actor,
           action: 'suppression_removed',
-          runId: s.run_id ?? undefined,
+          ...(s.run_id === null ? {} : { runId: s.run_id }),
           detail: { did: s.did, kind: s.kind },
         },
         ctx.now(),
