@@ -5,6 +5,7 @@
  * IMAP_DONE_MAILBOX). Not ours: left untouched and unread.
  */
 import type { Config } from '../config.js';
+import { bounceSettings } from '../planning/return-path.js';
 import type { Logger } from '../logger.js';
 import { imapProgress, saveImapProgress } from '../storage/bounces.js';
 import { acquireLock } from '../storage/locks.js';
@@ -45,7 +46,7 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
   const log = deps.logger.child({ component: 'bounces' });
   const maxBytes = DEFAULT_MAX_BYTES;
   const returnPathLocal = baseLocal(config.MAIL_RETURN_PATH ?? '');
-  const unsubscribeLocal = baseLocal(config.MAIL_UNSUBSCRIBE_TO ?? config.MAIL_REPLY_TO ?? '');
+  const unsubscribeLocal = baseLocal(bounceSettings(config).unsubscribeTo ?? '');
   const result: CheckResult = {
     dryRun: options.dryRun,
     mailbox: config.IMAP_MAILBOX,
