@@ -11,7 +11,7 @@ import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 
 /** A `+` in the local part: MAIL_RETURN_PATH asks for per-message tags. */
 function hasTagSlot(address: string | undefined): boolean {
-  return address !== undefined && address.slice(0, address.lastIndexOf('@')).includes('+');
+  return address?.slice(0, address.lastIndexOf('@')).includes('+') ?? false;
 }
 
 export type Env = Record<string, string | undefined>;

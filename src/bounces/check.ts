@@ -5,8 +5,8 @@
  * IMAP_DONE_MAILBOX). Not ours: left untouched and unread.
  */
 import type { Config } from '../config.js';
-import { bounceSettings } from '../planning/return-path.js';
 import type { Logger } from '../logger.js';
+import { bounceSettings } from '../planning/return-path.js';
 import { imapProgress, saveImapProgress } from '../storage/bounces.js';
 import { acquireLock } from '../storage/locks.js';
 import type { StateDb } from '../storage/state-db.js';

@@ -18,9 +18,9 @@ import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
-import { suppressionFindings } from './suppressed.js';
 import { longDate } from '../util/dates.js';
 import { nearestMatches } from './near-match.js';
+import { suppressionFindings } from './suppressed.js';
 
 export type Classification =
   | { kind: 'eligible'; row: RosterRow }
