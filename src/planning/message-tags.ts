@@ -5,7 +5,6 @@
  */
 import { hasTagSlot, returnPathToken, tagAddress, unsubscribeToken } from '../bounces/token.js';
 import { unsubscribeMailto } from '../bounces/unsubscribe.js';
-import type { RenderSettings } from './render-message.js';
 
 export interface MessageTags {
   returnPath: string | undefined;
@@ -13,7 +12,14 @@ export interface MessageTags {
   tokens: { returnPathToken?: string; unsubscribeToken?: string };
 }
 
-export function messageTags(settings: RenderSettings, did: string): MessageTags {
+export interface TagSettings {
+  runId: string;
+  returnPath?: string | undefined;
+  unsubscribeTo?: string | undefined;
+  tokenSecret?: string | undefined;
+}
+
+export function messageTags(settings: TagSettings, did: string): MessageTags {
   const { returnPath, unsubscribeTo, tokenSecret } = settings;
   const tokens: MessageTags['tokens'] = {};
   let envelope = returnPath;
