@@ -1,5 +1,6 @@
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { ExitCode, UsageError } from '../src/errors.js';
+import { type DayOutcome, outcomesByDay } from '../src/storage/bounces.js';
 import { readHealth } from '../src/storage/health.js';
 import { holderIsGone, lockHolder, sendLockName } from '../src/storage/locks.js';
 import { messageCounts, messagesInState, type StateCounts } from '../src/storage/messages.js';
@@ -39,6 +40,8 @@ export interface DayStatus {
   recent_runs: { id: string; report_date: string; state: string; counts: StateCounts }[];
   /** Active participants past ONBOARDING_GRACE_DAYS with no device data; null if it could not be checked. */
   onboarding_overdue?: OnboardingOverdue[] | null;
+  /** Per report date (newest first): what became of the messages that went out. */
+  outcomes: DayOutcome[];
 }
 
 function onboardingForStatus(ctx: CommandContext): OnboardingOverdue[] | null {
@@ -100,6 +103,7 @@ export function dayStatus(ctx: Pick<CommandContext, 'stateDb' | 'now'>, reportDa
       state: r.state,
       counts: messageCounts(db, r.id),
     })),
+    outcomes: outcomesByDay(db, 7),
   };
 }
 
@@ -159,6 +163,13 @@ export function statusText(s: DayStatus): string {
     for (const r of s.recent_runs)
       lines.push(
         `    ${r.report_date} ${r.state.padEnd(10)} sent ${r.counts.sent}, failed ${r.counts.failed}, unknown ${r.counts.unknown} (${r.id})`,
+      );
+  }
+  if (s.outcomes.length > 0) {
+    lines.push('  Delivery by day:');
+    for (const o of s.outcomes)
+      lines.push(
+        `    ${o.report_date} delivered ${o.delivered}, bounced ${o.bounced}, soft-bounced ${o.soft_bounced}, unknown ${o.unknown}, opted out ${o.opted_out}`,
       );
   }
   return lines.join('\n');

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { countFindings, describeFinding, type Finding } from '../src/finding.js';
+import { suppressionIndex } from '../src/storage/suppressions.js';
 import { recordSeen } from '../src/validation/onboarding.js';
 import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
 import { ensureDefaultFixture } from './default-fixture.js';
@@ -78,7 +80,9 @@ export const validateParticipants = defineCommand({
   parse: (flags, positionals, ctx) => ({ reportDate: reportDateOption(flags, positionals, ctx) }),
   async run(ctx, options) {
     ensureDefaultFixture(ctx);
-    const validation = validateDay(ctx.config, options.reportDate);
+    // Suppressions (bounces, opt-outs) live in the state DB; a fresh checkout has none yet.
+    const suppressed = existsSync(ctx.config.STATE_DB_PATH) ? suppressionIndex(ctx.stateDb()) : undefined;
+    const validation = validateDay(ctx.config, options.reportDate, suppressed);
     recordSeen(ctx.stateDb(), ctx.config, validation, ctx.now());
     return validation;
   },

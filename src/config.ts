@@ -11,6 +11,11 @@ import { SECRET_VARIABLES } from './secrets.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 import { lookalikeNames } from './util/env-names.js';
 
+/** A `+` in the local part: MAIL_RETURN_PATH asks for per-message tags. */
+function hasTagSlot(address: string | undefined): boolean {
+  return address?.slice(0, address.lastIndexOf('@')).includes('+') ?? false;
+}
+
 export type Env = Record<string, string | undefined>;
 
 export const DEFAULT_COMPLIANCE_DB_PATH = 'fixtures/compliance.db';
@@ -97,6 +102,22 @@ const schema = z.object({
     .optional(),
   MAIL_REPLY_TO: address.optional(),
   MAIL_REDIRECT_TO: address.optional(),
+  MAIL_RETURN_PATH: address.optional(),
+  MAIL_UNSUBSCRIBE_TO: address.optional(),
+  BOUNCE_TOKEN_SECRET: z
+    .string()
+    .min(16, { error: 'must be at least 16 characters: use a random value, e.g. openssl rand -hex 32' })
+    .optional(),
+  IMAP_HOST: optionalText,
+  IMAP_PORT: intInRange(1, 65535, 993),
+  IMAP_SECURE: bool(true),
+  IMAP_USER: optionalText,
+  IMAP_PASS: optionalText,
+  IMAP_MAILBOX: z.string().default('INBOX'),
+  IMAP_DONE_MAILBOX: optionalText,
+  IMAP_TLS_CA_FILE: optionalText,
+  SCHEDULE_BOUNCE_CRON: cron.optional(),
+  BOUNCE_ALERT_PERCENT: intInRange(0, 100, 5),
   SMTP_HOST: optionalText,
   SMTP_PORT: intInRange(1, 65535, 587),
   SMTP_SECURE: bool(false),
@@ -281,6 +302,12 @@ export function loadConfig(env: Env): Config {
       problems.push({ variable, message: `${issue.message} (got "${redactIfSecret(variable, values[variable])}").` });
     }
   }
+  if (result.success && hasTagSlot(result.data.MAIL_RETURN_PATH) && result.data.BOUNCE_TOKEN_SECRET === undefined)
+    problems.push({
+      variable: 'BOUNCE_TOKEN_SECRET',
+      message:
+        'is not set although MAIL_RETURN_PATH asks for per-message tags ("+"); set it to a random value of 16+ characters (e.g. openssl rand -hex 32), or BOUNCE_TOKEN_SECRET_FILE.',
+    });
   const smtpTlsCa = readCaFile('SMTP_TLS_CA_FILE', values.SMTP_TLS_CA_FILE, problems);
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   const parsed = result.data;
@@ -295,6 +322,7 @@ export function loadConfig(env: Env): Config {
     SLACK_OPERATOR_IDS: parsed.SLACK_OPERATOR_IDS ?? approvers,
     sendDeadlineMinutes: parseClockTime(parsed.SEND_DEADLINE) ?? 21 * 60,
     SCHEDULE_SYNC_CRON: parsed.SCHEDULE_SYNC_CRON ?? (qualtricsConfigured ? '30 8 * * *' : undefined),
+    SCHEDULE_BOUNCE_CRON: parsed.SCHEDULE_BOUNCE_CRON ?? (parsed.IMAP_HOST !== undefined ? '*/15 * * * *' : undefined),
     qualtricsConfigured,
     ...(smtpTlsCa === undefined ? {} : { smtpTlsCa }),
     explicitDataVariables: DATA_VARIABLES.filter((name) => values[name] !== undefined),

@@ -8,6 +8,8 @@ export const SECRET_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
   'QUALTRICS_API_TOKEN',
+  'IMAP_PASS',
+  'BOUNCE_TOKEN_SECRET',
 ] as const;
 
 export type SecretVariable = (typeof SECRET_VARIABLES)[number];

@@ -3,6 +3,8 @@
  * it exits 2 naming what to set. SIGTERM / SIGINT stop taking new work, let a send finish the
  * message in flight (the ledger stays consistent), and exit 0.
  */
+import { checkBounces } from './bounces/check.js';
+import { openBounceMailbox } from './bounces/imap-mailbox.js';
 import type { Env } from './config.js';
 import { type Config, loadConfig } from './config.js';
 import { ConfigError, type ConfigProblem, ExitCode } from './errors.js';
@@ -113,6 +115,27 @@ export async function serve(env: Env): Promise<number> {
             variable: 'SCHEDULE_SYNC_CRON',
             cron: config.SCHEDULE_SYNC_CRON,
             run: () => runSyncJob(slack.bot),
+          },
+        ]
+      : []),
+    ...(config.SCHEDULE_BOUNCE_CRON !== undefined
+      ? [
+          {
+            name: 'check-bounces',
+            variable: 'SCHEDULE_BOUNCE_CRON',
+            cron: config.SCHEDULE_BOUNCE_CRON,
+            run: () =>
+              checkBounces(
+                {
+                  db,
+                  config,
+                  logger,
+                  now: () => new Date(),
+                  actor: 'schedule',
+                  openMailbox: (maxBytes) => openBounceMailbox(config, maxBytes),
+                },
+                { dryRun: false },
+              ).then(() => undefined),
           },
         ]
       : []),

@@ -20,6 +20,10 @@ export interface ComposeInput {
   messageId: string;
   date: Date;
   boundary: string;
+  /** Envelope sender, written as the first header (Return-Path) and taken off before sending. */
+  returnPath?: string | undefined;
+  /** The List-Unsubscribe `mailto:` URI (RFC 2369). */
+  listUnsubscribe?: string | undefined;
   /** Extra X- headers (ASCII values we generate, e.g. the run ID). */
   extraHeaders?: Record<string, string>;
 }
@@ -68,6 +72,7 @@ function part(contentType: string, body: string): string {
 
 export function composeMessage(input: ComposeInput): Buffer {
   const headers = [
+    ...(input.returnPath === undefined ? [] : [`Return-Path: <${input.returnPath}>`]),
     foldHeader('From', formatMailbox(input.from)),
     foldHeader('To', formatMailbox(input.to)),
     ...(input.replyTo === undefined ? [] : [foldHeader('Reply-To', formatMailbox(input.replyTo))]),
@@ -77,6 +82,7 @@ export function composeMessage(input: ComposeInput): Buffer {
     'MIME-Version: 1.0',
     // RFC 3834: stops vacation responders from answering an automated message.
     'Auto-Submitted: auto-generated',
+    ...(input.listUnsubscribe === undefined ? [] : [`List-Unsubscribe: <${input.listUnsubscribe}>`]),
     ...Object.entries(input.extraHeaders ?? {}).map(
       ([name, value]) => `${name}: ${value.replace(/[^\x20-\x7e]/g, '')}`,
     ),

@@ -30,6 +30,10 @@ export class PlanWriter {
     this.messages = new MessageInserter(db);
   }
 
+  get runId(): string {
+    return this.run.id;
+  }
+
   get participants(): number {
     return this.toSend + this.skipped + this.blocked;
   }

@@ -23,12 +23,14 @@ import {
   supersedableRuns,
 } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
+import { suppressionIndex } from '../storage/suppressions.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { recordSeen } from '../validation/onboarding.js';
 import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
 import { createRenderer } from './render-pool.js';
+import { bounceSettings } from './return-path.js';
 import { beginStaging } from './staging.js';
 import { swapInPreviews } from './swap-previews.js';
 
@@ -75,7 +77,7 @@ export function newRunId(reportDate: string, at: Date): string {
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config, logger } = deps;
   refuseWhileSending(db, reportDate);
-  const validation = validateDay(config, reportDate);
+  const validation = validateDay(config, reportDate, suppressionIndex(db));
   const startedAt = deps.now();
   recordSeen(db, config, validation, startedAt);
   const runId = newRunId(reportDate, startedAt);
@@ -116,6 +118,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
       from,
       replyTo,
       redirectTo: config.MAIL_REDIRECT_TO,
+      ...bounceSettings(config),
       templates: validation.templates,
       outDir: staging.dir,
     });

@@ -6,6 +6,7 @@ import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { type RosterRow, rosterFields } from '../roster/read.js';
+import { type MessageTokens, recordTokens } from '../storage/bounces.js';
 import { didsReachedOn } from '../storage/messages.js';
 import type { StateDb } from '../storage/state-db.js';
 import type { Classification, DayValidation } from '../validation/validate-day.js';
@@ -96,6 +97,7 @@ export async function recordParticipants({
   let inFlight: Promise<void> | undefined;
   const submit = async (jobs: RenderJob[]): Promise<void> => {
     const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
+    const tokens: MessageTokens[] = [];
     for (const result of await renderer.render(jobs)) {
       const row = rows.get(result.did)!;
       if ('error' in result) {
@@ -104,9 +106,18 @@ export async function recordParticipants({
       } else if ('blocked' in result) {
         writer.block(row, [result.blocked]);
         failures.push(dataBlocked(row, result.blocked, result.field, result.detail));
-      } else writer.planned(row, result.sha256, result.messageId);
+      } else {
+        writer.planned(row, result.sha256, result.messageId);
+        if (result.returnPathToken !== undefined || result.unsubscribeToken !== undefined)
+          tokens.push({
+            did: result.did,
+            returnPathToken: result.returnPathToken,
+            unsubscribeToken: result.unsubscribeToken,
+          });
+      }
     }
     writer.commit();
+    recordTokens(db, writer.runId, tokens);
     onProgress?.(writer.toSend, total);
   };
   writer.commit();

@@ -11,6 +11,7 @@ import type { Mailbox } from '../mail/address.js';
 import { composeMessage, contentHash } from '../mail/compose.js';
 import { printedFields, renderTemplates, type Templates } from '../mail/templates.js';
 import { buildView, type StudySettings } from '../mail/view-model.js';
+import { type MessageTags, messageTags } from './message-tags.js';
 
 export interface RenderSettings {
   runId: string;
@@ -23,6 +24,12 @@ export interface RenderSettings {
   replyTo: Mailbox | undefined;
   redirectTo: string | undefined;
   templates: Templates;
+  /** MAIL_RETURN_PATH; with a `+` slot (and tokenSecret) each message gets its own tag. */
+  returnPath?: string | undefined;
+  /** MAIL_UNSUBSCRIBE_TO (default: the reply address). */
+  unsubscribeTo?: string | undefined;
+  /** BOUNCE_TOKEN_SECRET: the HMAC key of the per-message tokens. */
+  tokenSecret?: string | undefined;
   /** Folder the .eml files are written to. */
   outDir: string;
 }
@@ -38,7 +45,7 @@ export interface RenderJob {
 }
 
 export type RenderResult =
-  | { did: string; sha256: string; messageId: string }
+  | { did: string; sha256: string; messageId: string; returnPathToken?: string; unsubscribeToken?: string }
   /**
    * This participant's data cannot make a correct message: `impossible_data` (a value no real
    * day can have) or `template_field_empty` (a printed field with no value). `detail` names the
@@ -75,7 +82,7 @@ function printed(templates: Templates): string[] {
 }
 
 /** One message's exact bytes; throws when this participant's values cannot be rendered. */
-function renderOne(settings: RenderSettings, job: RenderJob, messageId: string): Buffer {
+function renderOne(settings: RenderSettings, job: RenderJob, messageId: string, tags: MessageTags): Buffer {
   const { did } = job;
   const { redirectTo } = settings;
   const built = buildView({ ...settings.study, reportDate: settings.reportDate }, job.fields, { ...job.data, did });
@@ -99,6 +106,8 @@ function renderOne(settings: RenderSettings, job: RenderJob, messageId: string):
     messageId,
     date: new Date(settings.dateIso),
     boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
+    returnPath: tags.returnPath,
+    listUnsubscribe: tags.listUnsubscribe,
     extraHeaders: { 'X-Mail-Updater-Run': settings.runId },
   });
 }
@@ -109,8 +118,9 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
     let bytes: Buffer;
+    const tags = messageTags(settings, did);
     try {
-      bytes = renderOne(settings, job, messageId);
+      bytes = renderOne(settings, job, messageId, tags);
     } catch (error) {
       if (error instanceof Blocked) return { did, blocked: error.code, field: error.field, detail: error.detail };
       // One participant's data must not stop everyone else's message; a failed write (disk
@@ -118,6 +128,6 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
       return { did, error: describeRenderError(error) };
     }
     writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
-    return { did, sha256: contentHash(bytes), messageId };
+    return { did, sha256: contentHash(bytes), messageId, ...tags.tokens };
   });
 }

@@ -29,8 +29,20 @@ export function envelopeOf(bytes: Buffer): StoredEnvelope | undefined {
   for (const line of headerBlock(bytes).split('\r\n')) {
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).toLowerCase();
+    // Return-Path (our composer writes it first when MAIL_RETURN_PATH is set) is the envelope sender.
+    if (name === 'return-path' && from === undefined) from = addressOf(line.slice(colon + 1));
     if (name === 'from' && from === undefined) from = addressOf(line.slice(colon + 1));
     if (name === 'to' && to === undefined) to = addressOf(line.slice(colon + 1));
   }
   return from !== undefined && to !== undefined ? { from, to } : undefined;
+}
+
+/**
+ * The bytes as they go over SMTP: without the leading Return-Path line (RFC 5321 4.4: the final
+ * delivery MTA writes it; a sender should not). Everything else is exactly the preview.
+ */
+export function wireBytes(bytes: Buffer): Buffer {
+  if (bytes.subarray(0, 12).toString('latin1').toLowerCase() !== 'return-path:') return bytes;
+  const end = bytes.indexOf('\r\n');
+  return end === -1 ? bytes : bytes.subarray(end + 2);
 }

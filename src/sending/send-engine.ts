@@ -15,7 +15,7 @@ import type { RunRow } from '../storage/runs.js';
 import { SendLedger } from '../storage/send-ledger.js';
 import { maskAddressesInText } from '../util/mask.js';
 import { ClaimBatcher, type SentMark } from './claim-batcher.js';
-import { envelopeOf } from './eml.js';
+import { envelopeOf, wireBytes } from './eml.js';
 import { Pacer } from './pacing.js';
 import { Previews } from './previews.js';
 import { StopSignal } from './stop-signal.js';
@@ -163,7 +163,7 @@ export class SendEngine {
     const attempt = message.attempts + 1;
     let outcome: AttemptOutcome;
     try {
-      outcome = await transport.send(envelope, bytes);
+      outcome = await transport.send(envelope, wireBytes(bytes));
     } catch (error) {
       this.threw(message, error);
       throw error;

@@ -16,7 +16,10 @@ export type AuditAction =
   | 'roster_synced'
   | 'roster_sync_failed'
   | 'alert_posted'
-  | 'onboarding_reminder_posted';
+  | 'onboarding_reminder_posted'
+  | 'bounce_recorded'
+  | 'opt_out_recorded'
+  | 'suppression_removed';
 
 export interface AuditEntry {
   actor: string;

@@ -8,7 +8,16 @@
 import type { Statement } from 'better-sqlite3';
 import type { StateDb } from './state-db.js';
 
-export type MessageState = 'planned' | 'sending' | 'sent' | 'failed' | 'unknown' | 'skipped' | 'blocked';
+export type MessageState =
+  | 'planned'
+  | 'sending'
+  | 'sent'
+  | 'failed'
+  | 'unknown'
+  | 'skipped'
+  | 'blocked'
+  /** Sent, then a hard bounce came back (storage/bounces.ts). */
+  | 'bounced';
 export const MESSAGE_STATES: readonly MessageState[] = [
   'planned',
   'sending',
@@ -17,6 +26,7 @@ export const MESSAGE_STATES: readonly MessageState[] = [
   'unknown',
   'skipped',
   'blocked',
+  'bounced',
 ];
 export type StateCounts = Record<MessageState, number>;
 

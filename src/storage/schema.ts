@@ -124,4 +124,38 @@ export const migrations: string[] = [
     onboarding_reminded_at TEXT
   );
   `,
+  `
+  -- Bounces and unsubscribes (issue 11). Per-message tokens: the envelope tag and the
+  -- List-Unsubscribe tag, HMACs we can look up when a bounce or an opt-out comes back.
+  ALTER TABLE messages ADD COLUMN return_path_token TEXT;
+  ALTER TABLE messages ADD COLUMN unsubscribe_token TEXT;
+  ALTER TABLE messages ADD COLUMN bounce_status TEXT;
+  ALTER TABLE messages ADD COLUMN bounce_diagnostic TEXT;
+  ALTER TABLE messages ADD COLUMN bounced_at TEXT;
+  ALTER TABLE messages ADD COLUMN soft_bounces INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN opted_out_at TEXT;
+  CREATE INDEX messages_by_return_path_token ON messages(return_path_token) WHERE return_path_token IS NOT NULL;
+  CREATE INDEX messages_by_unsubscribe_token ON messages(unsubscribe_token) WHERE unsubscribe_token IS NOT NULL;
+  CREATE INDEX messages_by_message_id ON messages(message_id) WHERE message_id IS NOT NULL;
+  -- Who is not e-mailed any more: a bounced address (its SHA-256, lower-cased; blocks until the
+  -- roster's address changes) or a participant who opted out (by DID).
+  CREATE TABLE suppressions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('bounced', 'opted_out')),
+    did TEXT NOT NULL,
+    address_hash TEXT,
+    to_masked TEXT,
+    status TEXT,
+    run_id TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX one_suppression ON suppressions(kind, did, IFNULL(address_hash, ''));
+  -- Where check-bounces left off in each mailbox: nothing is counted twice, nothing deleted.
+  CREATE TABLE imap_progress (
+    mailbox TEXT PRIMARY KEY,
+    uid_validity TEXT NOT NULL,
+    last_uid INTEGER NOT NULL,
+    checked_at TEXT NOT NULL
+  );
+  `,
 ];

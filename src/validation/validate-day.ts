@@ -19,8 +19,10 @@ import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '
 import { derivedFieldsFor } from '../mail/view-model.js';
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
+import type { SuppressionIndex } from '../storage/suppressions.js';
 import { longDate } from '../util/dates.js';
 import { suggestCorrections } from './near-match.js';
+import { suppressionFindings } from './suppressed.js';
 
 export type Classification =
   | { kind: 'eligible'; row: RosterRow }
@@ -47,7 +49,8 @@ export const BUILT_IN_FIELDS = ['report_date', 'report_date_long'] as const;
 
 const MAX_NEAR_MATCH_CANDIDATES = 5_000;
 
-export function validateDay(config: Config, reportDate: string): DayValidation {
+/** `suppressed`: the state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
+export function validateDay(config: Config, reportDate: string, suppressed?: SuppressionIndex): DayValidation {
   const roster = readRosterFile(config.PARTICIPANTS_CSV_PATH);
   const query = loadQuery(config.COMPLIANCE_QUERY_PATH);
   const templates = loadTemplates(config.TEMPLATE_DIR);
@@ -104,6 +107,7 @@ export function validateDay(config: Config, reportDate: string): DayValidation {
     if (!templateProblems.some((p) => p.code !== undefined))
       findings.push(...renderCheck(templates, availableFields, reportDate));
     findings.push(...crossCheck(roster.rows, day, reportDate));
+    if (suppressed !== undefined) findings.push(...suppressionFindings(roster.rows, suppressed));
   }
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');

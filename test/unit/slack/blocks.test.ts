@@ -101,7 +101,15 @@ describe('App Home and the Slack API URL', () => {
   it('App Home names the next scheduled jobs', async () => {
     const { homeView } = await import('../../../src/slack/views/home.js');
     const view = homeView(
-      { report_date: '2026-11-23', run: null, sending_now: null, smtp: null, last_sync: null, recent_runs: [] },
+      {
+        report_date: '2026-11-23',
+        run: null,
+        sending_now: null,
+        smtp: null,
+        last_sync: null,
+        recent_runs: [],
+        outcomes: [],
+      },
       [
         { name: 'daily', at: new Date('2026-11-25T09:00:00Z') },
         { name: 'health', at: new Date('2026-11-24T20:00:00Z') },

@@ -1,0 +1,89 @@
+/**
+ * The bounce mailbox over IMAP (imapflow), behind a small interface so check.ts does not know
+ * the protocol. TLS is required (implicit, or STARTTLS that must succeed) except on loopback.
+ * Sources are fetched with BODY.PEEK (nothing is marked read by reading) and never beyond the
+ * cap; the protocol reader's own literal limit is set just above it.
+ */
+import { readFileSync } from 'node:fs';
+import { ImapFlow } from 'imapflow';
+import { type Config, isLoopbackHost } from '../config.js';
+import { ConfigError } from '../errors.js';
+
+export interface MailboxEntry {
+  uid: number;
+  size: number;
+}
+
+export interface BounceMailbox {
+  readonly uidValidity: string;
+  /** Messages with a UID above `afterUid`, oldest first (UID and size only). */
+  listAfter(afterUid: number): Promise<MailboxEntry[]>;
+  source(uid: number, maxBytes: number): Promise<Buffer | undefined>;
+  /** Flags the message \Seen and, when IMAP_DONE_MAILBOX is set, moves it there. */
+  markHandled(uid: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function requireImapSettings(config: Config): void {
+  const problems = [];
+  if (config.IMAP_HOST === undefined)
+    problems.push({
+      variable: 'IMAP_HOST',
+      message: 'is not set; set it to the host of the mailbox bounces arrive in.',
+    });
+  if (config.IMAP_USER === undefined)
+    problems.push({ variable: 'IMAP_USER', message: 'is not set; set it to the bounce mailbox login.' });
+  if (config.IMAP_PASS === undefined)
+    problems.push({
+      variable: 'IMAP_PASS',
+      message: 'is not set; set it in .env or point IMAP_PASS_FILE at a file that holds it.',
+    });
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+export async function openBounceMailbox(config: Config, maxBytes: number): Promise<BounceMailbox> {
+  requireImapSettings(config);
+  const host = config.IMAP_HOST!;
+  const loopback = isLoopbackHost(host);
+  const client = new ImapFlow({
+    host,
+    port: config.IMAP_PORT,
+    secure: config.IMAP_SECURE,
+    // Off loopback, a connection that cannot upgrade to TLS fails rather than send the password.
+    doSTARTTLS: config.IMAP_SECURE ? undefined : !loopback,
+    auth: { user: config.IMAP_USER!, pass: config.IMAP_PASS! },
+    ...(config.IMAP_TLS_CA_FILE === undefined ? {} : { tls: { ca: readFileSync(config.IMAP_TLS_CA_FILE) } }),
+    maxLiteralSize: maxBytes + 64 * 1024,
+    maxResponseSize: maxBytes + 128 * 1024,
+    logger: false,
+  });
+  await client.connect();
+  const lock = await client.getMailboxLock(config.IMAP_MAILBOX);
+  const mailbox = client.mailbox;
+  if (mailbox === false) throw new Error(`IMAP mailbox ${config.IMAP_MAILBOX} could not be opened.`);
+  const done = config.IMAP_DONE_MAILBOX;
+  return {
+    uidValidity: String(mailbox.uidValidity),
+    async listAfter(afterUid) {
+      if (mailbox.exists === 0) return [];
+      const entries: MailboxEntry[] = [];
+      // `n:*` also returns the newest message when n is past the end: filter on the UID.
+      for await (const m of client.fetch(`${afterUid + 1}:*`, { uid: true, size: true }, { uid: true })) {
+        if (m.uid > afterUid) entries.push({ uid: m.uid, size: m.size ?? Number.MAX_SAFE_INTEGER });
+      }
+      return entries.sort((a, b) => a.uid - b.uid);
+    },
+    async source(uid, max) {
+      const m = await client.fetchOne(String(uid), { uid: true, source: { start: 0, maxLength: max } }, { uid: true });
+      return m === false ? undefined : m.source;
+    },
+    async markHandled(uid) {
+      await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
+      if (done !== undefined) await client.messageMove(String(uid), done, { uid: true });
+    },
+    async close() {
+      lock.release();
+      await client.logout().catch(() => undefined);
+    },
+  };
+}

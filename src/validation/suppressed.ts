@@ -1,0 +1,45 @@
+/**
+ * Participants we must not write to because of what came back: a hard bounce of the address the
+ * roster still has (`email_bouncing`, until the address changes) or their own opt-out
+ * (`opted_out_by_participant`). The findings name the DID and date, never the address.
+ */
+import type { Finding } from '../finding.js';
+import type { RosterRow } from '../roster/read.js';
+import { addressHash, type SuppressionIndex } from '../storage/suppressions.js';
+
+export function suppressionFindings(rows: readonly RosterRow[], index: SuppressionIndex): Finding[] {
+  if (index.byAddressHash.size === 0 && index.byDid.size === 0) return [];
+  const findings: Finding[] = [];
+  for (const row of rows) {
+    if (row.status !== 'active' || row.did === '') continue;
+    const byDid = index.byDid.get(row.did);
+    if (byDid?.kind === 'opted_out') {
+      findings.push({
+        severity: 'error',
+        scope: 'row',
+        code: 'opted_out_by_participant',
+        row: row.row,
+        did: row.did,
+        column: 'status',
+        message: `${row.did} asked to stop the daily e-mails on ${byDid.at.slice(0, 10)}; they are not e-mailed.`,
+        fix: `Follow up with the participant (this is not a withdrawal from the study) and set the row to opted_out. If they want the e-mails again: mail-updater suppression remove ${row.did}.`,
+      });
+      continue;
+    }
+    const bounced = row.email.trim() === '' ? undefined : index.byAddressHash.get(addressHash(row.email));
+    const bouncedByDid = byDid?.kind === 'bounced' ? byDid : undefined;
+    const hit = bounced ?? bouncedByDid;
+    if (hit === undefined) continue;
+    findings.push({
+      severity: 'error',
+      scope: 'row',
+      code: 'email_bouncing',
+      row: row.row,
+      did: row.did,
+      column: 'email',
+      message: `Mail to ${row.did}'s address bounced on ${hit.at.slice(0, 10)} (${hit.status ?? 'no status'}); it is not e-mailed.`,
+      fix: `Correct the address in the roster (a changed address is tried again), or after checking it: mail-updater suppression remove ${row.did}.`,
+    });
+  }
+  return findings;
+}
