@@ -89,16 +89,21 @@ type Totals = { byState: Map<string, number>; lastSentAt: string | undefined };
  * reads only the runs in progress (one range of the (run_id, did) index each); finished ones come
  * from a cache, so a year of 100,000-participant runs does not block the event loop.
  */
-function ledgerTotals(db: StateDb, now: () => Date): () => Totals {
+function ledgerTotals(db: StateDb, now: () => Date): { read: () => Totals; newScrape: () => void } {
   const cache = new Map<string, { summary: ReturnType<typeof runLedgerSummary>; until: number }>();
   let last: { at: number; totals: Totals } | undefined;
-  return () => {
-    const at = now().getTime();
-    // Two series of one scrape share one read.
-    if (last !== undefined && Math.abs(at - last.at) < 1000) return last.totals;
+  const newScrape = (): void => {
+    last = undefined;
+  };
+  const read = (): Totals => {
+    // The cache's clock is the process's own (monotonic); the study's clock (now, which tests
+    // may stop) only decides which runs are old.
+    const at = performance.now();
+    // The series of one scrape share one read (render() starts each scrape afresh).
+    if (last !== undefined) return last.totals;
     const byState = new Map<string, number>();
     let lastSentAt: string | undefined;
-    for (const run of runsForTotals(db, new Date(at - SETTLED_AFTER_MS).toISOString())) {
+    for (const run of runsForTotals(db, new Date(now().getTime() - SETTLED_AFTER_MS).toISOString())) {
       const cached = cache.get(run.id);
       let summary = cached !== undefined && cached.until > at ? cached.summary : undefined;
       if (summary === undefined) {
@@ -113,10 +118,12 @@ function ledgerTotals(db: StateDb, now: () => Date): () => Totals {
     last = { at, totals: { byState, lastSentAt } };
     return last.totals;
   };
+  return { read, newScrape };
 }
 
 export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
-  const totals = ledgerTotals(db, now);
+  const ledger = ledgerTotals(db, now);
+  const totals = ledger.read;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
@@ -262,6 +269,7 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
       if (!ok) slackErrors.inc({ method: known });
     },
     async render() {
+      ledger.newScrape();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

@@ -8,6 +8,7 @@ import { loadTemplates } from '../../../src/mail/templates.js';
 import { renderAndWrite } from '../../../src/planning/render-message.js';
 import { bounceSettings } from '../../../src/planning/return-path.js';
 import { envelopeOf, wireBytes } from '../../../src/sending/eml.js';
+import { complianceRow } from '../../support/compliance-rows.js';
 
 const SECRET = 'sixteen-plus-characters-secret';
 let dir: string | undefined;
@@ -34,8 +35,8 @@ function render(extra: { returnPath?: string; unsubscribeTo?: string; tokenSecre
         firstName: 'Ana',
         lastName: 'Lima',
         email: 'ana@example.net',
-        fields: { first_name: 'Ana' },
-        data: { did: 'P001', surveys_completed: 3, surveys_expected: 4 },
+        fields: { first_name: 'Ana', site: 'North' },
+        data: complianceRow({ did: 'P001' }),
       },
     ],
   );
