@@ -7,6 +7,7 @@
 import { lockHolder, sendLockName } from '../storage/locks.js';
 import { getRun } from '../storage/runs.js';
 import { completeSlackSync, deferSlackSync, dueSlackSyncs, type SlackSyncEntry } from '../storage/slack-sync.js';
+import { within } from '../util/within.js';
 import type { BotCore } from './bot-core.js';
 import { threadFailures } from './failure-thread.js';
 
@@ -19,14 +20,6 @@ export interface SlackSyncTiming {
 
 const DEFAULT_TIMING: SlackSyncTiming = { pollMs: 15_000, budgetMs: 60_000 };
 const MAX_BACKOFF_MS = 15 * 60_000;
-
-function withinBudget<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class SlackSync {
   private timer: NodeJS.Timeout | undefined;
@@ -87,7 +80,7 @@ export class SlackSync {
     if (run.state === 'sending' && this.sendingHere(run.id))
       return deferSlackSync(bot.db, entry, new Date(bot.now().getTime() + this.timing.pollMs), null);
     try {
-      await withinBudget(
+      await within(
         (async () => {
           await bot.refreshRequest(run.id);
           if (run.state !== 'sending') await threadFailures(bot.poster, bot.db, run, bot.config.STUDY_TZ);

@@ -12,17 +12,20 @@ import { ConfigError, UsageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { assertSendable } from '../sending/sendable.js';
 import { claimDecision, type Decision } from '../storage/approvals.js';
-import { failureReplyAt, fileTicket } from '../storage/failure-replies.js';
+import { fileTicket } from '../storage/failure-replies.js';
 import { messageCounts } from '../storage/messages.js';
-import { currentRun, getRun, INTERRUPTED_REASON, type RunRow, setSlackMessage } from '../storage/runs.js';
+import { currentRun, getRun, type RunRow, setSlackMessage } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
+import { within } from '../util/within.js';
 import type { BotCore } from './bot-core.js';
 import { BotSends, SLACK_CALL_BUDGET_MS } from './bot-sends.js';
 import { type AfterSendKind, afterSendRefusal, decisionRefusal } from './decision-policy.js';
 import type { SlackPoster } from './poster.js';
+import { type ClickedOn, clickIsOnFailureReply, clickIsOnRequest } from './provenance.js';
 import { SlackSync, type SlackSyncTiming } from './slack-sync.js';
 import { approvalBlocks, approvalFallbackText, type RequestProgress } from './views/approval.js';
 import { failureReplyBlocks, failureReplyText, type TicketRef } from './views/failures.js';
+import { requestProgressFromLedger } from './views/request-progress.js';
 
 export interface StudyBotDeps {
   config: Config;
@@ -153,49 +156,21 @@ export class StudyBot implements BotCore {
     if (run?.slack_channel == null || run.slack_ts === null) return;
     await this.poster.update(run.slack_channel, run.slack_ts, {
       text: approvalFallbackText(run),
-      blocks: approvalBlocks(run, this.config, progress ?? this.progressFromLedger(run)),
+      blocks: approvalBlocks(run, this.config, progress ?? requestProgressFromLedger(this.db, run)),
     });
   }
 
   /** Best-effort update of the request around a send: bounded, logged, never thrown. */
   async tellSlack(runId: string, progress?: RequestProgress): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
+      await within(
         this.refreshRequest(runId, progress),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('Slack did not answer in time')), SLACK_CALL_BUDGET_MS);
-        }),
-      ]);
+        this.deps.slackCallBudgetMs ?? SLACK_CALL_BUDGET_MS,
+        'Updating the request in Slack',
+      );
     } catch (error) {
       this.logger.warn({ run_id: runId, error: (error as Error).message }, 'request update skipped; queued for later');
-    } finally {
-      clearTimeout(timer);
     }
-  }
-
-  /** What the request shows for a run from its row and its messages alone. */
-  private progressFromLedger(run: RunRow): RequestProgress | undefined {
-    if (run.decided_by === null || run.state === 'planned') return undefined;
-    const counts = messageCounts(this.db, run.id);
-    if (run.state === 'sending') {
-      const { sent, failed, unknown, planned } = counts;
-      return {
-        kind: 'sending',
-        progress: { total: sent + failed + unknown + planned, sent, failed, unknown, pending: planned },
-      };
-    }
-    if (run.state === 'done') return { kind: 'finished', counts, outcome: 'done' };
-    if (run.state === 'paused') {
-      const interrupted = run.pause_reason === INTERRUPTED_REASON;
-      return {
-        kind: 'finished',
-        counts,
-        outcome: interrupted ? 'interrupted' : 'paused',
-        ...(run.pause_reason ? { pauseReason: run.pause_reason } : {}),
-      };
-    }
-    return undefined;
   }
 
   /**
@@ -259,20 +234,13 @@ export class StudyBot implements BotCore {
   }
 
   /** Whether a click came from the run's own approval request, posted by this bot in its channel. */
-  isOurRequest(runId: string, where: { channel: string | undefined; ts: string | undefined }): boolean {
-    const run = getRun(this.db, runId);
-    return (
-      run !== undefined &&
-      where.channel === this.config.SLACK_CHANNEL_ID &&
-      where.channel === run.slack_channel &&
-      where.ts === run.slack_ts
-    );
+  isOurRequest(runId: string, where: ClickedOn): boolean {
+    return clickIsOnRequest(this.db, this.config, runId, where);
   }
 
   /** Whether a "Ticket filed" click came from the failure reply the bot posted for it. */
-  isOurFailureReply(ref: TicketRef, where: { channel: string | undefined; ts: string | undefined }): boolean {
-    const reply = failureReplyAt(this.db, ref.runId, ref.did);
-    return reply !== undefined && where.channel === reply.channel && where.ts === reply.ts;
+  isOurFailureReply(ref: TicketRef, where: ClickedOn): boolean {
+    return clickIsOnFailureReply(this.db, ref, where);
   }
 
   mayFileTickets(userId: string): boolean {
