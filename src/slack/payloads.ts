@@ -8,10 +8,11 @@ import { z } from 'zod';
 const runId = z.string().min(1).max(100);
 
 export const ticketRefSchema = z.object({ runId, did: z.string().min(1).max(200) });
-export const rejectMetadataSchema = z.object({ runId, channel: z.string().max(100) });
+/** The metadata of the forms opened from a run's request (reject reason, resend chooser). */
+export const runFormMetadataSchema = z.object({ runId, channel: z.string().max(100) });
 
 export type TicketRefPayload = z.infer<typeof ticketRefSchema>;
-export type RejectMetadata = z.infer<typeof rejectMetadataSchema>;
+export type RunFormMetadata = z.infer<typeof runFormMetadataSchema>;
 
 /** The run ID an Approve/Reject button carries. */
 export function parseRunId(value: string | undefined): string | undefined {

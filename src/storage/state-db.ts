@@ -83,8 +83,3 @@ function migrate(db: StateDb): void {
     }).immediate();
   }
 }
-
-/** Throws when the database cannot be read (for /healthz). */
-export function pingStateDb(db: StateDb): void {
-  db.prepare('SELECT 1').get();
-}

@@ -4,23 +4,17 @@
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { unknownOutcomes } from '../../storage/send-ledger.js';
-import { NOT_OURS, parseJsonPayload, parseRunId, rejectMetadataSchema } from '../payloads.js';
+import { NOT_OURS, parseJsonPayload, parseRunId, runFormMetadataSchema } from '../payloads.js';
 import type { StudyBot } from '../study-bot.js';
 import { RESEND_UNKNOWN_ACTION, RESUME_ACTION } from '../views/approval.js';
 import { RESEND_UNKNOWN_MODAL, resendUnknownModal } from '../views/modals.js';
-
-function where(body: BlockAction): { channel: string | undefined; ts: string | undefined } {
-  return {
-    channel: body.channel?.id ?? body.container?.channel_id,
-    ts: body.message?.ts ?? body.container?.message_ts,
-  };
-}
+import { clickedOn } from './clicked-on.js';
 
 export function registerAfterSend(app: App, bot: StudyBot): void {
   app.action<BlockAction<ButtonAction>>(RESUME_ACTION, async ({ ack, body, action }) => {
     await ack();
     const runId = parseRunId(action.value);
-    const at = where(body);
+    const at = clickedOn(body);
     const outcome =
       runId === undefined || !bot.isOurRequest(runId, at)
         ? { ok: false as const, reason: NOT_OURS }
@@ -31,7 +25,7 @@ export function registerAfterSend(app: App, bot: StudyBot): void {
   app.action<BlockAction<ButtonAction>>(RESEND_UNKNOWN_ACTION, async ({ ack, body, action, client }) => {
     await ack();
     const runId = parseRunId(action.value);
-    const at = where(body);
+    const at = clickedOn(body);
     const refusal =
       runId === undefined || !bot.isOurRequest(runId, at)
         ? NOT_OURS
@@ -46,7 +40,7 @@ export function registerAfterSend(app: App, bot: StudyBot): void {
 
   app.view(RESEND_UNKNOWN_MODAL, async ({ ack, body, view }) => {
     await ack();
-    const metadata = parseJsonPayload(rejectMetadataSchema, view.private_metadata);
+    const metadata = parseJsonPayload(runFormMetadataSchema, view.private_metadata);
     const chosen = view.state.values.dids?.dids_input?.selected_options ?? [];
     const dids = chosen.map((o) => o.value).filter((d): d is string => typeof d === 'string');
     if (metadata === undefined || dids.length === 0) return;

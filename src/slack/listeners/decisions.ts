@@ -4,20 +4,14 @@
  * the ledger (StudyBot.approve), so double clicks and simultaneous approvers send once.
  */
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { NOT_OURS, parseJsonPayload, parseRunId, rejectMetadataSchema, ticketRefSchema } from '../payloads.js';
+import { NOT_OURS, parseJsonPayload, parseRunId, runFormMetadataSchema, ticketRefSchema } from '../payloads.js';
 import type { StudyBot } from '../study-bot.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../views/approval.js';
 import { TICKET_ACTION, TICKET_MODAL } from '../views/failures.js';
 import { REJECT_MODAL, rejectModal, ticketModal } from '../views/modals.js';
+import { clickedOn } from './clicked-on.js';
 
-function channelOf(body: BlockAction): string | undefined {
-  return body.channel?.id ?? body.container?.channel_id;
-}
-
-/** Where the clicked button was: its channel and message. */
-function clickedOn(body: BlockAction): { channel: string | undefined; ts: string | undefined } {
-  return { channel: channelOf(body), ts: body.message?.ts ?? body.container?.message_ts };
-}
+const channelOf = (body: BlockAction): string | undefined => clickedOn(body).channel;
 
 export function registerDecisions(app: App, bot: StudyBot): void {
   app.action<BlockAction<ButtonAction>>(APPROVE_ACTION, async ({ ack, body, action }) => {
@@ -50,7 +44,7 @@ export function registerDecisions(app: App, bot: StudyBot): void {
       return;
     }
     await ack();
-    const metadata = parseJsonPayload(rejectMetadataSchema, view.private_metadata);
+    const metadata = parseJsonPayload(runFormMetadataSchema, view.private_metadata);
     if (metadata === undefined) {
       bot.logger.warn({ modal: REJECT_MODAL }, 'reject form with unreadable metadata ignored');
       return;
