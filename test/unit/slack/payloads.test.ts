@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseJsonPayload, parseRunId, rejectMetadataSchema, ticketRefSchema } from '../../../src/slack/payloads.js';
+import { parseJsonPayload, parseRunId, runFormMetadataSchema, ticketRefSchema } from '../../../src/slack/payloads.js';
 
 describe('button values and modal metadata', () => {
   it('reads back what the bot wrote', () => {
@@ -7,7 +7,7 @@ describe('button values and modal metadata', () => {
       runId: 'r1',
       did: 'D1',
     });
-    expect(parseJsonPayload(rejectMetadataSchema, '{"runId":"r1","channel":"C1"}')).toEqual({
+    expect(parseJsonPayload(runFormMetadataSchema, '{"runId":"r1","channel":"C1"}')).toEqual({
       runId: 'r1',
       channel: 'C1',
     });
@@ -26,7 +26,7 @@ describe('button values and modal metadata', () => {
       `"${'x'.repeat(4000)}"`,
     ])
       expect(parseJsonPayload(ticketRefSchema, raw), String(raw)).toBeUndefined();
-    expect(parseJsonPayload(rejectMetadataSchema, '{"runId":"r1"}')).toBeUndefined();
+    expect(parseJsonPayload(runFormMetadataSchema, '{"runId":"r1"}')).toBeUndefined();
     expect(parseRunId('')).toBeUndefined();
     expect(parseRunId('x'.repeat(101))).toBeUndefined();
   });
