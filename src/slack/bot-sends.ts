@@ -6,6 +6,7 @@
  */
 import { ConfigError, JobRefusedError, UsageError } from '../errors.js';
 import { preflightLiveSend, sendApprovedRun } from '../sending/live-send.js';
+import { assertSendable } from '../sending/sendable.js';
 import { audit } from '../storage/audit.js';
 import { holderIsGone, lockHolder, sendLockName } from '../storage/locks.js';
 import { type RunRow, unfinishedApprovedRuns } from '../storage/runs.js';
@@ -67,6 +68,9 @@ export class BotSends {
       if (holder !== undefined && !holderIsGone(holder, now)) continue;
       try {
         preflightLiveSend(config, run.report_date, now);
+        // Settings that no longer match the preview (MAIL_FROM, MAIL_REDIRECT_TO) are a person's
+        // call: an alert once a day, not a failed attempt at every health check.
+        assertSendable(run, config);
       } catch (error) {
         notResumed.push({ run, reason: (error as Error).message });
         continue;

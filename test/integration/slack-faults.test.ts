@@ -119,6 +119,24 @@ describe('the health check resumes what a restart left behind', () => {
     expect(String(alert.args.text)).toContain('SEND_DEADLINE');
     expect(study.sink!.count).toBe(before);
   });
+
+  it('an approved run whose preview no longer matches the settings is alerted, not attempted', async () => {
+    const { bot, runId } = await botWithRequest(6);
+    recordApproval(bot.db, bot.run(runId), 'slack:U0APPROVA', new Date());
+    // The bot restarts with another sender address than the one the team approved.
+    const restarted = await startBot(study.ws, {
+      ...smtpEnv(study.sink!.port),
+      MAIL_FROM: 'Other <other@example.org>',
+    });
+    bots.push(restarted);
+    await runHealthChecks(restarted.app.bot);
+    const alert = await restarted.slack.waitFor(() =>
+      restarted.slack.callsOf('chat.postMessage').find((c) => String(c.args.text).includes('cannot resume it')),
+    );
+    expect(String(alert.args.text)).toContain('MAIL_FROM changed');
+    expect(restarted.run(runId).state).toBe('planned');
+    expect(study.sink!.count).toBe(0);
+  });
 });
 
 describe('Resume and provenance', () => {
