@@ -1,5 +1,5 @@
-/** Worker-thread entry for archive.ts: links each batch it is sent and reports failures. */
+/** Worker-thread entry for archive.ts: writes each batch it is sent and reports failures. */
 import { parentPort } from 'node:worker_threads';
-import { linkAll } from './archive.js';
+import { type ArchiveEntry, writeAll } from './archive.js';
 
-parentPort?.on('message', (pairs: [string, string][]) => parentPort?.postMessage(linkAll(pairs)));
+parentPort?.on('message', (entries: ArchiveEntry[]) => parentPort?.postMessage(writeAll(entries)));

@@ -1,10 +1,10 @@
 /**
- * The sent-message archive (outbox/sent/<D>/<DID>.eml): a hard link to the verified preview
- * (previews are never modified in place; a new dry run writes a new folder), so archiving costs
- * one directory entry, not a copy. From the built package the links are made in a worker thread,
- * in batches, off the send path; run from TypeScript sources (the tests), in-thread.
+ * The sent-message archive (outbox/sent/<D>/<DID>.eml): the bytes exactly as sent, Date header
+ * included (the preview keeps the preview's Date; DESIGN §9). From the built package the files
+ * are written in a worker thread, in batches, off the send path; run from TypeScript sources
+ * (the tests), in-thread.
  */
-import { copyFileSync, linkSync, rmSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 export interface ArchiveFailure {
@@ -12,19 +12,15 @@ export interface ArchiveFailure {
   error: string;
 }
 
-/** Links each [preview, archive] pair; returns the ones that could not be archived. */
-export function linkAll(pairs: readonly [string, string][]): ArchiveFailure[] {
+/** A message to archive: where, and the bytes that were sent. */
+export type ArchiveEntry = [target: string, bytes: Uint8Array];
+
+/** Writes each entry (replacing a copy from an earlier, superseded run of the day); returns the failures. */
+export function writeAll(entries: readonly ArchiveEntry[]): ArchiveFailure[] {
   const failures: ArchiveFailure[] = [];
-  for (const [source, target] of pairs) {
+  for (const [target, bytes] of entries) {
     try {
-      try {
-        linkSync(source, target);
-      } catch (error) {
-        // EEXIST: a copy from an earlier, superseded run of the day; otherwise no hard links here.
-        rmSync(target, { force: true });
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') linkSync(source, target);
-        else copyFileSync(source, target);
-      }
+      writeFileSync(target, bytes, { mode: 0o600 });
     } catch (error) {
       failures.push({ target, error: (error as Error).message });
     }
@@ -33,7 +29,7 @@ export function linkAll(pairs: readonly [string, string][]): ArchiveFailure[] {
 }
 
 export interface Archiver {
-  add(source: string, target: string): void;
+  add(target: string, bytes: Uint8Array): void;
   /** Archives what is queued and reports every failure. */
   finish(): Promise<ArchiveFailure[]>;
 }
@@ -42,12 +38,12 @@ const BATCH = 64;
 const compiled = import.meta.url.endsWith('.js');
 
 export function createArchiver(): Archiver {
-  let pending: [string, string][] = [];
+  let pending: ArchiveEntry[] = [];
   if (!compiled) {
     const failures: ArchiveFailure[] = [];
     return {
-      add(source, target) {
-        failures.push(...linkAll([[source, target]]));
+      add(target, bytes) {
+        failures.push(...writeAll([[target, bytes]]));
       },
       finish: async () => failures,
     };
@@ -67,8 +63,8 @@ export function createArchiver(): Archiver {
     pending = [];
   };
   return {
-    add(source, target) {
-      pending.push([source, target]);
+    add(target, bytes) {
+      pending.push([target, bytes]);
       if (pending.length >= BATCH) flush();
     },
     async finish() {

@@ -1,6 +1,7 @@
 /**
  * The previewed messages of one run, as the live send uses them: each read back and checked
- * against the hash it had when it was previewed (every byte but the Date value), dated now, and archived under sent/<D>/ once sent.
+ * against the hash it had when it was previewed (every byte but the Date value), dated now, and
+ * archived under sent/<D>/ as sent.
  */
 import { readFileSync } from 'node:fs';
 import { contentHash, withDate } from '../mail/compose.js';
@@ -41,12 +42,13 @@ export class Previews {
     return { bytes: withDate(bytes, this.now()) };
   }
 
-  archive(did: string): void {
+  /** Keeps the bytes that were sent (with their Date of sending) under sent/<D>/<DID>.eml. */
+  archive(did: string, sentBytes: Buffer): void {
     if (!this.sentDirReady) {
       ensurePrivateDir(this.paths.sentDir);
       this.sentDirReady = true;
     }
-    this.archiver.add(this.paths.dryRunFile(did), this.paths.sentFile(did));
+    this.archiver.add(this.paths.sentFile(did), sentBytes);
   }
 
   /** Waits for the archive copies; the ones that could not be made. */

@@ -177,7 +177,7 @@ export class SendEngine {
       const mark = { id: message.id, response: outcome.response, at: now };
       try {
         this.logLine(message, { status: 'sent', attempt, smtp_response: outcome.response });
-        this.previews.archive(message.did);
+        this.previews.archive(message.did, bytes);
       } catch (error) {
         this.recordSent(mark); // the relay has it: the ledger must say so before anything else
         throw error;

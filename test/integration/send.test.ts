@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
-import { contentHash, withDate } from '../../src/mail/compose.js';
+import { contentHash, rfc5322Date, withDate } from '../../src/mail/compose.js';
 import { auditForRun } from '../../src/storage/audit.js';
 import type { ResendUnknown } from '../../src/storage/send-ledger.js';
 import { smtpEnv, testContext } from '../support/context.js';
@@ -17,6 +17,10 @@ import { makeWorkspace } from '../support/workspace.js';
 const study = useTestResources();
 
 type Json = Record<string, any>;
+
+function dateHeader(bytes: Buffer): string | undefined {
+  return /\r\nDate: ([^\r]*)\r\n/.exec(bytes.toString('latin1'))?.[1];
+}
 
 async function sendDailyIn(
   env: Env,
@@ -61,10 +65,12 @@ async function withSink(behaviour?: (to: string) => Behaviour, extra: Parameters
 }
 
 describe('send-daily (live) against an in-process SMTP server', () => {
-  it('sends exactly the previewed bytes, once each, archives them, and re-running sends nothing', async () => {
+  it('sends exactly the previewed bytes, once each, archives them as sent, and re-running sends nothing', async () => {
     study.ws = makeWorkspace({ participants: 25 });
     const env = await withSink();
-    await sendDailyIn(env, { dryRun: true });
+    // Previewed an hour ago: the Date header sent (and archived) is the time of sending.
+    const previewedAt = new Date(Date.now() - 3_600_000);
+    await sendDailyIn(env, { dryRun: true, now: () => previewedAt });
     const first = await sendDailyIn(env);
     expect(first.exitCode).toBe(0);
     expect(first.json.outcome).toBe('done');
@@ -77,7 +83,11 @@ describe('send-daily (live) against an in-process SMTP server', () => {
       // Every byte but the Date header's value (the time of sending, DESIGN §9).
       expect(contentHash(message.raw)).toBe(contentHash(previewed));
       expect(withDate(message.raw, new Date(0)).equals(withDate(previewed, new Date(0)))).toBe(true);
-      expect(existsSync(join(study.ws.env.OUTBOX_DIR!, 'sent', study.ws.reportDate, `${did}.eml`))).toBe(true);
+      const archived = readFileSync(join(study.ws.env.OUTBOX_DIR!, 'sent', study.ws.reportDate, `${did}.eml`));
+      expect(contentHash(archived)).toBe(contentHash(previewed));
+      expect(dateHeader(archived)).toBe(dateHeader(message.raw));
+      expect(dateHeader(previewed)).toBe(rfc5322Date(previewedAt));
+      expect(dateHeader(archived)).not.toBe(dateHeader(previewed));
       expect(message.from).toBe('study@example.org');
     }
     const parsed = await simpleParser(study.sink!.received[0]!.raw);
