@@ -16,21 +16,37 @@ import { createLogger } from './logger.js';
 import { openStateDb, type StateDb } from './storage/state-db.js';
 import { packageRoot } from './util/fs.js';
 
-/** .env (in the working directory) under the real environment; look-alike names warned about on stderr. */
-async function readEnv(): Promise<Env> {
+/** Where settings come from: .env in the working directory (not the package's), then the environment. */
+function settingsSource(): { path: string; found: boolean; text: string } {
   const path = resolve('.env');
-  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : undefined;
+  const found = existsSync(path);
+  return { path, found, text: found ? `${path} and the environment` : `the environment (no ${path})` };
+}
+
+/** .env under the real environment; look-alike names warned about on stderr. */
+async function readEnv(): Promise<{ env: Env; source: string }> {
+  const { path, found, text: source } = settingsSource();
+  settingsRead = source;
+  const fromFile = found ? parseDotenv(readFileSync(path)) : undefined;
   // The real environment wins over .env, as in every dotenv-style tool.
   const env = { ...fromFile, ...process.env };
   const warnings = settingNameWarnings(env);
   if (warnings.length > 0) {
-    const source = fromFile === undefined ? 'the environment (no .env found)' : `${path} and the environment`;
     await write(
       process.stderr,
       [`Warning: settings read from ${source}:`, ...warnings.map((w) => `  ${w}`)].join('\n'),
     );
   }
-  return env;
+  return { env, source };
+}
+
+/** Set once the settings are read: configuration errors say which .env that was (it is relative to the current directory). */
+let settingsRead: string | undefined;
+
+function sourced(error: unknown): unknown {
+  return error instanceof ConfigError && error.source === undefined && settingsRead !== undefined
+    ? new ConfigError(error.problems, settingsRead)
+    : error;
 }
 
 function helpText(): string {
@@ -43,7 +59,8 @@ function helpText(): string {
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}${c.slash ? ` (Slack: ${c.slash})` : ''}`),
     `  ${'serve'.padEnd(width)}  Start the Slack bot and the scheduler (needs Slack settings).`,
     '',
-    'Run `npx mail-updater <command> --help` for its options. Settings come from .env and the environment (see .env.example).',
+    'Run `npx mail-updater <command> --help` for its options.',
+    `Settings come from .env in the current directory, under the environment (see .env.example); here: ${settingsSource().text}.`,
     '`npx mail-updater --version` prints the version; `help` lists the Slack slash commands beside the CLI forms.',
     'Exit codes: 0 success, 1 the job ran and found problems, 2 usage or configuration error.',
   ].join('\n');
@@ -103,7 +120,8 @@ async function main(argv: string[]): Promise<number> {
     if (rest.length > 0)
       throw new UsageError(`serve takes no options (got ${rest.join(' ')}). Run \`npx mail-updater serve --help\`.`);
     const { serve } = await import('./serve.js');
-    return serve(await readEnv());
+    const { env, source } = await readEnv();
+    return serve(env, source);
   }
   const spec = findCommand(name);
   if (spec === undefined)
@@ -114,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const wantsJson = rest.includes('--json');
   const args = parseCommandArgs(spec, rest, `Run \`npx mail-updater ${name} --help\` for its options.`);
-  const env = await readEnv();
+  const { env } = await readEnv();
   const config = loadConfig(env);
   // On a terminal the human output is the interface: info logs (JSON on the same stderr as the
   // progress lines) would interleave with it. Warnings and errors still show; LOG_LEVEL wins.
@@ -156,7 +174,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function reportError(error: unknown, wantsJson: boolean): Promise<number> {
+async function reportError(thrown: unknown, wantsJson: boolean): Promise<number> {
+  const error = sourced(thrown);
   const known = error instanceof UsageError || error instanceof JobRefusedError;
   const message = known
     ? error.message

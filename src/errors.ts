@@ -32,10 +32,14 @@ export interface ConfigProblem {
 
 /** Every configuration problem at once, each naming its variable and the fix. Exit code 2. */
 export class ConfigError extends UsageError {
-  constructor(readonly problems: ConfigProblem[]) {
+  constructor(
+    readonly problems: ConfigProblem[],
+    /** Where the settings were read, e.g. "/srv/study/.env and the environment". */
+    readonly source?: string,
+  ) {
     super(
       [
-        'Configuration problems (set these in .env or the environment):',
+        `Configuration problems (set these in .env or the environment${source === undefined ? '' : `; read from ${source}`}):`,
         ...problems.map((p) => `  - ${p.variable}: ${p.message}`),
       ].join('\n'),
       'config',

@@ -43,7 +43,8 @@ const SERVE_REFUSAL_FIX =
   'Two bots on one state database would both post requests and send. Stop that one first (or give this one its own STATE_DB_PATH); ' +
   'if it was killed, start this one again: a holder whose process is gone is taken over.';
 
-export async function serve(env: Env): Promise<number> {
+/** `settingsSource`: where the settings were read (said at start-up: .env is relative to the current directory). */
+export async function serve(env: Env, settingsSource?: string): Promise<number> {
   const config = loadConfig(env);
   const problems = slackSettingsProblems(config);
   if (config.SCHEDULE_SYNC_CRON !== undefined && !config.qualtricsConfigured) {
@@ -154,7 +155,7 @@ export async function serve(env: Env): Promise<number> {
     'mail-updater bot running',
   );
   process.stderr.write(
-    `mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz, GET /metrics). Stop with Ctrl-C or SIGTERM.\n`,
+    `mail-updater bot running (${config.SLACK_APP_TOKEN ? 'Socket Mode' : `HTTP on ${config.HOST}:${port}, POST /slack/events`}; GET /healthz, GET /metrics)${settingsSource === undefined ? '' : `; settings from ${settingsSource}`}. Stop with Ctrl-C or SIGTERM.\n`,
   );
 
   await new Promise<void>((resolve) => {

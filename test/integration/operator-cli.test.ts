@@ -1,4 +1,5 @@
 /** What operators read on the command line (issue 10, points 9 and 11). */
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,20 @@ import { testContext } from '../support/context.js';
 import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
 
 let ws: Workspace | undefined;
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+if (!hasScript) console.warn('terminal test skipped: script(1) is missing (apt-get install bsdutils)');
+const CLI_PATH = resolve(import.meta.dirname, '../../dist/src/cli.js');
+
+/** Runs a shell command on a pseudo-terminal (script(1)); returns what it printed. */
+function runScript(command: string, env: Record<string, string>, cwd: string): Promise<string> {
+  return new Promise((resolvePromise) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', () => resolvePromise(out));
+  });
+}
 afterEach(() => ws?.cleanup());
 
 describe('what the CLI says', () => {
@@ -51,6 +66,41 @@ describe('what the CLI says', () => {
     expect(result.stderr).toContain('SMPT_HOST is not a mail-updater setting (ignored); did you mean SMTP_HOST?');
     expect(result.stderr).toContain('MAIL_FORM is not a mail-updater setting (ignored); did you mean MAIL_FROM?');
   });
+
+  it('a configuration error says which .env was read (it is relative to the current directory)', async () => {
+    ws = makeWorkspace();
+    const bad = { ...ws.env, SEND_DEADLINE: '25:99' };
+    const without = await cli(['validate-participants'], bad, ws.dir);
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain(`read from the environment (no ${join(ws.dir, '.env')})`);
+    expect(without.stderr).toContain('SEND_DEADLINE');
+    writeFileSync(join(ws.dir, '.env'), 'SEND_DEADLINE=25:99\n');
+    const withFile = await cli(['validate-participants', '--json'], ws.env, ws.dir);
+    expect(withFile.code).toBe(2);
+    const error = (JSON.parse(withFile.stdout) as { error: { message: string } }).error;
+    expect(error.message).toContain(`read from ${join(ws.dir, '.env')} and the environment`);
+    const help = await cli(['--help'], {}, ws.dir);
+    expect(help.stdout).toContain(`here: ${join(ws.dir, '.env')} and the environment`);
+  });
+
+  it.skipIf(!hasScript)(
+    'on a terminal, info log lines stay out of the human output; piped, they are kept',
+    async () => {
+      ws = makeWorkspace();
+      const { LOG_LEVEL: _unset, ...env } = ws.env;
+      const piped = await cli(['send-daily', '--dry-run'], env, ws.dir);
+      expect(piped.stderr).toContain('"msg":"dry run planned"');
+      // script(1) gives the CLI a real pseudo-terminal; everything it prints comes back on stdout.
+      const command = [process.execPath, CLI_PATH, 'send-daily', '--dry-run'].map((a) => `'${a}'`).join(' ');
+      const terminalEnv = { ...env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+      const onTerminal = await runScript(command, terminalEnv, ws.dir);
+      expect(onTerminal).toContain('Next:');
+      expect(onTerminal).not.toContain('"level":');
+      // LOG_LEVEL set explicitly still wins on a terminal.
+      const verbose = await runScript(command, { ...terminalEnv, LOG_LEVEL: 'info' }, ws.dir);
+      expect(verbose).toContain('"msg":"dry run planned"');
+    },
+  );
 
   it('never creates the demo fixture once a data variable is set', async () => {
     ws = makeWorkspace();
