@@ -9,6 +9,7 @@ import { type RosterRow, rosterFields } from '../roster/read.js';
 import { type MessageTokens, recordTokens } from '../storage/bounces.js';
 import { didsReachedOn } from '../storage/messages.js';
 import type { StateDb } from '../storage/state-db.js';
+import { dataBlockedFinding } from '../validation/data-findings.js';
 import type { Classification, DayValidation } from '../validation/validate-day.js';
 import type { PlanWriter } from './plan-writer.js';
 import type { RenderJob } from './render-message.js';
@@ -44,24 +45,6 @@ function renderFailed(row: RosterRow, reason: string): Finding {
     did: row.did,
     message: `The message for ${row.did} could not be rendered (${reason}); this participant is not e-mailed, the others are.`,
     fix: "Look for an unusually long or malformed value in this participant's roster row or compliance data (or a template problem), correct it, and run the dry run again.",
-  };
-}
-
-/** A value no real day can have, or a printed field with no value: this participant only. */
-function dataBlocked(row: RosterRow, code: string, field: string, detail: string): Finding {
-  const impossible = code === 'impossible_data';
-  return {
-    severity: 'error',
-    scope: 'row',
-    code,
-    row: row.row,
-    did: row.did,
-    column: field,
-    // `detail` quotes compliance numbers and field names only, never roster values.
-    message: `${detail}; ${row.did} is not e-mailed today, the others are.`,
-    fix: impossible
-      ? "Ask the compliance pipeline team to check this participant's data for the day; nobody is told a number that cannot be true."
-      : 'Give the field a value for this participant (roster or compliance query), or remove it from the template.',
   };
 }
 
@@ -105,7 +88,7 @@ export async function recordParticipants({
         failures.push(renderFailed(row, result.error));
       } else if ('blocked' in result) {
         writer.block(row, [result.blocked]);
-        failures.push(dataBlocked(row, result.blocked, result.field, result.detail));
+        failures.push(dataBlockedFinding(row, result.blocked, result.field, result.detail));
       } else {
         writer.planned(row, result.sha256, result.messageId);
         if (result.returnPathToken !== undefined || result.unsubscribeToken !== undefined)

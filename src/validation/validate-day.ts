@@ -4,8 +4,9 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 
-import { builtInDayDids } from '../compliance/day-dids.js';
+import { builtInDayDids, builtInDayImplausible } from '../compliance/day-dids.js';
 import {
+  type ComplianceDb,
   type DayData,
   explainComplianceError,
   latestDay,
@@ -13,6 +14,7 @@ import {
   openComplianceDb,
   queryDay,
 } from '../compliance/db.js';
+import type { Implausible } from '../compliance/plausibility.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
@@ -21,6 +23,7 @@ import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
 import { checkRosterRows } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
 import { longDate } from '../util/dates.js';
+import { dataBlockedFinding } from './data-findings.js';
 import { suggestCorrections } from './near-match.js';
 import { suppressionFindings } from './suppressed.js';
 
@@ -57,10 +60,14 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
   const db = openComplianceDb(config.COMPLIANCE_DB_PATH);
   let day: DayData;
   let newest: string | undefined;
+  let implausible = new Map<string, Implausible>();
   try {
-    const listing = query.source === 'built-in' ? builtInDayDids : undefined;
+    const builtIn = query.source === 'built-in';
+    const suspects: string[] = [];
+    const listing = builtIn ? (d: ComplianceDb, date: string) => builtInDayDids(d, date, suspects) : undefined;
     day = queryDay(db, query.sql, query.source, reportDate, listing);
     newest = day.dids.size === 0 ? latestDay(db) : undefined;
+    if (builtIn) implausible = builtInDayImplausible(db, reportDate, suspects);
   } catch (error) {
     throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
   } finally {
@@ -107,6 +114,7 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     if (!templateProblems.some((p) => p.code !== undefined))
       findings.push(...renderCheck(templates, availableFields, reportDate));
     findings.push(...crossCheck(roster.rows, day, reportDate));
+    findings.push(...implausibleFindings(roster.rows, implausible));
     if (suppressed !== undefined) findings.push(...suppressionFindings(roster.rows, suppressed));
   }
 
@@ -171,6 +179,17 @@ function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string
     });
   }
   return findings;
+}
+
+/** The day's impossible values, for the roster's active participants (the others get no e-mail anyway). */
+function implausibleFindings(rows: readonly RosterRow[], implausible: Map<string, Implausible>): Finding[] {
+  if (implausible.size === 0) return [];
+  return rows
+    .filter((row) => row.status === 'active' && implausible.has(row.did))
+    .map((row) => {
+      const problem = implausible.get(row.did)!;
+      return dataBlockedFinding(row, 'impossible_data', problem.field, problem.message);
+    });
 }
 
 function classify(rows: readonly RosterRow[], findings: readonly Finding[], day: DayData): Classification[] {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtInTemplateDir } from '../../src/mail/templates.js';
+import { addDays } from '../../src/util/dates.js';
 import { cli, makeWorkspace, type Workspace } from '../support/workspace.js';
 
 let ws: Workspace;
@@ -60,28 +61,62 @@ describe('one message that cannot be rendered', () => {
 });
 
 describe('impossible compliance data', () => {
-  it('blocks only that participant with impossible_data, naming DID, field and the numbers, never roster values', async () => {
-    ws = makeWorkspace({ participants: 12 });
+  it('blocks only those participants with impossible_data, naming DID, field and the numbers, never roster values', async () => {
+    ws = makeWorkspace({ participants: 12, days: 14 });
     const rows = parse(readFileSync(ws.fixture.rosterPath), { columns: true }) as Record<string, string>[];
-    const victim = rows.find((r) => r.status === 'active')!;
+    const active = rows.filter((r) => r.status === 'active');
+    const today = active[0];
     const db = new Database(ws.env.COMPLIANCE_DB_PATH!);
+    // The day's own row: validation finds it. A day ten days back: only the study-to-date totals
+    // show it, which the dry run finds when it renders.
     db.prepare('UPDATE daily_compliance SET surveys_completed = 7, surveys_expected = 4 WHERE did = ? AND day = ?').run(
-      victim.did,
+      today!.did,
       ws.reportDate,
     );
+    const hasRow = db.prepare('SELECT 1 FROM daily_compliance WHERE did = ? AND day = ?');
+    const earlier = active
+      .slice(1)
+      .find((r) => hasRow.get(r.did, ws.reportDate) && hasRow.get(r.did, addDays(ws.reportDate, -10)));
+    db.prepare(
+      'UPDATE daily_compliance SET surveys_completed = 500, surveys_expected = 2 WHERE did = ? AND day = ?',
+    ).run(earlier!.did, addDays(ws.reportDate, -10));
     db.close();
+    const todayMessage = `surveys_completed (7) is more than surveys_expected (4); ${today!.did} is not e-mailed today, the others are.`;
+
+    const validation = await cli(['validate-participants', '--json', '--date', ws.reportDate], ws.env);
+    expect(validation.code).toBe(1);
+    const validated = JSON.parse(validation.stdout);
+    expect(validated.errors).toContainEqual(
+      expect.objectContaining({
+        code: 'impossible_data',
+        did: today!.did,
+        column: 'surveys_completed',
+        message: todayMessage,
+      }),
+    );
+    expect(validated.counts.blocked).toBe(1);
+    expect(validation.stdout).not.toContain(today!.email!);
+
     const result = await cli(['send-daily', '--dry-run', '--json', '--date', ws.reportDate], ws.env);
     const json = JSON.parse(result.stdout);
-    expect(json.blocked_by_code).toEqual({ impossible_data: 1 });
+    expect(json.blocked_by_code).toEqual({ impossible_data: 2 });
     expect(json.counts.to_send).toBeGreaterThan(0);
-    expect(json.render_failures).toEqual([
-      {
-        did: victim.did,
-        row: expect.any(Number),
-        message: `surveys_completed (7) is more than surveys_expected (4); ${victim.did} is not e-mailed today, the others are.`,
-      },
-    ]);
-    expect(result.stdout).not.toContain(victim.email!);
-    expect(readdirSync(join(ws.env.OUTBOX_DIR!, 'dry-run', ws.reportDate))).not.toContain(`${victim.did}.eml`);
+    // Both are listed with the participants who get no message, wherever they were found.
+    expect(json.render_failures).toHaveLength(2);
+    expect(json.render_failures).toEqual(
+      expect.arrayContaining([
+        { did: today!.did, row: expect.any(Number), message: todayMessage },
+        {
+          did: earlier!.did,
+          row: expect.any(Number),
+          message: expect.stringMatching(/^std_surveys_completed \(\d+\) is more than std_surveys_expected \(\d+\); /),
+        },
+      ]),
+    );
+    expect(JSON.stringify(json)).toContain(todayMessage);
+    expect(result.stdout).not.toContain(today!.email!);
+    const previews = readdirSync(join(ws.env.OUTBOX_DIR!, 'dry-run', ws.reportDate));
+    expect(previews).not.toContain(`${today!.did}.eml`);
+    expect(previews).not.toContain(`${earlier!.did}.eml`);
   }, 60_000);
 });

@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateFixture } from '../../../fixtures/generate.js';
-import { builtInDayDids } from '../../../src/compliance/day-dids.js';
+import { builtInDayDids, builtInDayImplausible } from '../../../src/compliance/day-dids.js';
 import { loadQuery, openComplianceDb, queryDay } from '../../../src/compliance/db.js';
+import { findImplausible } from '../../../src/compliance/plausibility.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mu-day-dids-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,6 +27,59 @@ describe('the cheap DID listing for validation', () => {
       const last = queryDay(db, query.sql, query.source, '2026-11-23', builtInDayDids);
       expect(last.dids.has(fixture.planted.noDataOnLastDay)).toBe(false);
       expect(last.dids.size).toBeGreaterThan(250);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('flags every day row plausibility.ts refuses, and words it the same way', () => {
+    const fixture = generateFixture({
+      participants: 40,
+      days: 2,
+      seed: 5,
+      endDate: '2026-11-23',
+      outDir: join(dir, 'bad'),
+    });
+    const writable = new Database(fixture.dbPath);
+    const day = '2026-11-23';
+    const set = writable.prepare(
+      'UPDATE daily_compliance SET surveys_completed = ?, surveys_expected = ?, wear_minutes = ?, last_sync_at = ? WHERE did = ? AND day = ?',
+    );
+    const dids = writable
+      .prepare('SELECT did FROM daily_compliance WHERE day = ? ORDER BY did')
+      .pluck()
+      .all(day) as string[];
+    const cases: [number | string, number | string, number | string | null, string | null][] = [
+      [5, 4, 60, '2026-11-23 10:00:00'], // more done than due
+      [-1, 4, 60, null], // negative count
+      [2, 4, 1441, null], // over 24 h of wear
+      [2, 4, -5, null], // negative wear
+      [2, 4, 'lots', null], // wear not a number
+      [2.5, 4, 60, null], // a count that is not whole
+      [2, 4, 60, 'yesterday-ish'], // a sync time that is not a time
+      [0, 0, null, '2026-11-23T22:10:00Z'], // fine: nothing due, no wear, ISO time
+      [4, 4, 1440, '2026-11-23 23:59:59'], // fine: the edges
+    ];
+    cases.forEach(([done, due, wear, sync], i) => set.run(done, due, wear, sync, dids[i], day));
+    writable.close();
+
+    const db = openComplianceDb(fixture.dbPath);
+    try {
+      const suspects: string[] = [];
+      const listed = [...builtInDayDids(db, day, suspects)];
+      expect(listed.sort()).toEqual([...dids].sort());
+      const found = builtInDayImplausible(db, day, suspects);
+      const expected = new Map<string, string>();
+      for (const row of db
+        .prepare(
+          'SELECT did, surveys_completed, surveys_expected, wear_minutes, last_sync_at FROM daily_compliance WHERE day = ?',
+        )
+        .all(day) as ({ did: string } & Record<string, unknown>)[]) {
+        const problem = findImplausible(row);
+        if (problem) expected.set(row.did, problem.message);
+      }
+      expect(new Map([...found].map(([did, p]) => [did, p.message]))).toEqual(expected);
+      expect([...found.keys()].sort()).toEqual(dids.slice(0, 7).sort());
     } finally {
       db.close();
     }

@@ -25,6 +25,20 @@ describe('reading the roster CSV', () => {
     expect(roster.rows[1]).toMatchObject({ did: 'P0002', email: 'bo@example.org', firstName: 'Bo' });
   });
 
+  it('numbers rows by the line they start on, across a value spanning lines and a blank line', () => {
+    const csv =
+      'did,email,first_name,status,site\nP0001,a@example.org,Ana,,"North\nwing"\n\nP0002,b@example.org, Bo ,PAUSED,South\nP0003,c@example.org\n';
+    const roster = parseRoster(Buffer.from(csv));
+    expect(roster.rows.map((r) => [r.row, r.did, r.firstName, r.status, r.shapeOk])).toEqual([
+      [2, 'P0001', 'Ana', 'active', true],
+      [5, 'P0002', 'Bo', 'paused', true],
+      [6, 'P0003', '', 'active', false],
+    ]);
+    expect(roster.rows[0]!.values).toEqual(['P0001', 'a@example.org', 'Ana', '', 'North\nwing']);
+    expect(roster.rows[2]!.values).toEqual(['P0003', 'c@example.org']);
+    expect(roster.findings).toMatchObject([{ code: 'column_count', row: 6 }]);
+  });
+
   it('reports an empty file as a run error, not a crash', () => {
     expect(parseRoster(scenario('empty.csv')).findings).toMatchObject([
       { code: 'roster_empty', scope: 'run', severity: 'error' },
