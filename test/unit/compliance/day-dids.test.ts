@@ -60,7 +60,9 @@ describe('the cheap DID listing for validation', () => {
       [0, 0, null, '2026-11-23T22:10:00Z'], // fine: nothing due, no wear, ISO time
       [4, 4, 1440, '2026-11-23 23:59:59'], // fine: the edges
     ];
-    cases.forEach(([done, due, wear, sync], i) => set.run(done, due, wear, sync, dids[i], day));
+    cases.forEach(([done, due, wear, sync], i) => {
+      set.run(done, due, wear, sync, dids[i], day);
+    });
     writable.close();
 
     const db = openComplianceDb(fixture.dbPath);
