@@ -4,7 +4,7 @@
  * input and output are plain, cloneable data.
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComplianceRow } from '../compliance/db.js';
 import type { Mailbox } from '../mail/address.js';
@@ -112,9 +112,15 @@ function renderOne(settings: RenderSettings, job: RenderJob, messageId: string, 
   });
 }
 
-export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJob[]): RenderResult[] {
+/**
+ * Renders a batch and writes its files. The writes go to libuv's thread pool while the next
+ * message renders: creating a file costs about as much as rendering one, and in-line it kept the
+ * renderer's thread waiting on the file system for a fifth of the dry run.
+ */
+export async function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJob[]): Promise<RenderResult[]> {
   const domain = settings.from.address.split('@')[1] ?? 'mail-updater.invalid';
-  return jobs.map((job): RenderResult => {
+  const writes: Promise<void>[] = [];
+  const results = jobs.map((job): RenderResult => {
     const { did } = job;
     const messageId = `${settings.runId}.${createHash('sha256').update(did).digest('hex').slice(0, 16)}@${domain}`;
     let bytes: Buffer;
@@ -127,7 +133,13 @@ export function renderAndWrite(settings: RenderSettings, jobs: readonly RenderJo
       // full, permissions) below is not theirs and fails the run.
       return { did, error: describeRenderError(error) };
     }
-    writeFileSync(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 });
+    writes.push(writeFile(join(settings.outDir, `${did}.eml`), bytes, { mode: 0o600 }));
     return { did, sha256: contentHash(bytes), messageId, ...tags.tokens };
   });
+  // A failed write (disk full, permissions) is not the participant's: it fails the batch, and
+  // the run. allSettled first, so that no write is still running when the caller moves on.
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return results;
 }

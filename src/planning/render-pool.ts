@@ -61,7 +61,7 @@ function startWorker(settings: RenderSettings): { worker: Worker; alive: () => b
 
 export function createRenderer(settings: RenderSettings): Renderer {
   if (!compiled) {
-    return { render: async (jobs) => renderAndWrite(settings, jobs), close: async () => undefined };
+    return { render: (jobs) => renderAndWrite(settings, jobs), close: async () => undefined };
   }
   let current = startWorker(settings);
   const once = (jobs: RenderJob[]): Promise<RenderResult[]> => {

@@ -14,9 +14,9 @@ const SECRET = 'sixteen-plus-characters-secret';
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
 
-function render(extra: { returnPath?: string; unsubscribeTo?: string; tokenSecret?: string }) {
+async function render(extra: { returnPath?: string; unsubscribeTo?: string; tokenSecret?: string }) {
   dir = mkdtempSync(join(tmpdir(), 'tags-'));
-  const [result] = renderAndWrite(
+  const [result] = await renderAndWrite(
     {
       runId: 'run1',
       dateIso: '2026-11-30T09:00:00Z',
@@ -44,8 +44,8 @@ function render(extra: { returnPath?: string; unsubscribeTo?: string; tokenSecre
 }
 
 describe('envelope sender and List-Unsubscribe at render time', () => {
-  it('tags the Return-Path and the unsubscribe address per message; the send takes the envelope from the file and drops Return-Path', () => {
-    const { result, bytes } = render({
+  it('tags the Return-Path and the unsubscribe address per message; the send takes the envelope from the file and drops Return-Path', async () => {
+    const { result, bytes } = await render({
       returnPath: 'bounces+@example.org',
       unsubscribeTo: 'study@example.org',
       tokenSecret: SECRET,
@@ -65,8 +65,8 @@ describe('envelope sender and List-Unsubscribe at render time', () => {
     expect(bytes.toString('utf8').endsWith(wire)).toBe(true);
   });
 
-  it('without MAIL_RETURN_PATH the envelope is the From address and the bytes go out unchanged', () => {
-    const { result, bytes } = render({ unsubscribeTo: 'study@example.org' });
+  it('without MAIL_RETURN_PATH the envelope is the From address and the bytes go out unchanged', async () => {
+    const { result, bytes } = await render({ unsubscribeTo: 'study@example.org' });
     expect(result).not.toHaveProperty('returnPathToken');
     expect(envelopeOf(bytes)?.from).toBe('study@example.org');
     expect(wireBytes(bytes)).toBe(bytes);

@@ -19,7 +19,7 @@ const job = (did: string, fields: Record<string, string> = {}): RenderJob => ({
 });
 
 describe('rendering a batch', () => {
-  it('returns a failed result for a message that throws, and renders the others', () => {
+  it('returns a failed result for a message that throws, and renders the others', async () => {
     dir = mkdtempSync(join(tmpdir(), 'render-'));
     const bad = job('P002');
     Object.defineProperty(bad.fields, 'site', {
@@ -28,7 +28,7 @@ describe('rendering a batch', () => {
         throw new TypeError('secret value ana@example.org could not be read');
       },
     });
-    const results = renderAndWrite(
+    const results = await renderAndWrite(
       {
         runId: 'run1',
         dateIso: '2026-11-30T09:00:00Z',
@@ -64,13 +64,13 @@ describe('participants whose data cannot make a correct message', () => {
     outDir,
   });
 
-  it('blocks impossible data (naming field and numbers) and empty printed fields; the others are written', () => {
+  it('blocks impossible data (naming field and numbers) and empty printed fields; the others are written', async () => {
     dir = mkdtempSync(join(tmpdir(), 'render-'));
     const impossible = {
       ...job('P002'),
       data: complianceRow({ did: 'P002', surveys_completed: 5, surveys_expected: 4 }),
     };
-    const results = renderAndWrite(settings(dir, '<p>{{greeting}} {{site}}</p>'), [
+    const results = await renderAndWrite(settings(dir, '<p>{{greeting}} {{site}}</p>'), [
       job('P001', { site: 'North' }),
       impossible,
       job('P003', { site: '' }),
@@ -87,9 +87,9 @@ describe('participants whose data cannot make a correct message', () => {
     expect(readdirSync(dir)).toEqual(['P001.eml']);
   });
 
-  it('an empty first name is not a blank: the default greeting says "Hello,"', () => {
+  it('an empty first name is not a blank: the default greeting says "Hello,"', async () => {
     dir = mkdtempSync(join(tmpdir(), 'render-'));
-    const results = renderAndWrite(settings(dir), [job('P001', { first_name: '' })]);
+    const results = await renderAndWrite(settings(dir), [job('P001', { first_name: '' })]);
     expect(results[0]).not.toHaveProperty('blocked');
     expect(readFileSync(join(dir, 'P001.eml'), 'utf8')).toContain('Hello,\r\n');
   });
