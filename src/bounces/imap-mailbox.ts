@@ -18,9 +18,13 @@ export interface BounceMailbox {
   readonly uidValidity: string;
   /** Messages with a UID above `afterUid`, oldest first (UID and size only). */
   listAfter(afterUid: number): Promise<MailboxEntry[]>;
-  source(uid: number, maxBytes: number): Promise<Buffer | undefined>;
-  /** Flags the message \Seen and, when IMAP_DONE_MAILBOX is set, moves it there. */
-  markHandled(uid: number): Promise<void>;
+  /**
+   * The sources of a batch of messages, in one FETCH (BODY.PEEK, each cut at `maxBytes`); a
+   * message that vanished meanwhile is absent. The caller bounds the batch (check.ts).
+   */
+  sources(uids: readonly number[], maxBytes: number): Promise<Map<number, Buffer>>;
+  /** Flags the messages \Seen and, when IMAP_DONE_MAILBOX is set, moves them there. */
+  markHandled(uids: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -107,13 +111,19 @@ export async function openBounceMailbox(config: Config, maxBytes: number): Promi
       }
       return entries.sort((a, b) => a.uid - b.uid);
     },
-    async source(uid, max) {
-      const m = await client.fetchOne(String(uid), { uid: true, source: { start: 0, maxLength: max } }, { uid: true });
-      return m === false ? undefined : m.source;
+    async sources(uids, max) {
+      const out = new Map<number, Buffer>();
+      if (uids.length === 0) return out;
+      const range = uids.join(',');
+      for await (const m of client.fetch(range, { uid: true, source: { start: 0, maxLength: max } }, { uid: true }))
+        if (m.source !== undefined) out.set(m.uid, m.source);
+      return out;
     },
-    async markHandled(uid) {
-      await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
-      if (done !== undefined) await client.messageMove(String(uid), done, { uid: true });
+    async markHandled(uids) {
+      if (uids.length === 0) return;
+      const range = uids.join(',');
+      await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+      if (done !== undefined) await client.messageMove(range, done, { uid: true });
     },
     async close() {
       lock.release();
