@@ -24,7 +24,7 @@ import { makeWorkspace, type Workspace } from '../support/workspace.js';
 
 const availability = mailStackAvailable();
 const title = availability.ok ? '' : ` — skipped: ${availability.reason}`;
-type Json = Record<string, any>;
+type Json = Record<string, unknown>;
 
 describe.skipIf(!availability.ok)(`check-bounces over a real Dovecot: TLS, size cap, done mailbox${title}`, () => {
   let stack: MailStack;
@@ -63,7 +63,7 @@ describe.skipIf(!availability.ok)(`check-bounces over a real Dovecot: TLS, size 
   async function contents(mailbox: string): Promise<{ subject: string; seen: boolean }[]> {
     return imap(async (c) => {
       const out: { subject: string; seen: boolean }[] = [];
-      if ((c.mailbox && c.mailbox.exists) === 0) return out;
+      if (c.mailbox === false || c.mailbox.exists === 0) return out;
       for await (const m of c.fetch('1:*', { flags: true, envelope: true }))
         out.push({ subject: m.envelope?.subject ?? '', seen: m.flags?.has('\\Seen') ?? false });
       return out;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendDaily } from '../../commands/send-daily.js';
 import { validateParticipants } from '../../commands/validate-participants.js';
 import { unsubscribeToken } from '../../src/bounces/token.js';
-import { execute } from '../../src/command.js';
+import { type CommandSpec, execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { ONE_CLICK_ACTOR, unsubscribeHandler } from '../../src/health/unsubscribe.js';
 import { silentLogger } from '../../src/logger.js';
@@ -41,9 +41,9 @@ describe('one-click unsubscribe (RFC 8058)', () => {
   let closeDb: () => void;
   let sentRows: Json[];
 
-  async function run(
-    command: any,
-    options: unknown,
+  async function run<O, D>(
+    command: CommandSpec<O, D>,
+    options: O,
     extra: Env = {},
   ): Promise<{ exitCode: number; text: string; json: Json }> {
     const t = testContext(ws, { ...env, ...extra });
