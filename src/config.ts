@@ -76,6 +76,29 @@ const qualtricsUrl = url.refine(
   },
 );
 
+/**
+ * PUBLIC_URL: the bot's public base, printed in every message's List-Unsubscribe. https only
+ * (RFC 8058 requires it, and the token in the URL must not cross the network in clear); no
+ * query or fragment, since /unsubscribe?t=… is appended. Normalised without a trailing "/".
+ */
+const publicUrl = z
+  .string()
+  .refine(
+    (v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'https:' && u.hostname !== '' && u.search === '' && u.hash === '' && u.username === '';
+      } catch {
+        return false;
+      }
+    },
+    {
+      error:
+        "must be the https:// address where the bot's listener is reachable from the internet, without query or fragment, e.g. https://mail-updater.example.org (one-click unsubscribe links point at PUBLIC_URL/unsubscribe)",
+    },
+  )
+  .transform((v) => new URL(v).href.replace(/\/+$/, ''));
+
 const schema = z.object({
   COMPLIANCE_DB_PATH: z.string().default(DEFAULT_COMPLIANCE_DB_PATH),
   PARTICIPANTS_CSV_PATH: z.string().default(DEFAULT_PARTICIPANTS_CSV_PATH),
@@ -104,6 +127,7 @@ const schema = z.object({
   MAIL_REDIRECT_TO: address.optional(),
   MAIL_RETURN_PATH: address.optional(),
   MAIL_UNSUBSCRIBE_TO: address.optional(),
+  PUBLIC_URL: publicUrl.optional(),
   BOUNCE_TOKEN_SECRET: z
     .string()
     .min(16, { error: 'must be at least 16 characters: use a random value, e.g. openssl rand -hex 32' })
@@ -214,7 +238,6 @@ const DOCUMENTED_VARIABLES = [
   'STUDY_CONTACT',
   'MAIL_RETURN_PATH',
   'MAIL_UNSUBSCRIBE_TO',
-  'PUBLIC_URL',
   'IMAP_HOST',
   'IMAP_PORT',
   'IMAP_SECURE',
@@ -242,6 +265,7 @@ const VARIABLE_PREFIXES = [
   'TEMPLATE_',
   'IMAP_',
   'APPROVAL_',
+  'PUBLIC_',
 ];
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.keys(schema.shape),
@@ -307,6 +331,12 @@ export function loadConfig(env: Env): Config {
       variable: 'BOUNCE_TOKEN_SECRET',
       message:
         'is not set although MAIL_RETURN_PATH asks for per-message tags ("+"); set it to a random value of 16+ characters (e.g. openssl rand -hex 32), or BOUNCE_TOKEN_SECRET_FILE.',
+    });
+  if (result.success && result.data.PUBLIC_URL !== undefined && result.data.BOUNCE_TOKEN_SECRET === undefined)
+    problems.push({
+      variable: 'BOUNCE_TOKEN_SECRET',
+      message:
+        'is not set although PUBLIC_URL asks for one-click unsubscribe links (each carries a token made with it); set it to a random value of 16+ characters (e.g. openssl rand -hex 32), or BOUNCE_TOKEN_SECRET_FILE.',
     });
   const smtpTlsCa = readCaFile('SMTP_TLS_CA_FILE', values.SMTP_TLS_CA_FILE, problems);
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);

@@ -98,6 +98,29 @@ function withoutUndefined<T extends object>(value: { [K in keyof T]: T[K] | unde
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** A run ID as our Message-IDs and X-Mail-Updater-Run carry it: `2026-11-29_20261130T090000_a1b2c3`. */
+const RUN_ID_SHAPE = /\d{4}-\d{2}-\d{2}_\d{8}T\d{6}_[0-9a-f]{6}/;
+/** Encoded parts can hide a reference from a byte search: such reports are always parsed. */
+const ENCODED_REPORT = /base64/i;
+const REPORTISH = /report|deliver|rfc822|undeliver|returned|failure/i;
+
+/**
+ * A cheap test on the raw bytes, before the full parse: false only when the message cannot be
+ * one of ours, because nothing in it could name one of our messages (no run ID, no tagged
+ * return-path or unsubscribe address, no "unsubscribe", no encoded report to look into).
+ * Most of a shared mailbox is mail like that; parsing each one costs milliseconds.
+ */
+export function mayReferToUs(raw: Buffer, options: ClassifyOptions = {}): boolean {
+  // Quoted-printable soft line breaks can split a reference: join them first.
+  const text = raw.toString('latin1').replace(/=\r?\n/g, '');
+  if (RUN_ID_SHAPE.test(text)) return true;
+  const lower = text.toLowerCase();
+  if (lower.includes('x-mail-updater-run') || lower.includes('unsubscribe')) return true;
+  for (const local of [options.returnPathLocal, options.unsubscribeLocal])
+    if (local !== undefined && lower.includes(`${local.toLowerCase()}+`)) return true;
+  return ENCODED_REPORT.test(text) && REPORTISH.test(text);
+}
+
 export async function classifyMessage(raw: Buffer, options: ClassifyOptions = {}): Promise<Classified> {
   if (raw.length > (options.maxBytes ?? DEFAULT_MAX_BYTES)) return { kind: 'not_ours', reason: 'too_large' };
   let m: ReadMessage;

@@ -18,9 +18,13 @@ export interface BounceMailbox {
   readonly uidValidity: string;
   /** Messages with a UID above `afterUid`, oldest first (UID and size only). */
   listAfter(afterUid: number): Promise<MailboxEntry[]>;
-  source(uid: number, maxBytes: number): Promise<Buffer | undefined>;
-  /** Flags the message \Seen and, when IMAP_DONE_MAILBOX is set, moves it there. */
-  markHandled(uid: number): Promise<void>;
+  /**
+   * The sources of a batch of messages, in one FETCH (BODY.PEEK, each cut at `maxBytes`); a
+   * message that vanished meanwhile is absent. The caller bounds the batch (check.ts).
+   */
+  sources(uids: readonly number[], maxBytes: number): Promise<Map<number, Buffer>>;
+  /** Flags the messages \Seen and, when IMAP_DONE_MAILBOX is set, moves them there. */
+  markHandled(uids: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,35 @@ export function requireImapSettings(config: Config): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
+/**
+ * A connection refused for want of TLS is a settings problem (exit 2, naming the variable), and
+ * the password was not sent: imapflow fails before LOGIN when required STARTTLS is not offered,
+ * and an implicit-TLS handshake fails before anything is said.
+ */
+function explainConnectError(error: unknown, config: Config, loopback: boolean): unknown {
+  const e = error as { tlsFailed?: boolean; code?: string; message?: string };
+  const where = `${config.IMAP_HOST}:${config.IMAP_PORT}`;
+  if (e.tlsFailed === true && !config.IMAP_SECURE)
+    return new ConfigError([
+      {
+        variable: 'IMAP_SECURE',
+        message: `is false and the IMAP server at ${where} did not offer STARTTLS (${e.message ?? 'no detail'}), so the password was not sent${loopback ? '' : ' (TLS is required off this machine)'}. Use the server's TLS port (IMAP_SECURE=true, usually IMAP_PORT=993) or a port that offers STARTTLS.`,
+      },
+    ]);
+  const tlsHandshake =
+    e.code === 'EPROTO' ||
+    (e.code?.startsWith('ERR_SSL_') ?? false) ||
+    /wrong version number|ssl3_get_record/i.test(e.message ?? '');
+  if (config.IMAP_SECURE && tlsHandshake)
+    return new ConfigError([
+      {
+        variable: 'IMAP_SECURE',
+        message: `is true but the TLS handshake with ${where} failed (${e.code ?? e.message ?? 'no detail'}), so the password was not sent. IMAP_PORT must be the server's implicit-TLS port (usually 993); for a STARTTLS port (usually 143) set IMAP_SECURE=false.`,
+      },
+    ]);
+  return error;
+}
+
 export async function openBounceMailbox(config: Config, maxBytes: number): Promise<BounceMailbox> {
   requireImapSettings(config);
   const host = config.IMAP_HOST!;
@@ -57,7 +90,12 @@ export async function openBounceMailbox(config: Config, maxBytes: number): Promi
     maxResponseSize: maxBytes + 128 * 1024,
     logger: false,
   });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    client.close();
+    throw explainConnectError(error, config, loopback);
+  }
   const lock = await client.getMailboxLock(config.IMAP_MAILBOX);
   const mailbox = client.mailbox;
   if (mailbox === false) throw new Error(`IMAP mailbox ${config.IMAP_MAILBOX} could not be opened.`);
@@ -73,13 +111,19 @@ export async function openBounceMailbox(config: Config, maxBytes: number): Promi
       }
       return entries.sort((a, b) => a.uid - b.uid);
     },
-    async source(uid, max) {
-      const m = await client.fetchOne(String(uid), { uid: true, source: { start: 0, maxLength: max } }, { uid: true });
-      return m === false ? undefined : m.source;
+    async sources(uids, max) {
+      const out = new Map<number, Buffer>();
+      if (uids.length === 0) return out;
+      const range = uids.join(',');
+      for await (const m of client.fetch(range, { uid: true, source: { start: 0, maxLength: max } }, { uid: true }))
+        if (m.source !== undefined) out.set(m.uid, m.source);
+      return out;
     },
-    async markHandled(uid) {
-      await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
-      if (done !== undefined) await client.messageMove(String(uid), done, { uid: true });
+    async markHandled(uids) {
+      if (uids.length === 0) return;
+      const range = uids.join(',');
+      await client.messageFlagsAdd(range, ['\\Seen'], { uid: true });
+      if (done !== undefined) await client.messageMove(range, done, { uid: true });
     },
     async close() {
       lock.release();

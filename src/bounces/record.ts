@@ -19,6 +19,7 @@ import type { StateDb } from '../storage/state-db.js';
 import { addSuppression } from '../storage/suppressions.js';
 import { maskEmail } from '../util/mask.js';
 import type { Bounce, Classified, MessageRef } from './classify.js';
+import { isToken } from './token.js';
 
 export type Handled =
   | {
@@ -101,7 +102,18 @@ function recordBounce(db: StateDb, bounce: Bounce, actor: string, now: Date): Ha
   return { kind: 'hard_bounce', ...base, duplicate: !fresh };
 }
 
-function recordOptOut(db: StateDb, token: string, actor: string, now: Date): Handled {
+/**
+ * Records a participant's opt-out by the unsubscribe token of one of our messages: the e-mail
+ * path (check-bounces) and one-click POST /unsubscribe both come here. Idempotent: a second
+ * request for the same message is `duplicate` and changes nothing.
+ */
+export function recordOptOut(
+  db: StateDb,
+  token: string,
+  actor: string,
+  now: Date,
+): Extract<Handled, { kind: 'opt_out' | 'not_ours' }> {
+  if (!isToken(token)) return { kind: 'not_ours', reason: 'unknown_token' };
   const message = messageByUnsubscribeToken(db, token);
   if (message === undefined) return { kind: 'not_ours', reason: 'unknown_token' };
   const at = now.toISOString();

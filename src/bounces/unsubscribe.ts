@@ -1,5 +1,6 @@
 /**
- * Unsubscribe requests by e-mail (the `mailto:` of our List-Unsubscribe header). We send
+ * Unsubscribe requests by e-mail (the `mailto:` of our List-Unsubscribe header) and, with
+ * PUBLIC_URL, by one-click HTTPS POST (RFC 8058; served by src/health/unsubscribe.ts). We send
  *
  *   List-Unsubscribe: <mailto:study+unsub-<token>@study.test?subject=unsubscribe%20<token>>
  *
@@ -17,6 +18,16 @@ const SUBJECT = /^\s*(?:(?:re|fwd?|aw|sv|tr)\s*:\s*)*unsubscribe[\s:-]+([A-Za-z2
 export function unsubscribeMailto(unsubscribeAddress: string, token: string): string {
   if (!isToken(token)) throw new Error('Not an unsubscribe token: make it with unsubscribeToken().');
   return `mailto:${tagAddress(unsubscribeAddress, `${UNSUBSCRIBE_TAG_PREFIX}${token}`)}?subject=unsubscribe%20${token}`;
+}
+
+/** Where one-click unsubscribe is served, relative to PUBLIC_URL (a path prefix is kept). */
+export const UNSUBSCRIBE_PATH = 'unsubscribe';
+
+/** The `https:` URI of a message's List-Unsubscribe header: `<PUBLIC_URL>/unsubscribe?t=<token>`. */
+export function unsubscribeUrl(publicUrl: string, token: string): string {
+  if (!isToken(token)) throw new Error('Not an unsubscribe token: make it with unsubscribeToken().');
+  const base = publicUrl.endsWith('/') ? publicUrl : `${publicUrl}/`;
+  return `${base}${UNSUBSCRIBE_PATH}?t=${token}`;
 }
 
 export function findUnsubscribeToken(m: ReadMessage, unsubscribeLocal: string | undefined): string | undefined {

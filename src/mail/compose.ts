@@ -22,8 +22,10 @@ export interface ComposeInput {
   boundary: string;
   /** Envelope sender, written as the first header (Return-Path) and taken off before sending. */
   returnPath?: string | undefined;
-  /** The List-Unsubscribe `mailto:` URI (RFC 2369). */
-  listUnsubscribe?: string | undefined;
+  /** The List-Unsubscribe URIs (RFC 2369), in order of preference: the `mailto:`, then the `https:`. */
+  listUnsubscribe?: readonly string[] | undefined;
+  /** RFC 8058: `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (only with an https URI above). */
+  oneClickUnsubscribe?: boolean | undefined;
   /** Extra X- headers (ASCII values we generate, e.g. the run ID). */
   extraHeaders?: Record<string, string>;
 }
@@ -82,7 +84,10 @@ export function composeMessage(input: ComposeInput): Buffer {
     'MIME-Version: 1.0',
     // RFC 3834: stops vacation responders from answering an automated message.
     'Auto-Submitted: auto-generated',
-    ...(input.listUnsubscribe === undefined ? [] : [`List-Unsubscribe: <${input.listUnsubscribe}>`]),
+    ...(input.listUnsubscribe === undefined || input.listUnsubscribe.length === 0
+      ? []
+      : [foldHeader('List-Unsubscribe', input.listUnsubscribe.map((uri) => `<${uri}>`).join(', '))]),
+    ...(input.oneClickUnsubscribe === true ? ['List-Unsubscribe-Post: List-Unsubscribe=One-Click'] : []),
     ...Object.entries(input.extraHeaders ?? {}).map(
       ([name, value]) => `${name}: ${value.replace(/[^\x20-\x7e]/g, '')}`,
     ),

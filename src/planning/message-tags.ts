@@ -4,11 +4,14 @@
  * about; the tokens are stored in the ledger (storage/bounces.ts) for the match.
  */
 import { hasTagSlot, returnPathToken, tagAddress, unsubscribeToken } from '../bounces/token.js';
-import { unsubscribeMailto } from '../bounces/unsubscribe.js';
+import { unsubscribeMailto, unsubscribeUrl } from '../bounces/unsubscribe.js';
 
 export interface MessageTags {
   returnPath: string | undefined;
-  listUnsubscribe: string | undefined;
+  /** List-Unsubscribe URIs: the `mailto:`, then (with PUBLIC_URL) the one-click `https:`. */
+  listUnsubscribe: string[] | undefined;
+  /** Whether the message carries `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). */
+  oneClick: boolean;
   tokens: { returnPathToken?: string; unsubscribeToken?: string };
 }
 
@@ -17,6 +20,8 @@ export interface TagSettings {
   returnPath?: string | undefined;
   unsubscribeTo?: string | undefined;
   tokenSecret?: string | undefined;
+  /** PUBLIC_URL: with a token secret, adds the one-click https URI. */
+  publicUrl?: string | undefined;
 }
 
 export function messageTags(settings: TagSettings, did: string): MessageTags {
@@ -27,15 +32,20 @@ export function messageTags(settings: TagSettings, did: string): MessageTags {
     tokens.returnPathToken = returnPathToken(tokenSecret, settings.runId, did);
     envelope = tagAddress(returnPath, tokens.returnPathToken);
   }
-  let listUnsubscribe: string | undefined;
+  const { publicUrl } = settings;
+  const uris: string[] = [];
+  if (tokenSecret !== undefined && (unsubscribeTo !== undefined || publicUrl !== undefined))
+    tokens.unsubscribeToken = unsubscribeToken(tokenSecret, settings.runId, did);
   if (unsubscribeTo !== undefined) {
-    if (tokenSecret !== undefined) {
-      tokens.unsubscribeToken = unsubscribeToken(tokenSecret, settings.runId, did);
-      listUnsubscribe = unsubscribeMailto(unsubscribeTo, tokens.unsubscribeToken);
-    } else {
-      // Without a secret there is no token: the request still arrives, for a person to read.
-      listUnsubscribe = `mailto:${unsubscribeTo}?subject=unsubscribe`;
-    }
+    // Without a secret there is no token: the request still arrives, for a person to read.
+    uris.push(
+      tokens.unsubscribeToken === undefined
+        ? `mailto:${unsubscribeTo}?subject=unsubscribe`
+        : unsubscribeMailto(unsubscribeTo, tokens.unsubscribeToken),
+    );
   }
-  return { returnPath: envelope, listUnsubscribe, tokens };
+  // One-click needs the token (config.ts refuses PUBLIC_URL without BOUNCE_TOKEN_SECRET).
+  const oneClick = publicUrl !== undefined && tokens.unsubscribeToken !== undefined;
+  if (oneClick) uris.push(unsubscribeUrl(publicUrl, tokens.unsubscribeToken!));
+  return { returnPath: envelope, listUnsubscribe: uris.length === 0 ? undefined : uris, oneClick, tokens };
 }

@@ -30,6 +30,8 @@ export interface RenderSettings {
   unsubscribeTo?: string | undefined;
   /** BOUNCE_TOKEN_SECRET: the HMAC key of the per-message tokens. */
   tokenSecret?: string | undefined;
+  /** PUBLIC_URL: adds the one-click https unsubscribe URI and List-Unsubscribe-Post (RFC 8058). */
+  publicUrl?: string | undefined;
   /** Folder the .eml files are written to. */
   outDir: string;
 }
@@ -108,6 +110,7 @@ function renderOne(settings: RenderSettings, job: RenderJob, messageId: string, 
     boundary: `mu_${createHash('sha256').update(messageId).digest('hex').slice(0, 28)}`,
     returnPath: tags.returnPath,
     listUnsubscribe: tags.listUnsubscribe,
+    oneClickUnsubscribe: tags.oneClick,
     extraHeaders: { 'X-Mail-Updater-Run': settings.runId },
   });
 }

@@ -6,6 +6,7 @@ export function bounceSettings(config: Config): {
   returnPath?: string;
   unsubscribeTo?: string;
   tokenSecret?: string;
+  publicUrl?: string;
 } {
   const from = config.MAIL_FROM === undefined ? undefined : parseMailbox(config.MAIL_FROM)?.address;
   const returnPath = config.MAIL_RETURN_PATH;
@@ -14,5 +15,6 @@ export function bounceSettings(config: Config): {
     ...(returnPath === undefined ? {} : { returnPath }),
     ...(unsubscribeTo === undefined ? {} : { unsubscribeTo }),
     ...(config.BOUNCE_TOKEN_SECRET === undefined ? {} : { tokenSecret: config.BOUNCE_TOKEN_SECRET }),
+    ...(config.PUBLIC_URL === undefined ? {} : { publicUrl: config.PUBLIC_URL }),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The Bolt app: HTTP mode (POST /slack/events, signatures checked by Bolt, 401 otherwise) or
- * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz and GET /metrics answer in both modes. Bolt's and the
+ * Socket Mode when SLACK_APP_TOKEN is set. GET /healthz and GET /metrics answer in both modes, and
+ * so does /unsubscribe (RFC 8058 one-click, GET and POST) when PUBLIC_URL is set. Bolt's and the
  * Web API client's logs go through pino; SLACK_API_URL points the client at a proxy or stand-in.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import type { Config } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { HealthMonitor } from '../health/monitor.js';
 import { healthzHandler, metricsHandler } from '../health/routes.js';
+import { unsubscribeHandler } from '../health/unsubscribe.js';
 import { type Logger, slackLogger } from '../logger.js';
 import { type BotMetrics, createMetrics } from '../metrics/registry.js';
 import type { StateDb } from '../storage/state-db.js';
@@ -112,6 +114,11 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
     '/healthz': healthzHandler(() => health),
     '/metrics': metricsHandler(() => metrics),
   };
+  // One-click unsubscribe only when the messages point at it (PUBLIC_URL): otherwise 404.
+  const unsubscribeRoute =
+    config.PUBLIC_URL === undefined
+      ? undefined
+      : unsubscribeHandler({ db: deps.db, logger, now, studyName: config.STUDY_NAME });
   // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
   // with the state of that moment, not replayed with stale content half an hour later.
   const clientOptions = {
@@ -136,7 +143,12 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
         signingSecret: config.SLACK_SIGNING_SECRET ?? '',
         endpoints: '/slack/events',
         logger: log,
-        customRoutes: Object.entries(opsRoutes).map(([path, handler]) => ({ path, method: ['GET'], handler })),
+        customRoutes: [
+          ...Object.entries(opsRoutes).map(([path, handler]) => ({ path, method: ['GET'], handler })),
+          ...(unsubscribeRoute === undefined
+            ? []
+            : [{ path: '/unsubscribe', method: ['GET', 'HEAD', 'POST'], handler: unsubscribeRoute }]),
+        ],
       });
   const app = new App({
     ...(config.SLACK_BOT_TOKEN ? { token: config.SLACK_BOT_TOKEN } : {}),
@@ -173,7 +185,9 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
       if (socketMode) {
         await app.start();
         healthServer = createServer((req, res) => {
-          const handler = req.method === 'GET' ? opsRoutes[(req.url ?? '').split('?')[0] ?? ''] : undefined;
+          const path = (req.url ?? '').split('?')[0] ?? '';
+          const handler =
+            path === '/unsubscribe' ? unsubscribeRoute : req.method === 'GET' ? opsRoutes[path] : undefined;
           if (handler) handler(req, res);
           else res.writeHead(404).end();
         });

@@ -2,6 +2,8 @@
  * npm run bench: measures the daily job on a generated study and prints figures and ratios, all
  * from this one run. Sizes: --participants N (default 100000) for validation and the dry run;
  * --send N (default 10000) for the live send; --slow-send N (default 4000) for the 25 ms relay.
+ * check-bounces on a 10,000-message mailbox runs last (--bounces-only: that alone; skipped without
+ * Postfix/Dovecot).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { envelopeOf } from '../../src/sending/eml.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
+import { benchCheckBounces } from './check-bounces.js';
 import { type RawMessage, sendPipelined } from './raw-smtp.js';
 import { benchReport } from './report.js';
 import { benchReportCommand } from './report-command.js';
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     'slow-send': { type: 'string' },
     'slack-only': { type: 'boolean' },
     'live-only': { type: 'boolean' },
+    'bounces-only': { type: 'boolean' },
   },
 });
 const N = Number(values.participants ?? 100_000);
@@ -162,6 +166,10 @@ async function main(): Promise<void> {
     await benchSlack(report, fmt);
     return;
   }
+  if (values['bounces-only'] === true) {
+    await benchCheckBounces(report, fmt);
+    return;
+  }
   if (values['live-only'] === true) {
     const live = await liveSend('live', SEND_N, 8, 0);
     const raw = Math.max(await rawRun(live.sinkPort, live.messages, 8), await rawRun(live.sinkPort, live.messages, 8));
@@ -234,6 +242,7 @@ async function main(): Promise<void> {
   await benchSlack(report, fmt);
   await benchReport(report, fmt);
   await benchReportCommand(report, fmt);
+  await benchCheckBounces(report, fmt);
 
   console.log('\n| measurement | result | note |\n|---|---|---|');
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`);

@@ -130,6 +130,50 @@ describe('QUALTRICS_BASE_URL', () => {
   });
 });
 
+describe('PUBLIC_URL', () => {
+  const secret = { BOUNCE_TOKEN_SECRET: 'a-random-secret-of-enough-length' };
+
+  it('takes an https base, with or without a path, and drops the trailing slash', () => {
+    expect(loadConfig({ ...secret, PUBLIC_URL: 'https://bot.example.org/' }).PUBLIC_URL).toBe(
+      'https://bot.example.org',
+    );
+    expect(loadConfig({ ...secret, PUBLIC_URL: 'https://example.org/mail-updater/' }).PUBLIC_URL).toBe(
+      'https://example.org/mail-updater',
+    );
+    expect(loadConfig({}).PUBLIC_URL).toBeUndefined();
+  });
+
+  it('refuses anything but an https URL (no query or fragment), naming the variable and the fix', () => {
+    for (const value of [
+      'http://bot.example.org',
+      'bot.example.org',
+      'https://bot.example.org/?a=1',
+      'ftp://x.org',
+      'http://127.0.0.1:3000',
+    ]) {
+      const problems = problemsOf(() => loadConfig({ ...secret, PUBLIC_URL: value }));
+      expect(problems, value).toHaveLength(1);
+      expect(problems[0]!.variable).toBe('PUBLIC_URL');
+      expect(problems[0]!.message).toContain('must be the https:// address');
+      expect(problems[0]!.message).toContain(`(got "${value}")`);
+    }
+  });
+
+  it('needs BOUNCE_TOKEN_SECRET: every link carries a token made with it', () => {
+    const problems = problemsOf(() => loadConfig({ PUBLIC_URL: 'https://bot.example.org' }));
+    expect(problems).toEqual([
+      { variable: 'BOUNCE_TOKEN_SECRET', message: expect.stringContaining('although PUBLIC_URL asks for one-click') },
+    ]);
+  });
+
+  it('is known to the typo hints', () => {
+    expect(settingNameWarnings({ PUBLIC_ULR: 'https://x.org' })).toEqual([
+      'PUBLIC_ULR is not a mail-updater setting (ignored); did you mean PUBLIC_URL?',
+    ]);
+    expect(settingNameWarnings({ PUBLIC_URL: 'https://x.org' })).toEqual([]);
+  });
+});
+
 describe('look-alike setting names', () => {
   it('names the real setting for a typo, a near-miss in our families and a lower-case name', () => {
     expect(

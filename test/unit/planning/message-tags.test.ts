@@ -14,7 +14,12 @@ const SECRET = 'sixteen-plus-characters-secret';
 let dir: string | undefined;
 afterEach(() => dir && rmSync(dir, { recursive: true, force: true }));
 
-async function render(extra: { returnPath?: string; unsubscribeTo?: string; tokenSecret?: string }) {
+async function render(extra: {
+  returnPath?: string;
+  unsubscribeTo?: string;
+  tokenSecret?: string;
+  publicUrl?: string;
+}) {
   dir = mkdtempSync(join(tmpdir(), 'tags-'));
   const [result] = await renderAndWrite(
     {
@@ -94,5 +99,34 @@ describe('envelope sender and List-Unsubscribe at render time', () => {
     expect(() => loadConfig({ MAIL_RETURN_PATH: 'bounces@example.org' })).not.toThrow();
     expect(loadConfig({ IMAP_HOST: 'imap.example.org' }).SCHEDULE_BOUNCE_CRON).toBe('*/15 * * * *');
     expect(loadConfig({}).SCHEDULE_BOUNCE_CRON).toBeUndefined();
+  });
+
+  it('with PUBLIC_URL: the one-click https URI after the mailto (folded), List-Unsubscribe-Post, both sent as previewed', async () => {
+    const { result, bytes } = await render({
+      unsubscribeTo: 'study@example.org',
+      tokenSecret: SECRET,
+      publicUrl: 'https://bot.example.org/mu',
+    });
+    const unsub = unsubscribeToken(SECRET, 'run1', 'P001');
+    expect(result).toMatchObject({ unsubscribeToken: unsub });
+    const text = bytes.toString('utf8');
+    expect(text).toContain(
+      `\r\nList-Unsubscribe: <mailto:study+unsub-${unsub}@example.org?subject=unsubscribe%20${unsub}>,\r\n <https://bot.example.org/mu/unsubscribe?t=${unsub}>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n`,
+    );
+    expect(wireBytes(bytes).toString('utf8')).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n');
+    // Without a token there is no one-click link (config.ts refuses PUBLIC_URL without the secret).
+    const untokened = await render({ unsubscribeTo: 'study@example.org', publicUrl: 'https://bot.example.org' });
+    expect(untokened.bytes.toString('utf8')).not.toContain('https://');
+    expect(untokened.bytes.toString('utf8')).not.toContain('List-Unsubscribe-Post');
+    // PUBLIC_URL alone (no mailto target) still gives the https URI.
+    const httpsOnly = (await render({ tokenSecret: SECRET, publicUrl: 'https://bot.example.org' })).bytes.toString(
+      'utf8',
+    );
+    expect(httpsOnly).toContain(`\r\nList-Unsubscribe: <https://bot.example.org/unsubscribe?t=${unsub}>\r\n`);
+    expect(
+      bounceSettings(loadConfig({ BOUNCE_TOKEN_SECRET: SECRET, PUBLIC_URL: 'https://bot.example.org/' })),
+    ).toMatchObject({
+      publicUrl: 'https://bot.example.org',
+    });
   });
 });
