@@ -242,6 +242,7 @@ const VARIABLE_PREFIXES = [
   'TEMPLATE_',
   'IMAP_',
   'APPROVAL_',
+  'BOUNCE_',
 ];
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.keys(schema.shape),

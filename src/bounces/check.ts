@@ -6,12 +6,14 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { SendLog } from '../outbox/send-log.js';
 import { bounceSettings } from '../planning/return-path.js';
 import { imapProgress, saveImapProgress } from '../storage/bounces.js';
 import { acquireLock } from '../storage/locks.js';
 import type { StateDb } from '../storage/state-db.js';
 import { classifyMessage, DEFAULT_MAX_BYTES } from './classify.js';
 import type { BounceMailbox } from './imap-mailbox.js';
+import { logOutcome } from './log-outcome.js';
 import { type Handled, recordClassified } from './record.js';
 import { baseLocal } from './token.js';
 
@@ -69,6 +71,8 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
     lock.release();
     throw error;
   }
+  // Opened at the first outcome to log: a check that finds nothing touches no file.
+  let sendLog: SendLog | undefined;
   try {
     const progress = imapProgress(db, config.IMAP_MAILBOX);
     // A new UIDVALIDITY means the server renumbered the mailbox: start over (already-recorded
@@ -85,7 +89,8 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
               ...(returnPathLocal === undefined ? {} : { returnPathLocal }),
               ...(unsubscribeLocal === undefined ? {} : { unsubscribeLocal }),
             });
-      const handled = recordClassified(db, classified, deps.actor, now(), options.dryRun);
+      const at = now();
+      const handled = recordClassified(db, classified, deps.actor, at, options.dryRun);
       if (handled.kind === 'not_ours') {
         result.notOurs++;
         result.notOursByReason[handled.reason] = (result.notOursByReason[handled.reason] ?? 0) + 1;
@@ -96,7 +101,13 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
         else if (handled.kind === 'opt_out') result.optOuts++;
         else result.autoReplies++;
         result.events.push(handled);
-        if (!options.dryRun) await mailbox.markHandled(entry.uid);
+        if (!options.dryRun) {
+          if (handled.kind !== 'auto_reply' && !handled.duplicate) {
+            sendLog ??= new SendLog(config.OUTBOX_DIR);
+            logOutcome(sendLog, db, handled, at);
+          }
+          await mailbox.markHandled(entry.uid);
+        }
         log.info(
           { uid: entry.uid, kind: handled.kind, did: handled.did, run_id: handled.runId },
           'bounce mailbox message handled',
@@ -111,6 +122,7 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
         );
     }
   } finally {
+    sendLog?.close();
     await mailbox.close();
     lock.release();
   }

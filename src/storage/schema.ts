@@ -158,4 +158,14 @@ export const migrations: string[] = [
     checked_at TEXT NOT NULL
   );
   `,
+  `
+  -- Telling the team about bounces and opt-outs (issue 11), driven by what is stored: whoever
+  -- records one (the schedule, /mail-bounces, a CLI shell, the unsubscribe page), the bot posts
+  -- what has not been posted yet, once. A bounced message's thread reply (or its place in a
+  -- summary) is remembered here; its "Ticket filed" row is in slack_failure_replies.
+  ALTER TABLE messages ADD COLUMN bounce_noticed_at TEXT;
+  CREATE INDEX messages_bounce_not_noticed ON messages(run_id) WHERE state = 'bounced' AND bounce_noticed_at IS NULL;
+  -- When the channel was told about an opt-out ("S-0123 asked to stop the daily e-mails").
+  ALTER TABLE suppressions ADD COLUMN noticed_at TEXT;
+  `,
 ];
