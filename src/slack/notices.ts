@@ -12,8 +12,8 @@
 import { claimAlert, releaseAlert } from '../storage/alerts-posted.js';
 import { audit } from '../storage/audit.js';
 import {
-  bounceRates,
   bouncedMessages,
+  bounceRates,
   claimOptOutNotice,
   individualBounceReplies,
   optOutsToNotice,
@@ -23,8 +23,8 @@ import {
 } from '../storage/notices.js';
 import type { RunRow } from '../storage/runs.js';
 import { addDays, localDateTime } from '../util/dates.js';
-import type { BotCore } from './bot-core.js';
 import { escapeMrkdwn, section } from './blocks.js';
+import type { BotCore } from './bot-core.js';
 import { FAILURE_REPLY_CAP } from './failure-thread.js';
 import { failureReplyBlocks, failureReplyText, failureSummaryBlocks, failuresCsv } from './views/failures.js';
 

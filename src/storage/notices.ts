@@ -81,9 +81,8 @@ export function optOutsToNotice(db: StateDb): OptOutToNotice[] {
 /** True when this caller marked it (nobody had): a second drain at the same moment posts nothing. */
 export function claimOptOutNotice(db: StateDb, id: number, at: Date): boolean {
   return (
-    db
-      .prepare('UPDATE suppressions SET noticed_at = ? WHERE id = ? AND noticed_at IS NULL')
-      .run(at.toISOString(), id).changes === 1
+    db.prepare('UPDATE suppressions SET noticed_at = ? WHERE id = ? AND noticed_at IS NULL').run(at.toISOString(), id)
+      .changes === 1
   );
 }
 
