@@ -12,6 +12,12 @@ import type { Handled } from './record.js';
 
 const STATUS = { hard_bounce: 'bounced', soft_bounce: 'soft_bounced', opt_out: 'opted_out' } as const;
 
+/** "5.1.1 <diagnostic>", the status once: diagnostics often quote it already. */
+function errorOf(status: string | undefined, diagnostic: string | undefined): string | undefined {
+  if (diagnostic === undefined) return status;
+  return status === undefined || diagnostic.includes(status) ? diagnostic : `${status} ${diagnostic}`;
+}
+
 /** The line for a newly recorded outcome; undefined for anything else (auto-replies, duplicates). */
 export function outcomeLogEntry(db: StateDb, handled: Handled, at: Date): SendLogEntry | undefined {
   if (handled.kind !== 'hard_bounce' && handled.kind !== 'soft_bounce' && handled.kind !== 'opt_out') return undefined;
@@ -19,10 +25,7 @@ export function outcomeLogEntry(db: StateDb, handled: Handled, at: Date): SendLo
   const message = getMessage(db, handled.runId, handled.did);
   const run = getRun(db, handled.runId);
   if (message === undefined || run === undefined) return undefined;
-  const error =
-    handled.kind === 'opt_out'
-      ? undefined
-      : [handled.status, handled.diagnostic].filter((part) => part !== undefined).join(' ');
+  const error = handled.kind === 'opt_out' ? undefined : errorOf(handled.status, handled.diagnostic);
   return {
     ts: at.toISOString(),
     run_id: handled.runId,
@@ -34,7 +37,7 @@ export function outcomeLogEntry(db: StateDb, handled: Handled, at: Date): SendLo
     message_id: message.message_id,
     to_masked: message.to_masked,
     template_hash: run.template_hash,
-    ...(error === undefined || error === '' ? {} : { error: maskAddressesInText(error) }),
+    ...(error === undefined ? {} : { error: maskAddressesInText(error) }),
   };
 }
 
