@@ -22,13 +22,12 @@ import {
   runsWithBouncesToNotice,
 } from '../storage/notices.js';
 import type { RunRow } from '../storage/runs.js';
-import { addDays, localDateTime } from '../util/dates.js';
 import { escapeMrkdwn, section } from './blocks.js';
 import type { BotCore } from './bot-core.js';
 import { FAILURE_REPLY_CAP } from './failure-thread.js';
 import { failureReplyBlocks, failureReplyText, failureSummaryBlocks, failuresCsv } from './views/failures.js';
 
-/** Runs older than this are not looked at for the bounce-rate alert. */
+/** Bounces recorded longer ago than this are not looked at again for the bounce-rate alert. */
 const BOUNCE_RATE_WINDOW_DAYS = 14;
 
 export interface NoticesPosted {
@@ -116,7 +115,7 @@ async function alertBounceRates(bot: BotCore): Promise<number> {
   const channel = bot.config.SLACK_CHANNEL_ID;
   if (channel === undefined) return 0;
   const limit = bot.config.BOUNCE_ALERT_PERCENT;
-  const since = addDays(localDateTime(bot.now(), bot.config.STUDY_TZ).date, -BOUNCE_RATE_WINDOW_DAYS);
+  const since = new Date(bot.now().getTime() - BOUNCE_RATE_WINDOW_DAYS * 86_400_000).toISOString();
   let alerts = 0;
   for (const rate of bounceRates(bot.db, since)) {
     if (rate.went_out === 0 || rate.bounced * 100 <= limit * rate.went_out) continue;

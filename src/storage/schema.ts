@@ -164,7 +164,9 @@ export const migrations: string[] = [
   -- what has not been posted yet, once. A bounced message's thread reply (or its place in a
   -- summary) is remembered here; its "Ticket filed" row is in slack_failure_replies.
   ALTER TABLE messages ADD COLUMN bounce_noticed_at TEXT;
-  CREATE INDEX messages_bounce_not_noticed ON messages(run_id) WHERE state = 'bounced' AND bounce_noticed_at IS NULL;
+  -- Hard bounces (recent ones for the bounce-rate alert, the ones not yet told for the thread)
+  -- found without a scan of the whole ledger at every drain.
+  CREATE INDEX messages_bounced_at ON messages(bounced_at) WHERE state = 'bounced';
   -- When the channel was told about an opt-out ("S-0123 asked to stop the daily e-mails").
   ALTER TABLE suppressions ADD COLUMN noticed_at TEXT;
   `,
