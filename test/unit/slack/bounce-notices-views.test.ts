@@ -10,7 +10,7 @@ import { MESSAGE_STATES, type StateCounts } from '../../../src/storage/messages.
 const counts = (partial: Partial<StateCounts>): StateCounts =>
   ({ ...Object.fromEntries(MESSAGE_STATES.map((s) => [s, 0])), ...partial }) as StateCounts;
 
-function dayStatus(adherence: DayStatus['adherence']): DayStatus {
+function dayStatus(adherence: DayStatus['adherence'] | undefined): DayStatus {
   return {
     report_date: '2026-11-30',
     run: null,
@@ -19,7 +19,7 @@ function dayStatus(adherence: DayStatus['adherence']): DayStatus {
     last_sync: null,
     recent_runs: [],
     outcomes: [],
-    adherence,
+    ...(adherence === undefined ? {} : { adherence }),
   };
 }
 
