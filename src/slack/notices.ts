@@ -7,17 +7,17 @@
  *     the request itself is re-rendered so its counts say "2 bounced later";
  *   - each opt-out as one channel post, by DID;
  *   - a run whose hard bounces exceed BOUNCE_ALERT_PERCENT of what it sent: one alert per run.
- * What was posted is remembered item by item (storage/notices.ts), so nothing is posted twice.
+ * What was posted is remembered item by item, right after each post (storage/notices.ts): a
+ * re-run posts nothing twice, and a crash can at worst repeat the one post in flight, never lose it.
  */
 import { claimAlert, releaseAlert } from '../storage/alerts-posted.js';
 import { audit } from '../storage/audit.js';
 import {
   bouncedMessages,
   bounceRates,
-  claimOptOutNotice,
   individualBounceReplies,
+  markOptOutNoticed,
   optOutsToNotice,
-  releaseOptOutNotice,
   rememberBounceNoticed,
   runsWithBouncesToNotice,
 } from '../storage/notices.js';
@@ -151,18 +151,11 @@ async function postOptOuts(bot: BotCore): Promise<number> {
   let posted = 0;
   for (const optOut of optOutsToNotice(bot.db)) {
     if (bot.stopping) break;
-    // Claimed first: two drains at once post it once; a failed post is released for the next.
-    if (!claimOptOutNotice(bot.db, optOut.id, bot.now())) continue;
+    // Posted, then marked (as failure replies are): one drain at a time posts (slack-sync.ts), and
+    // a crash between the two repeats this one post rather than lose it: the team must follow up.
     const text = optOutText(optOut.did);
-    try {
-      await bot.poster.post(channel, {
-        text,
-        blocks: [section(`:no_bell: ${escapeMrkdwn(text)}`)],
-      });
-    } catch (error) {
-      releaseOptOutNotice(bot.db, optOut.id);
-      throw error;
-    }
+    await bot.poster.post(channel, { text, blocks: [section(`:no_bell: ${escapeMrkdwn(text)}`)] });
+    markOptOutNoticed(bot.db, optOut.id, bot.now());
     posted++;
   }
   return posted;

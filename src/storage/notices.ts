@@ -2,7 +2,8 @@
  * What the team has not been told yet about bounces and opt-outs. The notices are driven by the
  * stored state, not by whoever recorded it: the schedule, /mail-bounces, a CLI shell or the
  * unsubscribe page only write the ledger and the suppressions; the bot asks here what is still
- * to post, and marks it posted one item at a time, so a crash or a re-run never posts twice.
+ * to post, and marks each item right after Slack took it: a re-run never posts twice, and a
+ * crash between a post and its mark repeats that one post rather than lose it.
  */
 import type { BouncedMessageRow } from './bounces.js';
 import type { RunRow } from './runs.js';
@@ -78,17 +79,9 @@ export function optOutsToNotice(db: StateDb): OptOutToNotice[] {
     .all() as OptOutToNotice[];
 }
 
-/** True when this caller marked it (nobody had): a second drain at the same moment posts nothing. */
-export function claimOptOutNotice(db: StateDb, id: number, at: Date): boolean {
-  return (
-    db.prepare('UPDATE suppressions SET noticed_at = ? WHERE id = ? AND noticed_at IS NULL').run(at.toISOString(), id)
-      .changes === 1
-  );
-}
-
-/** The post failed: the next drain tries again. */
-export function releaseOptOutNotice(db: StateDb, id: number): void {
-  db.prepare('UPDATE suppressions SET noticed_at = NULL WHERE id = ?').run(id);
+/** The channel was told about this opt-out. */
+export function markOptOutNoticed(db: StateDb, id: number, at: Date): void {
+  db.prepare('UPDATE suppressions SET noticed_at = ? WHERE id = ? AND noticed_at IS NULL').run(at.toISOString(), id);
 }
 
 export interface RunBounceRate {
