@@ -9,6 +9,7 @@ import { type UnknownOutcome, unknownOutcomes } from '../src/storage/send-ledger
 import type { StateDb } from '../src/storage/state-db.js';
 import { type OnboardingOverdue, overdueOnboarding } from '../src/validation/onboarding.js';
 import { dateFlag, jsonFlag, noPositionals, reportDateOption } from './options.js';
+import { ADHERENCE_DAYS, type Adherence, adherence, adherenceLine } from './status-adherence.js';
 
 export interface DayStatus {
   report_date: string;
@@ -42,6 +43,20 @@ export interface DayStatus {
   onboarding_overdue?: OnboardingOverdue[] | null;
   /** Per report date (newest first): what became of the messages that went out. */
   outcomes: DayOutcome[];
+  /**
+   * The last 14 report dates up to this one: who could not be reached next to the survey
+   * completion of who was; null when the compliance DB could not be read.
+   */
+  adherence?: Adherence | null;
+}
+
+function adherenceForStatus(ctx: CommandContext, reportDate: string): Adherence | null {
+  try {
+    return adherence(ctx, reportDate);
+  } catch (error) {
+    ctx.logger.warn({ error: (error as Error).message }, 'status: adherence could not be read');
+    return null;
+  }
 }
 
 function onboardingForStatus(ctx: CommandContext): OnboardingOverdue[] | null {
@@ -172,6 +187,11 @@ export function statusText(s: DayStatus): string {
         `    ${o.report_date} delivered ${o.delivered}, bounced ${o.bounced}, soft-bounced ${o.soft_bounced}, unknown ${o.unknown}, opted out ${o.opted_out}`,
       );
   }
+  if (s.adherence === null) lines.push('  Reach and adherence: the compliance DB could not be read (see the log).');
+  else if (s.adherence !== undefined && s.adherence.days.length > 0) {
+    lines.push(`  Reach and adherence, last ${ADHERENCE_DAYS} days (participants not reached vs. reached):`);
+    for (const d of s.adherence.days) lines.push(`    ${adherenceLine(d)}`);
+  }
   return lines.join('\n');
 }
 
@@ -192,10 +212,14 @@ export const status = defineCommand({
       ...(typeof flags.run === 'string' ? { runId: flags.run } : {}),
     };
   },
-  run: async (ctx, options: { reportDate: string; runId?: string }) => ({
-    ...dayStatus(ctx, options.reportDate, options.runId),
-    onboarding_overdue: onboardingForStatus(ctx),
-  }),
+  run: async (ctx, options: { reportDate: string; runId?: string }) => {
+    const day = dayStatus(ctx, options.reportDate, options.runId);
+    return {
+      ...day,
+      onboarding_overdue: onboardingForStatus(ctx),
+      adherence: adherenceForStatus(ctx, day.report_date),
+    };
+  },
   exitCode: (s) => {
     const troubled =
       s.run !== null && (s.run.counts.failed > 0 || s.run.counts.unknown > 0 || s.run.state === 'paused');

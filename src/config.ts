@@ -141,7 +141,12 @@ const schema = z.object({
   IMAP_DONE_MAILBOX: optionalText,
   IMAP_TLS_CA_FILE: optionalText,
   SCHEDULE_BOUNCE_CRON: cron.optional(),
-  BOUNCE_ALERT_PERCENT: intInRange(0, 100, 5),
+  // Alert when a day's hard bounces exceed this share of its sent messages (0: any bounce).
+  BOUNCE_ALERT_PERCENT: z.coerce
+    .number({ error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
+    .min(0, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
+    .max(100, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
+    .default(5),
   SMTP_HOST: optionalText,
   SMTP_PORT: intInRange(1, 65535, 587),
   SMTP_SECURE: bool(false),
@@ -266,6 +271,7 @@ const VARIABLE_PREFIXES = [
   'IMAP_',
   'APPROVAL_',
   'PUBLIC_',
+  'BOUNCE_',
 ];
 export const KNOWN_VARIABLES: ReadonlySet<string> = new Set([
   ...Object.keys(schema.shape),

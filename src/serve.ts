@@ -136,7 +136,10 @@ export async function serve(env: Env, settingsSource?: string): Promise<number> 
                   openMailbox: (maxBytes) => openBounceMailbox(config, maxBytes),
                 },
                 { dryRun: false },
-              ).then(() => undefined),
+              ).then(() => {
+                // What it recorded is posted from the stored state by the next drain: now.
+                slack.bot.slackSync.kick();
+              }),
           },
         ]
       : []),

@@ -7,12 +7,14 @@
  */
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { SendLog } from '../outbox/send-log.js';
 import { bounceSettings } from '../planning/return-path.js';
 import { imapProgress, saveImapProgress } from '../storage/bounces.js';
 import { acquireLock } from '../storage/locks.js';
 import type { StateDb } from '../storage/state-db.js';
 import { type Classified, classifyMessage, DEFAULT_MAX_BYTES, mayReferToUs } from './classify.js';
 import type { BounceMailbox, MailboxEntry } from './imap-mailbox.js';
+import { logOutcome } from './log-outcome.js';
 import { type Handled, recordClassified } from './record.js';
 import { baseLocal } from './token.js';
 
@@ -91,6 +93,8 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
     lock.release();
     throw error;
   }
+  // Opened at the first outcome to log: a check that finds nothing touches no file.
+  let sendLog: SendLog | undefined;
   try {
     const progress = imapProgress(db, config.IMAP_MAILBOX);
     // A new UIDVALIDITY means the server renumbered the mailbox: start over (already-recorded
@@ -124,10 +128,12 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
       // The batch's records and the progress past it in one transaction: a crash re-reads the
       // whole batch or none of it, so nothing is counted twice.
       const handledUids: number[] = [];
+      const toLog: { handled: Exclude<Handled, { kind: 'not_ours' }>; at: Date }[] = [];
       db.transaction(() => {
         for (const { uid, c } of classified) {
           result.read++;
-          const handled = recordClassified(db, c, deps.actor, now(), options.dryRun);
+          const at = now();
+          const handled = recordClassified(db, c, deps.actor, at, options.dryRun);
           if (handled.kind === 'not_ours') {
             result.notOurs++;
             result.notOursByReason[handled.reason] = (result.notOursByReason[handled.reason] ?? 0) + 1;
@@ -140,6 +146,7 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
           else result.autoReplies++;
           result.events.push(handled);
           handledUids.push(uid);
+          if (handled.kind !== 'auto_reply' && !handled.duplicate) toLog.push({ handled, at });
           log.info(
             { uid, kind: handled.kind, did: handled.did, run_id: handled.runId },
             'bounce mailbox message handled',
@@ -154,9 +161,15 @@ export async function checkBounces(deps: CheckDeps, options: { dryRun: boolean }
             now().toISOString(),
           );
       })();
-      if (!options.dryRun) await mailbox.markHandled(handledUids);
+      if (!options.dryRun) {
+        // send_log.jsonl after the commit: a line never tells of a record that was rolled back.
+        if (toLog.length > 0) sendLog ??= new SendLog(config.OUTBOX_DIR);
+        for (const { handled, at } of toLog) logOutcome(sendLog!, db, handled, at);
+        await mailbox.markHandled(handledUids);
+      }
     }
   } finally {
+    sendLog?.close();
     await mailbox.close();
     lock.release();
   }

@@ -6,7 +6,16 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../util/fs.js';
 
-export type LogStatus = 'dry_run' | 'sent' | 'failed' | 'skipped' | 'unknown';
+export type LogStatus =
+  | 'dry_run'
+  | 'sent'
+  | 'failed'
+  | 'skipped'
+  | 'unknown'
+  /** What came back after the send (check-bounces): a hard bounce, a soft one, an opt-out. */
+  | 'bounced'
+  | 'soft_bounced'
+  | 'opted_out';
 
 export interface SendLogEntry {
   ts: string;

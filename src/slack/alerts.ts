@@ -111,6 +111,8 @@ export async function postAlerts(bot: StudyBot, conditions: readonly AlertCondit
 
 export async function runHealthChecks(bot: StudyBot): Promise<number> {
   const posted = await postAlerts(bot, await healthConditions(bot));
+  // Bounces and opt-outs recorded while the bot was away (a CLI check, the unsubscribe page).
+  bot.slackSync.kick();
   try {
     await postOnboardingReminders(bot);
   } catch (error) {

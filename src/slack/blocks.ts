@@ -99,5 +99,7 @@ export function mentionActor(actor: string | null): string {
 
 /** A run's message counts on one line, as the request and App Home show them. */
 export function countsText(c: StateCounts): string {
-  return `sent ${c.sent} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · blocked ${c.blocked}${c.planned > 0 ? ` · not sent yet ${c.planned}` : ''}`;
+  // A bounce comes back after the send: "28 sent · 2 bounced later" (they were 30 accepted).
+  const bounced = c.bounced > 0 ? ` · ${c.bounced} bounced later` : '';
+  return `${c.sent} sent${bounced} · failed ${c.failed} · unknown ${c.unknown} · skipped ${c.skipped} · blocked ${c.blocked}${c.planned > 0 ? ` · not sent yet ${c.planned}` : ''}`;
 }

@@ -3,6 +3,8 @@
  * and threads its new failures. Every sender queues its run (the CLI too), so a send started in
  * a shell, or during a Slack outage, still reaches the channel once the bot and Slack are there.
  * An entry stays queued until Slack has accepted the update; failures back off up to 15 minutes.
+ * Each drain then posts the bounce and opt-out notices not posted yet (notices.ts): they are
+ * found in the stored state, whoever recorded them.
  */
 import { lockHolder, sendLockName } from '../storage/locks.js';
 import { getRun } from '../storage/runs.js';
@@ -10,6 +12,7 @@ import { completeSlackSync, deferSlackSync, dueSlackSyncs, type SlackSyncEntry }
 import { within } from '../util/within.js';
 import type { BotCore } from './bot-core.js';
 import { threadFailures } from './failure-thread.js';
+import { postPendingNotices } from './notices.js';
 
 export interface SlackSyncTiming {
   /** How often the queue is looked at; also the first retry delay (doubling up to 15 min). */
@@ -25,6 +28,9 @@ export class SlackSync {
   private timer: NodeJS.Timeout | undefined;
   private draining: Promise<void> | undefined;
   private again = false;
+  /** After a failed notices pass: not before this (ms since epoch), backing off like the queue. */
+  private noticesRetryAt = 0;
+  private noticesFailures = 0;
 
   private readonly timing: SlackSyncTiming;
 
@@ -69,6 +75,25 @@ export class SlackSync {
     for (const entry of dueSlackSyncs(this.bot.db, this.bot.now())) {
       if (this.bot.stopping) return;
       await this.syncOne(entry);
+    }
+    await this.postNotices();
+  }
+
+  /** Bounces, opt-outs and bounce-rate alerts not yet told; a Slack error backs off, nothing is lost. */
+  private async postNotices(): Promise<void> {
+    const { bot } = this;
+    const now = bot.now().getTime();
+    if (bot.stopping || now < this.noticesRetryAt) return;
+    try {
+      // Not raced against a timer: a pass left running behind a timeout could post a reply twice.
+      await postPendingNotices(bot);
+      this.noticesFailures = 0;
+      this.noticesRetryAt = 0;
+    } catch (error) {
+      const delay = Math.min(MAX_BACKOFF_MS, this.timing.pollMs * 2 ** this.noticesFailures);
+      this.noticesFailures++;
+      this.noticesRetryAt = now + delay;
+      bot.logger.warn({ error: (error as Error).message }, 'bounce and opt-out notices deferred');
     }
   }
 

@@ -31,6 +31,8 @@ export interface BouncedMessageRow extends MessageRow {
   bounced_at: string | null;
   soft_bounces: number;
   opted_out_at: string | null;
+  /** When the team was told in the run's thread (storage/notices.ts). */
+  bounce_noticed_at: string | null;
 }
 
 /** States a returned message can be about: it left us (or may have). */

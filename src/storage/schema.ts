@@ -158,4 +158,16 @@ export const migrations: string[] = [
     checked_at TEXT NOT NULL
   );
   `,
+  `
+  -- Telling the team about bounces and opt-outs (issue 11), driven by what is stored: whoever
+  -- records one (the schedule, /mail-bounces, a CLI shell, the unsubscribe page), the bot posts
+  -- what has not been posted yet, once. A bounced message's thread reply (or its place in a
+  -- summary) is remembered here; its "Ticket filed" row is in slack_failure_replies.
+  ALTER TABLE messages ADD COLUMN bounce_noticed_at TEXT;
+  -- Hard bounces (recent ones for the bounce-rate alert, the ones not yet told for the thread)
+  -- found without a scan of the whole ledger at every drain.
+  CREATE INDEX messages_bounced_at ON messages(bounced_at) WHERE state = 'bounced';
+  -- When the channel was told about an opt-out ("S-0123 asked to stop the daily e-mails").
+  ALTER TABLE suppressions ADD COLUMN noticed_at TEXT;
+  `,
 ];

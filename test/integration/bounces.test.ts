@@ -2,14 +2,16 @@
  * Bounces end to end on the real mail stack (test/support/mail-stack.ts): send-daily hands the
  * day's messages to a private Postfix, Postfix bounces the unknown user with a DSN of its own
  * making into a private Dovecot, check-bounces reads it over IMAP and records it, and the next
- * validation blocks the address until the roster's address changes.
+ * validation blocks the address until the roster's address changes. The run is requested and
+ * approved in Slack (the stand-in), and check-bounces is the CLI's, run while the bot is up: the
+ * bot finds the recorded bounce in the state DB and threads it under that day's request.
  * Skipped, naming the Debian packages to install, where Postfix or Dovecot is missing.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBouncesCommand } from '../../commands/check-bounces.js';
-import { sendDaily } from '../../commands/send-daily.js';
 import { status } from '../../commands/status.js';
 import { suppressionCommand } from '../../commands/suppression.js';
 import { validateParticipants } from '../../commands/validate-participants.js';
@@ -18,6 +20,7 @@ import type { Env } from '../../src/config.js';
 import { outboxPaths } from '../../src/outbox/paths.js';
 import { testContext } from '../support/context.js';
 import { type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import { APPROVER_A, type BotHarness, CHANNEL, OPERATOR, startBot, textOf } from '../support/slack-bot.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
 
 const availability = mailStackAvailable();
@@ -30,6 +33,7 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
   let env: Env;
   let bouncing: string;
   let reachable: string;
+  let bot: BotHarness | undefined;
 
   async function run(
     command: any,
@@ -106,6 +110,7 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
   }, 60_000);
 
   afterAll(async () => {
+    await bot?.close();
     ws?.cleanup();
     await stack?.stop();
   });
@@ -124,13 +129,16 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     bouncing = `gone-${firstDid.toLowerCase()}@participants.test`;
     writeAddresses(firstDid, bouncing);
 
-    const sent = await run(sendDaily, { reportDate: ws.reportDate, dryRun: false, yes: true, resendUnknown: 'none' });
-    expect(sent.exitCode, sent.text).toBe(0);
+    // Requested and approved in Slack; the bot sends through Postfix.
+    bot = await startBot(ws, env);
+    const request = await bot.dryRun(OPERATOR);
+    await bot.approveAndWait(request.runId, request.ts, APPROVER_A);
     const rows = ledger(
       "SELECT did, state, return_path_token, unsubscribe_token, message_id, run_id FROM messages WHERE state = 'sent'",
     );
     const mine = rows.find((r) => r.did === firstDid)!;
-    expect(mine, `${firstDid} was sent: ${sent.text}`).toBeDefined();
+    expect(mine, `${firstDid} was sent`).toBeDefined();
+    expect(mine.run_id).toBe(request.runId);
     expect(mine.return_path_token).toMatch(/^[a-z2-7]{16}$/);
     // The preview shows the envelope sender and the unsubscribe address, both tagged.
     const eml = readFileSync(outboxPaths(ws.env.OUTBOX_DIR!, ws.reportDate).dryRunFile(firstDid), 'utf8');
@@ -138,7 +146,6 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     expect(eml).toContain(
       `List-Unsubscribe: <mailto:study+unsub-${mine.unsubscribe_token}@${stack.studyDomain}?subject=unsubscribe%20${mine.unsubscribe_token}>`,
     );
-    expect(sent.logs).not.toContain(bouncing);
 
     // Postfix's DSN arrives; a message that is not ours shares the mailbox.
     await stack.waitForMessages(1, 15_000);
@@ -179,12 +186,49 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     expect(flags.find((f) => f.subject === 'Newsletter')?.seen).toBe(false);
     expect(flags.filter((f) => f.seen)).toHaveLength(1);
 
-    // A second check counts nothing twice.
+    // The bot, which was given nothing, threads the bounce under that day's request: once.
+    const threadOf = () => bot!.slack.callsOf('chat.postMessage').filter((c) => c.args.thread_ts === request.ts);
+    const reply = await bot.slack.waitFor(() => threadOf()[0], 15_000, 'the bounce reply in the thread');
+    expect(reply.args.channel).toBe(CHANNEL);
+    expect(textOf(reply)).toContain(firstDid);
+    expect(textOf(reply)).toContain('5.1.1');
+    expect(JSON.stringify(reply.args.blocks)).toContain('"ticket_filed"');
+    await bot.slack.waitFor(() =>
+      bot!.slack.callsOf('chat.update').find((c) => c.args.ts === request.ts && textOf(c).includes('1 bounced later')),
+    );
+    expect(bot.slack.everything()).not.toContain(bouncing);
+
+    // send_log.jsonl has the bounce, with the send's fields and no address in clear.
+    const logLines = readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
+    const bounceLine = logLines.find((l) => l.status === 'bounced')!;
+    expect(bounceLine).toMatchObject({
+      did: firstDid,
+      run_id: mine.run_id,
+      dry_run: false,
+      message_id: mine.message_id,
+    });
+    expect(bounceLine.error).toContain('5.1.1');
+    expect(JSON.stringify(logLines)).not.toContain(bouncing);
+
+    // A second check counts nothing twice, and the bot posts nothing more.
     const again = await run(checkBouncesCommand, { dryRun: false });
     expect(again.json).toMatchObject({ read: 0, hard_bounces: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(threadOf()).toHaveLength(1);
 
     const day = await run(status, { reportDate: ws.reportDate });
     expect(day.json.outcomes[0]).toMatchObject({ report_date: ws.reportDate, bounced: 1, delivered: rows.length - 1 });
+    // The adherence link: the bounced participant is "not reached", not "reached but non-compliant".
+    // (The fixture's roster also has a participant with status opted_out: not reached either.)
+    const adherence = day.json.adherence.days[0] as Json;
+    expect(adherence).toMatchObject({ report_date: ws.reportDate, bounced: 1, opted_out: 1, unreachable: 2 });
+    expect(adherence.reached.all + adherence.reached.some + adherence.reached.none + adherence.reached.no_data).toBe(
+      adherence.participants - 2,
+    );
+    expect(day.text).toContain('not reached 2 (bounced 1, suppressed 0, opted out 1)');
 
     // The next validation blocks the address (DID, date and status; never the address).
     const blocked = await run(validateParticipants, { reportDate: ws.reportDate });
@@ -218,9 +262,13 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     );
     const checked = await run(checkBouncesCommand, { dryRun: false });
     expect(checked.json).toMatchObject({ opt_outs: 1 });
-    expect(checked.text).toContain(
-      `${message!.did} asked to stop the daily e-mails. This is not a withdrawal from the study: follow up.`,
+    const words = `${message!.did} asked to stop the daily e-mails. This is not a withdrawal from the study: follow up.`;
+    expect(checked.text).toContain(words);
+    // The bot tells the channel, once.
+    const post = await bot!.slack.waitFor(() =>
+      bot!.slack.callsOf('chat.postMessage').find((c) => c.args.text === words),
     );
+    expect(post.args.channel).toBe(CHANNEL);
     const blocked = await run(validateParticipants, { reportDate: ws.reportDate });
     expect((blocked.json.errors as Json[]).find((f) => f.code === 'opted_out_by_participant')).toMatchObject({
       did: message!.did,

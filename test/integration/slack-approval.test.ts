@@ -74,7 +74,7 @@ describe('the approval request in Slack', () => {
         .find((c) => textOf(c).includes('Finished')),
     );
     expect(textOf(final)).toContain(`<@${APPROVER_B}>`);
-    expect(textOf(final)).toContain(`sent ${toSend}`);
+    expect(textOf(final)).toContain(`${toSend} sent`);
     expect(JSON.stringify(final.args.blocks)).not.toContain('approve_run');
     const actions = auditForRun(bot.db, runId).map((a) => `${a.action}:${a.actor}`);
     expect(actions).toContain(`run_approved:slack:${APPROVER_B}`);

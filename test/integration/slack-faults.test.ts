@@ -58,7 +58,7 @@ describe('sends under a degraded Slack', () => {
       20_000,
       'the request to show the result',
     );
-    expect(textOf(final)).toContain(`sent ${toSend}`);
+    expect(textOf(final)).toContain(`${toSend} sent`);
     await bot.slack.waitFor(() => pendingSlackSyncCount(bot.db) === 0, 10_000, 'the queue to drain');
   });
 

@@ -208,3 +208,24 @@ describe('look-alike setting names', () => {
     expect(settingNameWarnings(env)).toEqual([]);
   });
 });
+
+describe('BOUNCE_ALERT_PERCENT', () => {
+  it('defaults to 5, takes a fraction, and names itself with the fix when it is not a percentage', () => {
+    expect(loadConfig({}).BOUNCE_ALERT_PERCENT).toBe(5);
+    expect(loadConfig({ BOUNCE_ALERT_PERCENT: '2.5' }).BOUNCE_ALERT_PERCENT).toBe(2.5);
+    for (const bad of ['5%', '101', '-1', 'five']) {
+      expect(problemsOf(() => loadConfig({ BOUNCE_ALERT_PERCENT: bad }))).toEqual([
+        {
+          variable: 'BOUNCE_ALERT_PERCENT',
+          message: `must be a percentage from 0 to 100, such as 5 (no % sign) (got "${bad}").`,
+        },
+      ]);
+    }
+  });
+
+  it('a look-alike name is hinted', () => {
+    expect(settingNameWarnings({ BOUNCE_ALERT_PERCNT: '3' })).toEqual([
+      'BOUNCE_ALERT_PERCNT is not a mail-updater setting (ignored); did you mean BOUNCE_ALERT_PERCENT?',
+    ]);
+  });
+});

@@ -1,6 +1,8 @@
 /**
  * Failure replies in the approval request's thread: one per failed message (up to a cap), each
- * with a "Ticket filed" button; past the cap, one summary grouped by error plus a CSV.
+ * with a "Ticket filed" button; past the cap, one summary grouped by error plus a CSV. A hard
+ * bounce that comes back after the send is threaded the same way (the message left us, then the
+ * participant's server returned it): DID, status code and the diagnostic, addresses masked.
  */
 import { stringify } from 'csv-stringify/sync';
 import type { FiledTicket } from '../../storage/failure-replies.js';
@@ -18,7 +20,19 @@ export interface TicketRef {
   did: string;
 }
 
+/** The bounce columns of a ledger row (present on every row read with SELECT *). */
+interface BounceFields {
+  bounce_status?: string | null;
+  bounce_diagnostic?: string | null;
+}
+
 function errorOf(m: MessageRow): string {
+  if (m.state === 'bounced') {
+    const b = m as MessageRow & BounceFields;
+    return maskAddressesInText(
+      `bounced${b.bounce_status ? ` ${b.bounce_status}` : ''}: ${b.bounce_diagnostic ?? 'no diagnostic given'}`,
+    );
+  }
   return maskAddressesInText(
     m.state === 'unknown'
       ? `outcome unknown: ${m.last_error ?? 'the sender stopped while this message was in flight'}`
@@ -27,6 +41,10 @@ function errorOf(m: MessageRow): string {
 }
 
 function describe(m: MessageRow): string {
+  if (m.state === 'bounced') {
+    const status = (m as MessageRow & BounceFields).bounce_status;
+    return `:leftwards_arrow_with_hook: *Bounced after sending*: DID \`${escapeMrkdwn(m.did)}\` · status ${status ? `\`${escapeMrkdwn(status)}\`` : 'not given'} · suppressed until the roster's address changes\n> ${escapeMrkdwn(errorOf(m))}`;
+  }
   const kind =
     m.state === 'unknown'
       ? 'outcome unknown (not re-sent without --resend-unknown)'
@@ -63,6 +81,7 @@ export function failureReplyBlocks(m: MessageRow, filed: FiledTicket | undefined
 }
 
 export function failureReplyText(m: MessageRow): string {
+  if (m.state === 'bounced') return `Bounced after sending: DID ${m.did}: ${errorOf(m)}`;
   return `Not delivered: DID ${m.did} (${m.attempts} attempt(s)): ${errorOf(m)}`;
 }
 
@@ -73,7 +92,12 @@ function errorGroup(m: MessageRow): string {
     .slice(0, 120);
 }
 
-export function failureSummaryBlocks(rest: readonly MessageRow[], total: number, cap: number): Block[] {
+export function failureSummaryBlocks(
+  rest: readonly MessageRow[],
+  total: number,
+  cap: number,
+  what: 'failed' | 'bounced' = 'failed',
+): Block[] {
   const groups = new Map<string, number>();
   for (const m of rest) groups.set(errorGroup(m), (groups.get(errorGroup(m)) ?? 0) + 1);
   const lines = [...groups.entries()]
@@ -81,9 +105,11 @@ export function failureSummaryBlocks(rest: readonly MessageRow[], total: number,
     .map(([error, n]) => `• ${n} × ${escapeMrkdwn(error)}`);
   return [
     section(
-      `*${rest.length} more failed message(s)* (the first ${cap} have their own reply; ${total} in all). By error:\n${listWithMore(lines, 25)}`,
+      `*${rest.length} more ${what} message(s)* (the first ${cap} have their own reply; ${total} in all). By error:\n${listWithMore(lines, 25)}`,
     ),
-    context('The attached CSV lists every failure of this run (DID, state, attempts, error with addresses masked).'),
+    context(
+      `The attached CSV lists every ${what === 'failed' ? 'failure' : 'bounce'} of this run (DID, state, attempts, error with addresses masked).`,
+    ),
   ];
 }
 

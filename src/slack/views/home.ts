@@ -2,7 +2,7 @@
 import type { types } from '@slack/bolt';
 import type { DayStatus } from '../../../commands/status.js';
 import { type Block, context, divider, escapeMrkdwn, header, section } from '../blocks.js';
-import { healthTexts, recentRunsText, runSummaryText } from './status.js';
+import { adherenceText, healthTexts, recentRunsText, runSummaryText } from './status.js';
 
 export function homeView(
   status: DayStatus,
@@ -18,8 +18,14 @@ export function homeView(
     divider(),
     section(recentRunsText(status)),
     divider(),
+    ...adherenceSections(status),
     ...healthTexts(status).map(section),
     context(`Next scheduled (${escapeMrkdwn(timeZone)}): ${jobs.join(' · ') || 'no schedule running'}`),
   ];
   return { type: 'home', blocks };
+}
+
+function adherenceSections(status: DayStatus): Block[] {
+  const text = adherenceText(status);
+  return text === undefined ? [] : [section(text), divider()];
 }

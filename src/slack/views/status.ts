@@ -1,5 +1,6 @@
 /** `status`'s result as Block Kit: what /mail-status answers and App Home shows. */
 import type { DayStatus } from '../../../commands/status.js';
+import { ADHERENCE_DAYS, adherenceLine } from '../../../commands/status-adherence.js';
 import { type Block, countsText, divider, escapeMrkdwn, section } from '../blocks.js';
 
 const utc = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
@@ -30,6 +31,14 @@ export function healthTexts(status: DayStatus): string[] {
   ];
 }
 
+/** Who could not be reached next to the survey completion of who was (undefined: nothing to show). */
+export function adherenceText(status: DayStatus): string | undefined {
+  if (status.adherence === null) return '*Reach and adherence*: the compliance DB could not be read.';
+  if (status.adherence === undefined || status.adherence.days.length === 0) return undefined;
+  const lines = status.adherence.days.map((d) => `• ${escapeMrkdwn(adherenceLine(d))}`);
+  return `*Reach and adherence, last ${ADHERENCE_DAYS} days*: participants we could not reach are not counted as non-compliant\n${lines.join('\n')}`;
+}
+
 export function statusBlocks(status: DayStatus): Block[] {
   const run = status.run;
   const failures =
@@ -55,5 +64,11 @@ export function statusBlocks(status: DayStatus): Block[] {
     ...healthTexts(status).map(section),
     divider(),
     section(recentRunsText(status)),
+    ...adherenceBlocks(status),
   ];
+}
+
+function adherenceBlocks(status: DayStatus): Block[] {
+  const text = adherenceText(status);
+  return text === undefined ? [] : [divider(), section(text)];
 }
