@@ -3,11 +3,11 @@
  * `status --json` after a real send, the text passes Prometheus' own parser, no participant
  * shows up in it; /healthz turns 503 when the state DB cannot be written or Slack keeps failing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRosterFile } from '../../src/roster/read.js';
 import { smtpEnv } from '../support/context.js';
+import { parseExposition, parserMissing, value } from '../support/exposition.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, APPROVER_B, type BotHarness, startBot } from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
@@ -18,38 +18,6 @@ const bots: BotHarness[] = [];
 afterEach(async () => {
   while (bots.length > 0) await bots.pop()!.close();
 });
-
-/** Debian's python3-prometheus-client: the reference parser of the text format. */
-const PYTHON = '/usr/bin/python3';
-const parserMissing =
-  spawnSync(PYTHON, ['-c', 'import prometheus_client.parser'], { stdio: 'ignore' }).status !== 0
-    ? 'needs the Debian package python3-prometheus-client (apt-get install python3-prometheus-client)'
-    : undefined;
-if (parserMissing) console.warn(`skipping the /metrics format check: ${parserMissing}`);
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the exposition with prometheus_client; throws on anything it rejects. */
-function parseExposition(text: string): Sample[] {
-  const script = `
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-out = []
-for family in text_string_to_metric_families(sys.stdin.read()):
-    for s in family.samples:
-        out.append({"name": s.name, "labels": s.labels, "value": s.value})
-print(json.dumps(out))
-`;
-  return JSON.parse(execFileSync(PYTHON, ['-c', script], { input: text, encoding: 'utf8' })) as Sample[];
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
 
 async function get(bot: BotHarness, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${bot.port}${path}`);
