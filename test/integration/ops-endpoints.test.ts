@@ -38,10 +38,10 @@ async function pollHealth(
   }
 }
 
-async function botWithSink(env: Record<string, string> = {}): Promise<BotHarness> {
+async function botWithSink(env: Record<string, string> = {}, now?: () => Date): Promise<BotHarness> {
   study.sink = await startSmtpSink();
   study.ws = makeWorkspace({ participants: 40 });
-  const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env });
+  const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env }, now ? { now } : {});
   bots.push(bot);
   return bot;
 }
@@ -165,5 +165,42 @@ describe('GET /healthz', () => {
     const res = await pollHealth(bot, (r) => JSON.parse(r.text).checks.slack.last_call?.ok === false);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).checks.slack).toMatchObject({ ok: true, last_call: { ok: false } });
+  });
+
+  it('is 503 naming the scheduler once it has not ticked for 5 minutes, and 200 again after a tick', async () => {
+    let clock = Date.parse('2026-06-01T10:00:00Z');
+    const bot = await botWithSink({}, () => new Date(clock));
+    // What serve does: the scheduler starts, and its heartbeat task calls schedulerTick every minute.
+    bot.app.health.schedulerStarted();
+    clock += 60_000;
+    bot.app.health.schedulerTick();
+    const ticking = await get(bot, '/healthz');
+    expect(ticking.status).toBe(200);
+    expect(JSON.parse(ticking.text)).toMatchObject({
+      ok: true,
+      failing: [],
+      checks: { scheduler: { ok: true, running: true, last_tick_at: '2026-06-01T10:01:00.000Z' } },
+    });
+
+    // The heartbeat stops (a blocked event loop, a dead cron task): 5 minutes are allowed, not more.
+    clock += 5 * 60_000;
+    expect((await get(bot, '/healthz')).status).toBe(200);
+    clock += 1_000;
+    const stalled = await get(bot, '/healthz');
+    expect(stalled.status).toBe(503);
+    expect(JSON.parse(stalled.text)).toMatchObject({
+      ok: false,
+      failing: ['scheduler'],
+      checks: {
+        scheduler: { ok: false, critical: true, last_tick_at: '2026-06-01T10:01:00.000Z', stall_after_s: 300 },
+        state_db: { ok: true },
+        slack: { ok: true },
+      },
+    });
+
+    bot.app.health.schedulerTick();
+    const recovered = await get(bot, '/healthz');
+    expect(recovered.status).toBe(200);
+    expect(JSON.parse(recovered.text)).toMatchObject({ ok: true, failing: [], checks: { scheduler: { ok: true } } });
   });
 });
