@@ -216,6 +216,10 @@ export const migrations: string[] = [
       UPDATE runs SET send_seconds = MAX(0, (julianday(NEW.last_send_at) - julianday(NEW.first_send_at)) * 86400.0)
       WHERE id = NEW.id;
     END;
+  -- What the participant's e-mail was made from (issue 12, the report): the configured compliance
+  -- query's row for the day, as a completion code: 0 all surveys done, 1 some, 2 none, 3 a row
+  -- without surveys_completed/surveys_expected; NULL: no row (skipped), or planned before this.
+  ALTER TABLE messages ADD COLUMN completion INTEGER;
   -- Runs finished before this migration: their approval-to-finish time is the best estimate left.
   UPDATE runs SET send_seconds = MAX(0, (julianday(finished_at) - julianday(decided_at)) * 86400.0)
     WHERE state = 'done' AND decided_at IS NOT NULL AND finished_at IS NOT NULL;
