@@ -27,7 +27,7 @@ async function sendDailyIn(env: Env, options: { dryRun?: boolean; resendUnknown?
       dryRun: options.dryRun ?? false,
       yes: true,
       resendUnknown: options.resendUnknown ?? 'none',
-    })) as { exitCode: number; json: Record<string, any> };
+    })) as { exitCode: number; json: { counts: Record<string, number> } };
   } finally {
     t.close();
   }
@@ -53,7 +53,7 @@ function runRow(env: Env): { state: string; first_send_at: string; last_send_at:
     return t
       .db()
       .prepare('SELECT state, first_send_at, last_send_at, decided_at FROM runs WHERE state <> ?')
-      .get('superseded') as any;
+      .get('superseded') as ReturnType<typeof runRow>;
   } finally {
     t.close();
   }
