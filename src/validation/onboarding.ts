@@ -68,10 +68,7 @@ function hasData(db: StateDb, config: Config, candidates: readonly { did: string
   if (candidates.length === 0) return new Set();
   if (config.COMPLIANCE_QUERY_PATH !== undefined) {
     // A dry run for report date D first sees a participant on D + 1 (or later).
-    const since = addDays(
-      candidates.map((c) => c.first_seen).reduce((a, b) => (a < b ? a : b)),
-      -1,
-    );
+    const since = addDays(candidates.map((c) => c.first_seen).sort()[0]!, -1);
     return didsWithQueryRows(db, since);
   }
   const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
