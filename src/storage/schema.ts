@@ -213,7 +213,7 @@ export const migrations: string[] = [
     WHEN NEW.state = 'done' AND NEW.send_seconds IS NULL
       AND NEW.first_send_at IS NOT NULL AND NEW.last_send_at IS NOT NULL
     BEGIN
-      UPDATE runs SET send_seconds = MAX(0, (julianday(NEW.last_send_at) - julianday(NEW.first_send_at)) * 86400.0)
+      UPDATE runs SET send_seconds = MAX(0, ROUND((julianday(NEW.last_send_at) - julianday(NEW.first_send_at)) * 86400.0, 3))
       WHERE id = NEW.id;
     END;
   -- What the participant's e-mail was made from (issue 12, the report): the configured compliance
@@ -221,7 +221,7 @@ export const migrations: string[] = [
   -- without surveys_completed/surveys_expected; NULL: no row (skipped), or planned before this.
   ALTER TABLE messages ADD COLUMN completion INTEGER;
   -- Runs finished before this migration: their approval-to-finish time is the best estimate left.
-  UPDATE runs SET send_seconds = MAX(0, (julianday(finished_at) - julianday(decided_at)) * 86400.0)
+  UPDATE runs SET send_seconds = MAX(0, ROUND((julianday(finished_at) - julianday(decided_at)) * 86400.0, 3))
     WHERE state = 'done' AND decided_at IS NOT NULL AND finished_at IS NOT NULL;
   `,
 ];
