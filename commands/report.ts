@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { openComplianceDb } from '../src/compliance/db.js';
 import { ExitCode, UsageError } from '../src/errors.js';
-import { aggregateReport } from '../src/report/aggregate.js';
+import { aggregateReportWithSource } from '../src/report/aggregate.js';
 import type { ReportDay } from '../src/report/model.js';
 import { addDays, yesterdayIn } from '../src/util/dates.js';
 import { ensurePrivateDir } from '../src/util/fs.js';
@@ -33,6 +33,21 @@ export interface ReportResult {
   altText: string;
   days: readonly ReportDay[];
   warnings: string[];
+  /** What the reader must know to read the numbers right (where completion came from). */
+  notes: string[];
+}
+
+/**
+ * Survey completion comes from the compliance query's row each e-mail was made from (recorded
+ * in the ledger). Where the ledger has none, the daily_compliance table stands in: the same for
+ * the built-in query, not for a custom one, so a custom-query study is told how many.
+ */
+export function completionSourceNote(queryPath: string | undefined, fromTable: number): string[] {
+  if (queryPath === undefined || fromTable === 0) return [];
+  return [
+    `Survey completion of ${fromTable} participant-day(s) is from the daily_compliance table, not from COMPLIANCE_QUERY_PATH=${queryPath} ` +
+      "as in the e-mails: those messages were planned before the query's numbers were recorded, or the query returns no surveys_completed/surveys_expected columns.",
+  ];
 }
 
 export function parseWeeks(value: string | boolean | undefined): number {
@@ -48,12 +63,14 @@ export async function buildReport(ctx: CommandContext, options: ReportOptions): 
   const to = yesterdayIn(config.STUDY_TZ, ctx.now());
   const from = addDays(to, 1 - options.days);
   const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
-  let data: ReturnType<typeof aggregateReport>;
+  let aggregated: ReturnType<typeof aggregateReportWithSource>;
   try {
-    data = aggregateReport(ctx.stateDb(), compliance, from, to);
+    aggregated = aggregateReportWithSource(ctx.stateDb(), compliance, from, to);
   } finally {
     compliance.close();
   }
+  const { data } = aggregated;
+  const notes = completionSourceNote(config.COMPLIANCE_QUERY_PATH, aggregated.fromTable);
   const { renderReportPng } = await import('../src/report/render.js');
   const rendered = await renderReportPng(data);
   let path = options.out;
@@ -74,6 +91,7 @@ export async function buildReport(ctx: CommandContext, options: ReportOptions): 
     altText: rendered.altText,
     days: data.days,
     warnings: rendered.warnings,
+    notes,
   };
 }
 
@@ -97,7 +115,8 @@ export const report = defineCommand({
   },
   run: buildReport,
   exitCode: () => ExitCode.ok,
-  text: (r) => `${r.altText}\nWrote ${r.path} (${r.width}x${r.height} px).`,
+  text: (r) =>
+    [r.altText, ...r.notes.map((n) => `Note: ${n}`), `Wrote ${r.path} (${r.width}x${r.height} px).`].join('\n'),
   json: (r) => ({
     from: r.from,
     to: r.to,
@@ -107,5 +126,6 @@ export const report = defineCommand({
     alt_text: r.altText,
     days: r.days,
     warnings: r.warnings,
+    notes: r.notes,
   }),
 });

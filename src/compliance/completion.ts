@@ -1,13 +1,38 @@
 /**
- * Survey completion per participant and day, for the report and the onboarding check: read from
- * the compliance pipeline's daily_compliance table (not COMPLIANCE_QUERY_PATH: these count).
+ * Survey completion per participant and day, for the report and the onboarding check. The source
+ * is the same as the e-mails': the configured compliance query's row, recorded in the ledger as a
+ * code when the message is planned (completionCode, messages.completion). Running the query
+ * again per day is not an option: the built-in one costs about a second a day for a
+ * 10,000-participant study (its study-to-date aggregate), over a minute for 8 weeks. The
+ * daily_compliance table is read directly only where the ledger has no code (runs planned before
+ * it was recorded, a query without the survey columns): for the built-in query that is the same
+ * thing (one row per daily_compliance row, its survey columns as they are; test/unit/compliance
+ * pins it), for a custom one the caller says so (commands/report.ts).
  */
 import { UsageError } from '../errors.js';
-import type { ComplianceDb } from './db.js';
+import type { ComplianceDb, ComplianceRow } from './db.js';
 
 /** Of the surveys expected that day: all done, some, or none (in that order, as 0, 1, 2). */
 export const COMPLETIONS = ['all', 'some', 'none'] as const;
 export type Completion = (typeof COMPLETIONS)[number];
+
+/** The code of a query row without surveys_completed and surveys_expected: it has data, completion unknown. */
+export const NO_SURVEY_COLUMNS = 3;
+
+const numberOrNull = (v: unknown): number | null =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
+
+/**
+ * A compliance query row as an index into COMPLETIONS, by the same rule as the SQL below (a
+ * NULL compares as false), or NO_SURVEY_COLUMNS when the query does not return both columns.
+ */
+export function completionCode(row: ComplianceRow): number {
+  if (!('surveys_completed' in row) || !('surveys_expected' in row)) return NO_SURVEY_COLUMNS;
+  const done = numberOrNull(row.surveys_completed);
+  const expected = numberOrNull(row.surveys_expected);
+  if (done !== null && expected !== null && done >= expected) return 0;
+  return done !== null && done > 0 ? 1 : 2;
+}
 
 /** [day, did, index into COMPLETIONS] for every row from `from` to `to`, in the table's order. */
 export function completionRows(db: ComplianceDb, from: string, to: string): IterableIterator<[string, string, number]> {

@@ -16,6 +16,8 @@ export interface HealthCheckResult {
 
 export interface HealthReport {
   ok: boolean;
+  /** The critical checks that fail, by name: why the answer is 503. */
+  failing: string[];
   checks: Record<string, HealthCheckResult>;
 }
 
@@ -62,7 +64,10 @@ export class HealthMonitor {
       smtp: this.smtpCheck(),
       stopping: { ok: !this.options.stopping(), critical: true },
     };
-    return { ok: Object.values(checks).every((c) => c.ok || !c.critical), checks };
+    const failing = Object.entries(checks)
+      .filter(([, c]) => c.critical && !c.ok)
+      .map(([name]) => name);
+    return { ok: failing.length === 0, failing, checks };
   }
 
   private stateDb(now: Date): HealthCheckResult {

@@ -1,7 +1,8 @@
 /**
  * `GET /metrics`: Prometheus text format (prom-client), one registry per bot. The ledger's numbers
- * are read from the state DB at scrape time, so they survive a restart and equal `status --json`;
- * only Slack API calls are counted in memory. Every label comes from a fixed list: no DID, name
+ * are read from the state DB at scrape time, so they survive a restart: the message counters from
+ * message_outcomes (kept by triggers, never lowered), the current run's states as gauges equal to
+ * `status --json`. Only Slack API calls are counted in memory. Every label comes from a fixed list: no DID, name
  * or address can become a label value.
  */
 import { statSync } from 'node:fs';
@@ -10,13 +11,7 @@ import type { Config } from '../config.js';
 import { ROSTER_STATUSES, readRosterFile } from '../roster/read.js';
 import { lastHealthOk, readHealth } from '../storage/health.js';
 import { messageCounts } from '../storage/messages.js';
-import {
-  pendingApprovals,
-  runLedgerSummary,
-  runSendDurations,
-  runsByState,
-  runsForTotals,
-} from '../storage/metrics.js';
+import { messageOutcomeTotals, pendingApprovals, runSendDurations, runsByState } from '../storage/metrics.js';
 import { currentRun } from '../storage/runs.js';
 import type { StateDb } from '../storage/state-db.js';
 import { localDateTime, yesterdayIn } from '../util/dates.js';
@@ -77,69 +72,23 @@ function rosterStatusReader(path: string): () => Map<string, number> {
   };
 }
 
-/** A finished run's counts change only by a bounce: re-read this often. */
-const FINISHED_REFRESH_MS = 10 * 60_000;
-/** A finished run this old no longer changes (bounces come within hours): read once per process. */
-const SETTLED_AFTER_MS = 3 * 86_400_000;
-
-type Totals = { byState: Map<string, number>; lastSentAt: string | undefined };
-
-/**
- * The ledger's totals over every run, and the last time the relay accepted a message. A scrape
- * reads only the runs in progress (one range of the (run_id, did) index each); finished ones come
- * from a cache, so a year of 100,000-participant runs does not block the event loop.
- */
-function ledgerTotals(db: StateDb, now: () => Date): { read: () => Totals; newScrape: () => void } {
-  const cache = new Map<string, { summary: ReturnType<typeof runLedgerSummary>; until: number }>();
-  let last: { at: number; totals: Totals } | undefined;
-  const newScrape = (): void => {
-    last = undefined;
-  };
-  const read = (): Totals => {
-    // The cache's clock is the process's own (monotonic); the study's clock (now, which tests
-    // may stop) only decides which runs are old.
-    const at = performance.now();
-    // The series of one scrape share one read (render() starts each scrape afresh).
-    if (last !== undefined) return last.totals;
-    const byState = new Map<string, number>();
-    let lastSentAt: string | undefined;
-    for (const run of runsForTotals(db, new Date(now().getTime() - SETTLED_AFTER_MS).toISOString())) {
-      const cached = cache.get(run.id);
-      let summary = cached !== undefined && cached.until > at ? cached.summary : undefined;
-      if (summary === undefined) {
-        summary = runLedgerSummary(db, run.id);
-        if (run.finished)
-          cache.set(run.id, { summary, until: run.old ? Number.POSITIVE_INFINITY : at + FINISHED_REFRESH_MS });
-      }
-      for (const [state, n] of summary.counts) byState.set(state, (byState.get(state) ?? 0) + n);
-      if (summary.lastSentAt !== undefined && (lastSentAt === undefined || summary.lastSentAt > lastSentAt))
-        lastSentAt = summary.lastSentAt;
-    }
-    last = { at, totals: { byState, lastSentAt } };
-    return last.totals;
-  };
-  return { read, newScrape };
-}
-
 export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
-  const ledger = ledgerTotals(db, now);
-  const totals = ledger.read;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
 
   new Counter({
     name: 'mail_updater_messages_total',
-    help: 'Messages of all runs by outcome, from the ledger (sent = accepted by the relay, bounced or not).',
+    help:
+      'Times a message reached each outcome, from the ledger since the state DB was created; never decreases. ' +
+      'A message counts once per outcome it reaches: one failed or unknown and later resent counts in failed (or unknown) and in sent; ' +
+      'sent = accepted by the relay, bounced or not (a bounce also counts in bounced). After one clean run these equal status --json run.counts.',
     labelNames: ['outcome'],
     registers,
     collect() {
-      const { byState } = totals();
+      const totals = messageOutcomeTotals(db);
       this.reset();
-      for (const outcome of MESSAGE_OUTCOMES) {
-        const n = (byState.get(outcome) ?? 0) + (outcome === 'sent' ? (byState.get('bounced') ?? 0) : 0);
-        this.inc({ outcome }, n);
-      }
+      for (const outcome of MESSAGE_OUTCOMES) this.inc({ outcome }, totals.get(outcome)?.n ?? 0);
     },
   });
   new Gauge({
@@ -179,10 +128,10 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
   });
   new Gauge({
     name: 'mail_updater_last_send_timestamp_seconds',
-    help: 'When the relay last accepted a message that has not bounced since (0: never).',
+    help: 'When the relay last accepted a message (0: never), from the ledger.',
     registers,
     collect() {
-      this.set(seconds(totals().lastSentAt) ?? 0);
+      this.set(seconds(messageOutcomeTotals(db).get('sent')?.at) ?? 0);
     },
   });
   new Gauge({
@@ -252,7 +201,9 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
   });
   new Histogram({
     name: 'mail_updater_run_send_duration_seconds',
-    help: 'Approval-to-finish time of finished runs, from the ledger.',
+    help:
+      "One observation per finished run: its send from the first message handed to the relay to the last message's outcome " +
+      '(pauses included), in seconds, fixed when the run first finished. From the ledger.',
     buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
     registers,
     collect() {
@@ -269,7 +220,6 @@ export function createMetrics({ config, db, now }: MetricsDeps): BotMetrics {
       if (!ok) slackErrors.inc({ method: known });
     },
     async render() {
-      ledger.newScrape();
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };

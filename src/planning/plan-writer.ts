@@ -38,9 +38,10 @@ export class PlanWriter {
     return this.toSend + this.skipped + this.blocked;
   }
 
-  planned(row: RosterRow, sha256: string, messageId: string): void {
+  /** `completion`: the compliance query row's code (compliance/completion.ts), for the report. */
+  planned(row: RosterRow, sha256: string, messageId: string, completion: number | null = null): void {
     this.toSend++;
-    this.record(row, 'planned', null, sha256, messageId, 'dry_run', undefined);
+    this.record(row, 'planned', null, sha256, messageId, 'dry_run', undefined, completion);
   }
 
   skip(row: RosterRow, reason: string): void {
@@ -49,11 +50,11 @@ export class PlanWriter {
     this.record(row, 'skipped', reason, null, null, 'skipped', `skipped: ${reason}`);
   }
 
-  block(row: RosterRow, codes: readonly string[]): void {
+  block(row: RosterRow, codes: readonly string[], completion: number | null = null): void {
     this.blocked++;
     const unique = [...new Set(codes)];
     for (const code of unique) this.blockedByCode[code] = (this.blockedByCode[code] ?? 0) + 1;
-    this.record(row, 'blocked', unique.join(','), null, null, 'skipped', `blocked: ${unique.join(',')}`);
+    this.record(row, 'blocked', unique.join(','), null, null, 'skipped', `blocked: ${unique.join(',')}`, completion);
   }
 
   /** Commits and flushes everything; returns the batch hash over every message's hash, by DID. */
@@ -88,10 +89,22 @@ export class PlanWriter {
     messageId: string | null,
     status: 'dry_run' | 'skipped',
     error: string | undefined,
+    completion: number | null = null,
   ): void {
     const { id, reportDate, templateHash, ts } = this.run;
     const toMasked = row.email === '' ? null : maskEmail(row.email);
-    this.messages.add({ runId: id, reportDate, did: row.did, state, reason, toMasked, sha256, messageId, at: ts });
+    this.messages.add({
+      runId: id,
+      reportDate,
+      did: row.did,
+      state,
+      reason,
+      toMasked,
+      sha256,
+      messageId,
+      completion,
+      at: ts,
+    });
     this.sendLog.append({
       ts,
       run_id: id,

@@ -2,6 +2,7 @@
  * The dry run's middle: every roster row of the day becomes one ledger row (skipped, blocked or
  * a rendered message), rendered in batches on the worker pool with the ledger committed between.
  */
+import { completionCode } from '../compliance/completion.js';
 import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
@@ -80,17 +81,18 @@ export async function recordParticipants({
   let inFlight: Promise<void> | undefined;
   const submit = async (jobs: RenderJob[]): Promise<void> => {
     const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
+    const completions = new Map(jobs.map((job) => [job.did, completionCode(job.data)]));
     const tokens: MessageTokens[] = [];
     for (const result of await renderer.render(jobs)) {
       const row = rows.get(result.did)!;
       if ('error' in result) {
-        writer.block(row, ['render_failed']);
+        writer.block(row, ['render_failed'], completions.get(result.did));
         failures.push(renderFailed(row, result.error));
       } else if ('blocked' in result) {
-        writer.block(row, [result.blocked]);
+        writer.block(row, [result.blocked], completions.get(result.did));
         failures.push(dataBlockedFinding(row, result.blocked, result.field, result.detail));
       } else {
-        writer.planned(row, result.sha256, result.messageId);
+        writer.planned(row, result.sha256, result.messageId, completions.get(result.did));
         if (result.returnPathToken !== undefined || result.unsubscribeToken !== undefined)
           tokens.push({
             did: result.did,

@@ -3,7 +3,9 @@
  * the ones that day's runs considered (the roster of the day), each counted once:
  *   - messages: by the final state of their message (planned, never sent: not counted);
  *   - completion: unreachable (blocked, bounced, opted out), noData (skipped for no data, or no
- *     compliance row), else all / some / none of the surveys expected that day.
+ *     compliance row), else all / some / none of the surveys expected that day, from the
+ *     compliance query's row the e-mail was made from (recorded in the ledger); the
+ *     daily_compliance table only where the ledger has none (see compliance/completion.ts).
  * Paused and withdrawn participants are not part of the day. Days without a run are gaps.
  * A participant's final message of a day is the one that may have reached them (sending, sent,
  * unknown, bounced), otherwise the newest run's.
@@ -57,10 +59,19 @@ export function classifyMessage(state: string, reason: string | null): Classifie
 
 const DELIVERY_STATES = new Set(['sending', 'sent', 'unknown', 'bounced']);
 
-/** A day's participants: per DID number, its final message (a code, 0 = none) and completion (0 = no row). */
+/**
+ * A day's participants: per DID number, its final message (a code, 0 = none) and completion
+ * (0 = not known yet, else 1 + index into COMPLETIONS).
+ */
 interface DayTable {
   message: Uint16Array;
   completion: Uint8Array;
+}
+
+export interface AggregatedReport {
+  data: ReportData;
+  /** Participant-days whose completion had to come from the daily_compliance table, not the ledger. */
+  fromTable: number;
 }
 
 function grown<T extends Uint8Array | Uint16Array>(array: T, index: number, make: (n: number) => T): T {
@@ -77,6 +88,16 @@ export function aggregateReport(
   to: string,
   studyName?: string,
 ): ReportData {
+  return aggregateReportWithSource(stateDb, complianceDb, from, to, studyName).data;
+}
+
+export function aggregateReportWithSource(
+  stateDb: StateDb,
+  complianceDb: ComplianceDb,
+  from: string,
+  to: string,
+  studyName?: string,
+): AggregatedReport {
   const dayIndex = new Map(daysInRange(from, to).map((d, i) => [d, i]));
   const tables: (DayTable | undefined)[] = [];
   const didNumber = new Map<string, number>();
@@ -86,7 +107,7 @@ export function aggregateReport(
     { delivered: false, classified: undefined },
   ];
 
-  for (const [date, did, state, reason] of messagesInRange(stateDb, from, to)) {
+  for (const [date, did, state, reason, recorded] of messagesInRange(stateDb, from, to)) {
     const d = dayIndex.get(date);
     if (d === undefined) continue;
     const key = `${state}\u0000${reason ?? ''}`;
@@ -109,16 +130,30 @@ export function aggregateReport(
     table.message = grown(table.message, n, (size) => new Uint16Array(size));
     const previous = table.message[n]!;
     // Rows come in id order: a newer run's row replaces an older one, unless that one may have reached them.
-    if (previous === 0 || !decoded[previous]!.delivered || decoded[code]!.delivered) table.message[n] = code;
+    if (previous === 0 || !decoded[previous]!.delivered || decoded[code]!.delivered) {
+      table.message[n] = code;
+      table.completion = grown(table.completion, n, (size) => new Uint8Array(size));
+      table.completion[n] = recorded !== null && recorded >= 0 && recorded < COMPLETIONS.length ? recorded + 1 : 0;
+    }
   }
 
-  for (const [day, did, completion] of completionRows(complianceDb, from, to)) {
-    const table = tables[dayIndex.get(day) ?? -1];
-    const n = didNumber.get(did);
-    if (table === undefined || n === undefined || n >= table.message.length || table.message[n] === 0) continue;
-    table.completion = grown(table.completion, n, (size) => new Uint8Array(size));
-    table.completion[n] = completion + 1;
+  // Participant-days the ledger leaves open: read the table for those alone, and only if any.
+  let fromTable = 0;
+  for (const table of tables) {
+    table?.message.forEach((code, n) => {
+      const c = code === 0 ? undefined : decoded[code]!.classified;
+      if (c !== undefined && c.completion === undefined && (table.completion[n] ?? 0) === 0) fromTable++;
+    });
   }
+  if (fromTable > 0)
+    for (const [day, did, completion] of completionRows(complianceDb, from, to)) {
+      const table = tables[dayIndex.get(day) ?? -1];
+      const n = didNumber.get(did);
+      if (table === undefined || n === undefined || n >= table.message.length || table.message[n] === 0) continue;
+      table.completion = grown(table.completion, n, (size) => new Uint8Array(size));
+      // Only where the ledger had no code: the e-mail's own source wins.
+      if (table.completion[n] === 0) table.completion[n] = completion + 1;
+    }
 
   const days: ReportDay[] = [];
   for (const [date, d] of dayIndex) {
@@ -135,5 +170,5 @@ export function aggregateReport(
     });
     days.push({ date, messages, completion });
   }
-  return { ...(studyName === undefined ? {} : { studyName }), from, to, days };
+  return { data: { ...(studyName === undefined ? {} : { studyName }), from, to, days }, fromTable };
 }

@@ -12,7 +12,10 @@ export async function postReport(bot: StudyBot, actor: string, days = DEFAULT_RE
     `mail-updater-report-${result.from}_${result.to}.png`,
     result.png,
     result.altText,
-    `:bar_chart: *Messages and survey completion, ${result.from} to ${result.to}* (counts only).`,
+    [
+      `:bar_chart: *Messages and survey completion, ${result.from} to ${result.to}* (counts only).`,
+      ...result.notes.map((n) => `:information_source: ${n}`),
+    ].join('\n'),
   );
   return result;
 }

@@ -96,6 +96,8 @@ export interface NewMessage {
   toMasked: string | null;
   sha256: string | null;
   messageId: string | null;
+  /** The compliance query row's completion code (schema.ts); null without a row. */
+  completion?: number | null;
   at: string;
 }
 
@@ -112,14 +114,25 @@ export class MessageInserter {
     private readonly batchSize = 1000,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (run_id, report_date, did, state, reason, to_masked, sha256, message_id, completion, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }
 
   add(m: NewMessage): void {
     if (this.pending === 0) this.db.exec('BEGIN');
-    this.insert.run(m.runId, m.reportDate, m.did, m.state, m.reason, m.toMasked, m.sha256, m.messageId, m.at);
+    this.insert.run(
+      m.runId,
+      m.reportDate,
+      m.did,
+      m.state,
+      m.reason,
+      m.toMasked,
+      m.sha256,
+      m.messageId,
+      m.completion ?? null,
+      m.at,
+    );
     if (++this.pending >= this.batchSize) this.commit();
   }
 

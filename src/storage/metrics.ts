@@ -6,31 +6,17 @@
 import type { StateDb } from './state-db.js';
 
 /**
- * Runs for the ledger totals, newest first: whether a run is finished (a final state: only a
- * bounce changes it now) and whether it was created before `oldBefore` (then nothing changes it).
+ * How many times a message reached each outcome, ever, and when it last did: the
+ * message_outcomes table (schema.ts), kept by triggers on the messages table and never lowered.
+ * One row per outcome, so a scrape costs the same after a year of runs as after one.
  */
-export function runsForTotals(db: StateDb, oldBefore: string): { id: string; finished: boolean; old: boolean }[] {
-  return (
-    db
-      .prepare(
-        "SELECT id, state IN ('done', 'superseded', 'rejected', 'blocked') AS finished, created_at < ? AS old FROM runs ORDER BY created_at DESC, rowid DESC",
-      )
-      .all(oldBefore) as { id: string; finished: number; old: number }[]
-  ).map((r) => ({ id: r.id, finished: r.finished === 1, old: r.old === 1 }));
-}
-
-/**
- * One run's messages by ledger state, and when the relay last accepted one of them: a range of
- * the (run_id, did) index, so a scrape reads the recent runs, not the whole ledger.
- */
-export function runLedgerSummary(db: StateDb, runId: string): { counts: Map<string, number>; lastSentAt?: string } {
-  const rows = db
-    .prepare(
-      "SELECT state, COUNT(*) AS n, MAX(CASE WHEN state = 'sent' THEN updated_at END) AS last_sent FROM messages WHERE run_id = ? GROUP BY state",
-    )
-    .all(runId) as { state: string; n: number; last_sent: string | null }[];
-  const lastSentAt = rows.find((r) => r.last_sent !== null)?.last_sent ?? undefined;
-  return { counts: new Map(rows.map((r) => [r.state, r.n])), ...(lastSentAt ? { lastSentAt } : {}) };
+export function messageOutcomeTotals(db: StateDb): Map<string, { n: number; at: string | undefined }> {
+  const rows = db.prepare('SELECT outcome, n, at FROM message_outcomes').all() as {
+    outcome: string;
+    n: number;
+    at: string | null;
+  }[];
+  return new Map(rows.map((r) => [r.outcome, { n: r.n, at: r.at ?? undefined }]));
 }
 
 /** Runs by state (done, paused, rejected, superseded, ...). */
@@ -52,14 +38,13 @@ export function pendingApprovals(db: StateDb, now: Date): { count: number; oldes
   return { count: row.n, oldest: row.oldest ?? undefined };
 }
 
-/** Approval-to-finish time of every finished run, in seconds. */
+/**
+ * Each finished run's send, in seconds: from its first message handed to the relay to its last
+ * outcome (pauses included), fixed when the run first reached done (schema.ts, send_seconds).
+ */
 export function runSendDurations(db: StateDb): number[] {
-  const rows = db
-    .prepare(
-      "SELECT decided_at, finished_at FROM runs WHERE state = 'done' AND decided_at IS NOT NULL AND finished_at IS NOT NULL",
-    )
-    .all() as { decided_at: string; finished_at: string }[];
-  return rows
-    .map((r) => (Date.parse(r.finished_at) - Date.parse(r.decided_at)) / 1000)
-    .filter((s) => Number.isFinite(s) && s >= 0);
+  return db
+    .prepare("SELECT send_seconds FROM runs WHERE state = 'done' AND send_seconds IS NOT NULL ORDER BY rowid")
+    .pluck(true)
+    .all() as number[];
 }

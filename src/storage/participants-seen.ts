@@ -31,3 +31,22 @@ export function markReminded(db: StateDb, dids: readonly string[], at: Date): vo
     for (const did of dids) update.run(at.toISOString(), did);
   })();
 }
+
+/**
+ * DIDs the configured compliance query returned a row for, by the ledger, in any run of a report
+ * date from `since` on: a message with the row's completion code, or one that was planned (only
+ * a row is planned). For a custom COMPLIANCE_QUERY_PATH, whose rows the daily_compliance table
+ * does not tell. The runs are found by their date index, their messages by (run_id, did).
+ */
+export function didsWithQueryRows(db: StateDb, since: string): Set<string> {
+  return new Set(
+    db
+      .prepare(
+        `SELECT DISTINCT m.did FROM runs r JOIN messages m ON m.run_id = r.id
+         WHERE r.report_date >= ?
+           AND (m.completion IS NOT NULL OR m.state IN ('planned', 'sending', 'sent', 'failed', 'unknown', 'bounced'))`,
+      )
+      .pluck(true)
+      .all(since) as string[],
+  );
+}

@@ -6,12 +6,14 @@
  */
 import type { StateDb } from './state-db.js';
 
-/** [report_date, did, state, reason]. */
-export type LedgerRow = [string, string, string, string | null];
+/** [report_date, did, state, reason, completion code of the compliance query's row (or null)]. */
+export type LedgerRow = [string, string, string, string | null, number | null];
 
 export function messagesInRange(db: StateDb, from: string, to: string): IterableIterator<LedgerRow> {
   return db
-    .prepare('SELECT report_date, did, state, reason FROM messages WHERE report_date BETWEEN ? AND ? ORDER BY id')
+    .prepare(
+      'SELECT report_date, did, state, reason, completion FROM messages WHERE report_date BETWEEN ? AND ? ORDER BY id',
+    )
     .raw(true)
     .iterate(from, to) as IterableIterator<LedgerRow>;
 }

@@ -170,4 +170,70 @@ export const migrations: string[] = [
   -- When the channel was told about an opt-out ("S-0123 asked to stop the daily e-mails").
   ALTER TABLE suppressions ADD COLUMN noticed_at TEXT;
   `,
+  `
+  -- /metrics (issue 12): counters that never go down. Every time a message reaches an outcome,
+  -- its row here goes up by one (a trigger, so the CLI's sends count too), and nothing lowers it:
+  -- a failed or unknown message resent later counts once in failed/unknown and once in sent.
+  -- at: the ledger time of the last such transition (the last 'sent' is the last send).
+  CREATE TABLE message_outcomes (
+    outcome TEXT PRIMARY KEY,
+    n INTEGER NOT NULL,
+    at TEXT
+  );
+  CREATE TRIGGER message_outcomes_no_update BEFORE UPDATE OF n ON message_outcomes
+    WHEN NEW.n < OLD.n BEGIN SELECT RAISE(ABORT, 'message_outcomes only goes up'); END;
+  CREATE TRIGGER message_outcomes_no_delete BEFORE DELETE ON message_outcomes
+    BEGIN SELECT RAISE(ABORT, 'message_outcomes is append-only'); END;
+  CREATE TRIGGER message_outcome_on_insert AFTER INSERT ON messages
+    WHEN NEW.state IN ('sent', 'failed', 'bounced', 'unknown', 'skipped', 'blocked')
+    BEGIN
+      INSERT INTO message_outcomes (outcome, n, at) VALUES (NEW.state, 1, NEW.updated_at)
+        ON CONFLICT (outcome) DO UPDATE SET n = n + 1, at = excluded.at;
+    END;
+  CREATE TRIGGER message_outcome_on_update AFTER UPDATE OF state ON messages
+    WHEN NEW.state <> OLD.state AND NEW.state IN ('sent', 'failed', 'bounced', 'unknown', 'skipped', 'blocked')
+    BEGIN
+      INSERT INTO message_outcomes (outcome, n, at) VALUES (NEW.state, 1, NEW.updated_at)
+        ON CONFLICT (outcome) DO UPDATE SET n = n + 1, at = excluded.at;
+    END;
+  -- Seeded from the ledger as it stands (earlier transitions were not recorded): a bounced
+  -- message was sent first.
+  INSERT INTO message_outcomes (outcome, n, at)
+    SELECT state, COUNT(*), MAX(updated_at) FROM messages
+    WHERE state IN ('failed', 'bounced', 'unknown', 'skipped', 'blocked') GROUP BY state;
+  INSERT INTO message_outcomes (outcome, n, at)
+    SELECT 'sent', COUNT(*), MAX(CASE WHEN state = 'sent' THEN updated_at END) FROM messages
+    WHERE state IN ('sent', 'bounced') HAVING COUNT(*) > 0;
+
+  -- A run's send, from the first message handed to the relay (claimed) to the last outcome, kept
+  -- by the same triggers; send_seconds is fixed when the run first reaches done, so the histogram
+  -- of runs never loses or moves an observation (a later resend does not change it).
+  ALTER TABLE runs ADD COLUMN first_send_at TEXT;
+  ALTER TABLE runs ADD COLUMN last_send_at TEXT;
+  ALTER TABLE runs ADD COLUMN send_seconds REAL;
+  CREATE TRIGGER run_send_started AFTER UPDATE OF state ON messages
+    WHEN NEW.state = 'sending' AND OLD.state <> 'sending'
+    BEGIN
+      UPDATE runs SET first_send_at = NEW.updated_at WHERE id = NEW.run_id AND first_send_at IS NULL;
+    END;
+  CREATE TRIGGER run_send_outcome AFTER UPDATE OF state ON messages
+    WHEN OLD.state = 'sending' AND NEW.state <> 'sending'
+    BEGIN
+      UPDATE runs SET last_send_at = NEW.updated_at WHERE id = NEW.run_id;
+    END;
+  CREATE TRIGGER run_send_seconds AFTER UPDATE OF state ON runs
+    WHEN NEW.state = 'done' AND NEW.send_seconds IS NULL
+      AND NEW.first_send_at IS NOT NULL AND NEW.last_send_at IS NOT NULL
+    BEGIN
+      UPDATE runs SET send_seconds = MAX(0, ROUND((julianday(NEW.last_send_at) - julianday(NEW.first_send_at)) * 86400.0, 3))
+      WHERE id = NEW.id;
+    END;
+  -- What the participant's e-mail was made from (issue 12, the report): the configured compliance
+  -- query's row for the day, as a completion code: 0 all surveys done, 1 some, 2 none, 3 a row
+  -- without surveys_completed/surveys_expected; NULL: no row (skipped), or planned before this.
+  ALTER TABLE messages ADD COLUMN completion INTEGER;
+  -- Runs finished before this migration: their approval-to-finish time is the best estimate left.
+  UPDATE runs SET send_seconds = MAX(0, ROUND((julianday(finished_at) - julianday(decided_at)) * 86400.0, 3))
+    WHERE state = 'done' AND decided_at IS NOT NULL AND finished_at IS NOT NULL;
+  `,
 ];

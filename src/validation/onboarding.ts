@@ -2,12 +2,15 @@
  * Onboarding check: a participant active in the roster for ONBOARDING_GRACE_DAYS days (since
  * validation or a dry run first saw them) with no device data at all has probably not set up
  * their device. The day they were first seen is recorded here; the reminder is posted once.
+ * "Data" is what the e-mails go by: a row of the compliance query. The built-in query has one per
+ * daily_compliance row, so that table answers; a custom COMPLIANCE_QUERY_PATH is answered by the
+ * ledger, which records every DID the query returned on each report date a run was planned for.
  */
 import { didsWithAnyData } from '../compliance/completion.js';
 import { openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import { readRosterFile } from '../roster/read.js';
-import { firstSeenBy, recordFirstSeen } from '../storage/participants-seen.js';
+import { didsWithQueryRows, firstSeenBy, recordFirstSeen } from '../storage/participants-seen.js';
 import type { StateDb } from '../storage/state-db.js';
 import { addDays, localDateTime } from '../util/dates.js';
 import type { DayValidation } from './validate-day.js';
@@ -50,16 +53,7 @@ export function overdueOnboarding(
       .map((r) => r.did),
   );
   const stillActive = candidates.filter((c) => active.has(c.did));
-  const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
-  let withData: Set<string>;
-  try {
-    withData = didsWithAnyData(
-      compliance,
-      stillActive.map((c) => c.did),
-    );
-  } finally {
-    compliance.close();
-  }
+  const withData = hasData(db, config, stillActive);
   return stillActive
     .filter((c) => !withData.has(c.did))
     .map((c) => ({
@@ -68,4 +62,24 @@ export function overdueOnboarding(
       days: daysBetween(c.first_seen, today),
       reminded_at: c.onboarding_reminded_at,
     }));
+}
+
+function hasData(db: StateDb, config: Config, candidates: readonly { did: string; first_seen: string }[]): Set<string> {
+  if (candidates.length === 0) return new Set();
+  if (config.COMPLIANCE_QUERY_PATH !== undefined) {
+    // A dry run for report date D first sees a participant on D + 1 (or later).
+    const since = addDays(candidates.map((c) => c.first_seen).sort()[0]!, -1);
+    return didsWithQueryRows(db, since);
+  }
+  const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
+  let withData: Set<string>;
+  try {
+    withData = didsWithAnyData(
+      compliance,
+      candidates.map((c) => c.did),
+    );
+  } finally {
+    compliance.close();
+  }
+  return withData;
 }

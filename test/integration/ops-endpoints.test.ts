@@ -3,11 +3,11 @@
  * `status --json` after a real send, the text passes Prometheus' own parser, no participant
  * shows up in it; /healthz turns 503 when the state DB cannot be written or Slack keeps failing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRosterFile } from '../../src/roster/read.js';
 import { smtpEnv } from '../support/context.js';
+import { parseExposition, parserMissing, value } from '../support/exposition.js';
 import { useTestResources } from '../support/resources.js';
 import { APPROVER_A, APPROVER_B, type BotHarness, startBot } from '../support/slack-bot.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
@@ -18,38 +18,6 @@ const bots: BotHarness[] = [];
 afterEach(async () => {
   while (bots.length > 0) await bots.pop()!.close();
 });
-
-/** Debian's python3-prometheus-client: the reference parser of the text format. */
-const PYTHON = '/usr/bin/python3';
-const parserMissing =
-  spawnSync(PYTHON, ['-c', 'import prometheus_client.parser'], { stdio: 'ignore' }).status !== 0
-    ? 'needs the Debian package python3-prometheus-client (apt-get install python3-prometheus-client)'
-    : undefined;
-if (parserMissing) console.warn(`skipping the /metrics format check: ${parserMissing}`);
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the exposition with prometheus_client; throws on anything it rejects. */
-function parseExposition(text: string): Sample[] {
-  const script = `
-import json, sys
-from prometheus_client.parser import text_string_to_metric_families
-out = []
-for family in text_string_to_metric_families(sys.stdin.read()):
-    for s in family.samples:
-        out.append({"name": s.name, "labels": s.labels, "value": s.value})
-print(json.dumps(out))
-`;
-  return JSON.parse(execFileSync(PYTHON, ['-c', script], { input: text, encoding: 'utf8' })) as Sample[];
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-}
 
 async function get(bot: BotHarness, path: string): Promise<{ status: number; text: string }> {
   const res = await fetch(`http://127.0.0.1:${bot.port}${path}`);
@@ -70,10 +38,10 @@ async function pollHealth(
   }
 }
 
-async function botWithSink(env: Record<string, string> = {}): Promise<BotHarness> {
+async function botWithSink(env: Record<string, string> = {}, now?: () => Date): Promise<BotHarness> {
   study.sink = await startSmtpSink();
   study.ws = makeWorkspace({ participants: 40 });
-  const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env });
+  const bot = await startBot(study.ws, { ...smtpEnv(study.sink.port), ...env }, now ? { now } : {});
   bots.push(bot);
   return bot;
 }
@@ -197,5 +165,42 @@ describe('GET /healthz', () => {
     const res = await pollHealth(bot, (r) => JSON.parse(r.text).checks.slack.last_call?.ok === false);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).checks.slack).toMatchObject({ ok: true, last_call: { ok: false } });
+  });
+
+  it('is 503 naming the scheduler once it has not ticked for 5 minutes, and 200 again after a tick', async () => {
+    let clock = Date.parse('2026-06-01T10:00:00Z');
+    const bot = await botWithSink({}, () => new Date(clock));
+    // What serve does: the scheduler starts, and its heartbeat task calls schedulerTick every minute.
+    bot.app.health.schedulerStarted();
+    clock += 60_000;
+    bot.app.health.schedulerTick();
+    const ticking = await get(bot, '/healthz');
+    expect(ticking.status).toBe(200);
+    expect(JSON.parse(ticking.text)).toMatchObject({
+      ok: true,
+      failing: [],
+      checks: { scheduler: { ok: true, running: true, last_tick_at: '2026-06-01T10:01:00.000Z' } },
+    });
+
+    // The heartbeat stops (a blocked event loop, a dead cron task): 5 minutes are allowed, not more.
+    clock += 5 * 60_000;
+    expect((await get(bot, '/healthz')).status).toBe(200);
+    clock += 1_000;
+    const stalled = await get(bot, '/healthz');
+    expect(stalled.status).toBe(503);
+    expect(JSON.parse(stalled.text)).toMatchObject({
+      ok: false,
+      failing: ['scheduler'],
+      checks: {
+        scheduler: { ok: false, critical: true, last_tick_at: '2026-06-01T10:01:00.000Z', stall_after_s: 300 },
+        state_db: { ok: true },
+        slack: { ok: true },
+      },
+    });
+
+    bot.app.health.schedulerTick();
+    const recovered = await get(bot, '/healthz');
+    expect(recovered.status).toBe(200);
+    expect(JSON.parse(recovered.text)).toMatchObject({ ok: true, failing: [], checks: { scheduler: { ok: true } } });
   });
 });

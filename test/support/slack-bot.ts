@@ -51,7 +51,7 @@ export function slackEnv(apiUrl: string, extra: Env = {}): Env {
 export async function startBot(
   ws: Workspace,
   env: Env = {},
-  options: { postIntervalMs?: number; progressIntervalMs?: number; slackCallBudgetMs?: number } = {},
+  options: { postIntervalMs?: number; progressIntervalMs?: number; slackCallBudgetMs?: number; now?: () => Date } = {},
 ): Promise<BotHarness> {
   const slack = await startSlackStandIn();
   const config = ws.config(slackEnv(slack.apiUrl, env));
@@ -64,6 +64,7 @@ export async function startBot(
     progressIntervalMs: options.progressIntervalMs ?? 200,
     slackSync: { pollMs: 200, budgetMs: 3000 },
     slackCallBudgetMs: options.slackCallBudgetMs ?? 3000,
+    ...(options.now ? { now: options.now } : {}),
   });
   const port = await app.start();
   const driver = new SlackDriver(`http://127.0.0.1:${port}`, SIGNING_SECRET, slack.url, CHANNEL);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aggregateReport } from '../../../src/report/aggregate.js';
+import { aggregateReport, aggregateReportWithSource } from '../../../src/report/aggregate.js';
 import { openStateDb } from '../../../src/storage/state-db.js';
 
 const dirs: string[] = [];
@@ -26,12 +26,19 @@ function setUp() {
          VALUES (?, ?, '2026-01-01T00:00:00Z', 't', 'done', 'h', 't', '2026-01-02T00:00:00Z', '{}')`,
       )
       .run(id, date);
-  const message = (runId: string, date: string, did: string, st: string, reason: string | null = null) =>
+  const message = (
+    runId: string,
+    date: string,
+    did: string,
+    st: string,
+    reason: string | null = null,
+    completion: number | null = null,
+  ) =>
     state
       .prepare(
-        "INSERT INTO messages (run_id, report_date, did, state, reason, updated_at) VALUES (?, ?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+        "INSERT INTO messages (run_id, report_date, did, state, reason, completion, updated_at) VALUES (?, ?, ?, ?, ?, ?, '2026-01-01T00:00:00Z')",
       )
-      .run(runId, date, did, st, reason);
+      .run(runId, date, did, st, reason, completion);
   const surveys = (did: string, day: string, completed: number, expected: number) =>
     compliance.prepare('INSERT INTO daily_compliance VALUES (?, ?, ?, ?, 60, NULL)').run(did, day, completed, expected);
   return { state, compliance, run, message, surveys };
@@ -99,6 +106,33 @@ describe('aggregateReport', () => {
     run('r1', '2026-02-27');
     message('r1', '2026-02-27', 'did:a', 'sent');
     expect(aggregateReport(state, compliance, '2026-03-01', '2026-03-04').days).toEqual([]);
+    state.close();
+    compliance.close();
+  });
+
+  it('takes completion from the query row recorded with the message, the table only where there is none', () => {
+    const { state, compliance, run, message, surveys } = setUp();
+    const d1 = '2026-03-02';
+    run('r1', d1);
+    message('r1', d1, 'did:a', 'sent', null, 0); // the query said: all done
+    message('r1', d1, 'did:b', 'failed', null, 1); // some
+    message('r1', d1, 'did:c', 'sent', null, 3); // a row without survey columns: the table decides
+    message('r1', d1, 'did:d', 'sent'); // planned before codes were recorded: the table decides
+    surveys('did:a', d1, 0, 3); // the table disagrees: the e-mail's source wins
+    surveys('did:b', d1, 3, 3);
+    surveys('did:c', d1, 0, 2);
+    surveys('did:d', d1, 2, 2);
+    const { data, fromTable } = aggregateReportWithSource(state, compliance, d1, d1);
+    expect(data.days[0]!.completion).toEqual({ all: 2, some: 1, none: 1, noData: 0, unreachable: 0 });
+    expect(fromTable).toBe(2);
+
+    // Every participant-day known from the ledger: the compliance DB is not read at all.
+    run('r2', '2026-03-03');
+    message('r2', '2026-03-03', 'did:a', 'sent', null, 2);
+    compliance.exec('DROP TABLE daily_compliance');
+    const known = aggregateReportWithSource(state, compliance, '2026-03-03', '2026-03-03');
+    expect(known.fromTable).toBe(0);
+    expect(known.data.days[0]!.completion).toEqual({ all: 0, some: 0, none: 1, noData: 0, unreachable: 0 });
     state.close();
     compliance.close();
   });
