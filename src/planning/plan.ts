@@ -4,6 +4,7 @@
  * hash the whole batch. Compliance rows are streamed and rendered in batches (in a worker
  * thread, see render-pool.ts): memory stays flat however large the roster is.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { JobRefusedError } from '../errors.js';
@@ -25,6 +26,7 @@ import {
 import type { StateDb } from '../storage/state-db.js';
 import { suppressionIndex } from '../storage/suppressions.js';
 import { ensurePrivateDir } from '../util/fs.js';
+import { collectGarbage } from '../util/heap.js';
 import { recordSeen } from '../validation/onboarding.js';
 import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
@@ -78,6 +80,7 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const { db, config, logger } = deps;
   refuseWhileSending(db, reportDate);
   const validation = validateDay(config, reportDate, suppressionIndex(db));
+  collectGarbage(); // the roster's parsing
   const startedAt = deps.now();
   recordSeen(db, config, validation, startedAt);
   const runId = newRunId(reportDate, startedAt);

@@ -10,6 +10,7 @@ import { type RosterRow, rosterFields } from '../roster/read.js';
 import { type MessageTokens, recordTokens } from '../storage/bounces.js';
 import { didsReachedOn } from '../storage/messages.js';
 import type { StateDb } from '../storage/state-db.js';
+import { collectGarbage } from '../util/heap.js';
 import { dataBlockedFinding } from '../validation/data-findings.js';
 import type { Classification, DayValidation } from '../validation/validate-day.js';
 import type { PlanWriter } from './plan-writer.js';
@@ -36,6 +37,7 @@ export interface RecordInput {
 }
 
 const RENDER_BATCH = 200;
+const GC_EVERY_BATCHES = 20;
 
 function renderFailed(row: RosterRow, reason: string): Finding {
   return {
@@ -79,6 +81,7 @@ export async function recordParticipants({
   // the next is read and the previous one recorded. Nothing waits with a transaction open.
   const total = eligible.size;
   let inFlight: Promise<void> | undefined;
+  let batches = 0;
   const submit = async (jobs: RenderJob[]): Promise<void> => {
     const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
     const completions = new Map(jobs.map((job) => [job.did, completionCode(job.data)]));
@@ -104,6 +107,9 @@ export async function recordParticipants({
     writer.commit();
     recordTokens(db, writer.runId, tokens);
     onProgress?.(writer.toSend, total);
+    // Each batch leaves its jobs and their clones behind: collected every few thousand messages,
+    // memory stays flat however large the study (util/heap.ts).
+    if (++batches % GC_EVERY_BATCHES === 0) collectGarbage();
   };
   writer.commit();
   if (total > 0) {
