@@ -65,22 +65,23 @@ const SEP = '\u001f';
 
 /** Where the named columns are in a row's values (-1: no such column). */
 interface Layout {
-  email: number;
   firstName: number;
   lastName: number;
   timezone: number;
-  status: number;
 }
 
 /**
  * A roster row kept as one string: a 100,000-row roster is held for the whole dry run, and one
- * string per row instead of an array of eight costs a third of the memory. The DID, read
- * everywhere, is its own field; the other values are sliced out on demand.
+ * string per row instead of an array of eight costs half the memory. The DID and address, read
+ * by every rule, are their own fields; the other values are sliced out on demand.
  */
 class PackedRow implements RosterRow {
   constructor(
     readonly row: number,
     readonly did: string,
+    readonly email: string,
+    /** Interned: a roster has a handful of distinct statuses. */
+    readonly status: string,
     private readonly packed: string,
     private readonly layout: Layout,
     readonly shapeOk: boolean,
@@ -97,9 +98,6 @@ class PackedRow implements RosterRow {
     return end === -1 ? this.packed.slice(start) : this.packed.slice(start, end);
   }
 
-  get email(): string {
-    return this.at(this.layout.email);
-  }
   get firstName(): string {
     return this.at(this.layout.firstName);
   }
@@ -108,9 +106,6 @@ class PackedRow implements RosterRow {
   }
   get timezone(): string {
     return this.at(this.layout.timezone);
-  }
-  get status(): string {
-    return this.at(this.layout.status).toLowerCase() || 'active';
   }
   get values(): string[] {
     return this.packed.split(SEP);
@@ -180,6 +175,7 @@ export function parseRoster(bytes: Buffer): Roster {
   let layout: Layout | undefined;
   const findings: Finding[] = [];
   const rows: RosterRow[] = [];
+  const statuses = new Map<string, string>();
   let headerBroken = false;
   const onRecord = (record: string[], row: number): void => {
     if (columns === undefined) {
@@ -188,11 +184,9 @@ export function parseRoster(bytes: Buffer): Roster {
       headerBroken = findings.some((f) => f.severity === 'error');
       const at = (name: string): number => columns!.indexOf(name);
       layout = {
-        email: at('email'),
         firstName: at('first_name'),
         lastName: at('last_name'),
         timezone: at('timezone'),
-        status: at('status'),
       };
       return;
     }
@@ -213,7 +207,13 @@ export function parseRoster(bytes: Buffer): Roster {
         // No DID: on a misaligned row the "did" cell may hold a name.
       });
     }
-    rows.push(new PackedRow(row, did, record.join(SEP), layout!, shapeOk));
+    const emailIndex = columns.indexOf('email');
+    const email = emailIndex === -1 ? '' : (record[emailIndex] ?? '');
+    const statusIndex = columns.indexOf('status');
+    const status = (statusIndex === -1 ? '' : (record[statusIndex] ?? '')).toLowerCase() || 'active';
+    let interned = statuses.get(status);
+    if (interned === undefined) statuses.set(status, (interned = status));
+    rows.push(new PackedRow(row, did, email, interned, record.join(SEP), layout!, shapeOk));
   };
   try {
     parseRecords(text, onRecord);

@@ -3,11 +3,14 @@ import type { StateDb } from './state-db.js';
 
 /** Records `day` (YYYY-MM-DD, STUDY_TZ) as the first-seen day of every DID not seen before. */
 export function recordFirstSeen(db: StateDb, dids: Iterable<string>, day: string): void {
+  // Almost every DID was seen before: reading them all is far cheaper than an upsert per DID
+  // (a 100,000-participant validation spent 0.4 s on those).
+  const seen = new Set(db.prepare('SELECT did FROM participants_seen').pluck(true).all() as string[]);
   const insert = db.prepare(
     'INSERT INTO participants_seen (did, first_seen) VALUES (?, ?) ON CONFLICT (did) DO NOTHING',
   );
   db.transaction(() => {
-    for (const did of dids) insert.run(did, day);
+    for (const did of dids) if (!seen.has(did)) insert.run(did, day);
   })();
 }
 
