@@ -39,8 +39,13 @@ export class HealthMonitor {
 
   constructor(private readonly options: HealthOptions) {}
 
-  /** Called for every Slack Web API call the bot makes. */
+  /**
+   * Called for every Slack call the bot makes. Only Web API methods count here: a response_url
+   * or file-upload POST ("other") that goes through says nothing about whether the bot can post
+   * to the channel, and must not hide a failing chat.postMessage.
+   */
   slackCall(method: string, ok: boolean, error?: string): void {
+    if (method === 'other') return;
     const at = this.options.now();
     this.lastSlack = { ok, at, method, ...(error !== undefined ? { error } : {}) };
     if (ok) this.slackFailingSince = undefined;
