@@ -14,9 +14,11 @@
  * Pages name no participant; logs carry the DID and run, never the token or an address.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { logOutcome } from '../bounces/log-outcome.js';
 import { recordOptOut } from '../bounces/record.js';
 import { isToken } from '../bounces/token.js';
 import type { Logger } from '../logger.js';
+import { SendLog } from '../outbox/send-log.js';
 import { messageByUnsubscribeToken } from '../storage/bounces.js';
 import type { StateDb } from '../storage/state-db.js';
 
@@ -31,6 +33,8 @@ export interface UnsubscribeDeps {
   now: () => Date;
   /** STUDY_NAME, for the page's wording (not participant data). */
   studyName?: string | undefined;
+  /** OUTBOX_DIR: the opt-out gets its `opted_out` line in send_log.jsonl, as check-bounces writes. */
+  outboxDir?: string;
 }
 
 type Page = { status: number; title: string; body: string; headers?: Record<string, string> };
@@ -161,6 +165,22 @@ export function unsubscribeHandler(deps: UnsubscribeDeps): (req: IncomingMessage
       return;
     }
     log.info({ did: handled.did, run_id: handled.runId, duplicate: handled.duplicate }, 'one-click opt-out recorded');
+    if (!handled.duplicate && deps.outboxDir !== undefined) {
+      try {
+        const sendLog = new SendLog(deps.outboxDir);
+        try {
+          logOutcome(sendLog, deps.db, handled, deps.now());
+        } finally {
+          sendLog.close();
+        }
+      } catch (error) {
+        // Recorded in the ledger already; a log line that cannot be written must not fail the page.
+        log.warn(
+          { did: handled.did, error: (error as Error).message },
+          'could not write the opted_out line to send_log.jsonl',
+        );
+      }
+    }
     send(
       res,
       {

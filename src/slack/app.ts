@@ -118,7 +118,7 @@ export function createSlackApp(deps: SlackAppDeps): SlackApp {
   const unsubscribeRoute =
     config.PUBLIC_URL === undefined
       ? undefined
-      : unsubscribeHandler({ db: deps.db, logger, now, studyName: config.STUDY_NAME });
+      : unsubscribeHandler({ db: deps.db, logger, now, studyName: config.STUDY_NAME, outboxDir: config.OUTBOX_DIR });
   // Few, quick retries: a call that keeps failing is retried by the bot's own queue (slack-sync.ts)
   // with the state of that moment, not replayed with stale content half an hour later.
   const clientOptions = {

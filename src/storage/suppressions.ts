@@ -72,10 +72,39 @@ export function removeSuppressions(db: StateDb, didOrAddress: string): Suppressi
 export interface SuppressionIndex {
   byAddressHash: Map<string, Suppression>;
   byDid: Map<string, Suppression>;
+  /** DIDs with a soft bounce in at least SOFT_BOUNCE_WARN_OF of their last SOFT_BOUNCE_WINDOW sends. */
+  softBouncing?: Map<string, number>;
+}
+
+export const SOFT_BOUNCE_WINDOW = 5;
+export const SOFT_BOUNCE_WARN_OF = 3;
+
+/**
+ * DIDs whose last five sends (one a day at most) include three or more soft bounces, with the
+ * count. Only DIDs with three soft-bounced messages at all are looked at closely, so the common
+ * case reads one pass over the ledger and sorts nothing.
+ */
+export function softBouncingDids(db: StateDb): Map<string, number> {
+  const rows = db
+    .prepare(
+      `WITH suspects AS (
+         SELECT did FROM messages WHERE soft_bounces > 0 GROUP BY did HAVING COUNT(*) >= :warnOf
+       ),
+       recent AS (
+         SELECT m.did, m.soft_bounces,
+                ROW_NUMBER() OVER (PARTITION BY m.did ORDER BY m.report_date DESC, m.id DESC) AS n
+         FROM messages m JOIN suspects s ON s.did = m.did
+         WHERE m.state IN ('sent', 'bounced')
+       )
+       SELECT did, SUM(soft_bounces > 0) AS soft FROM recent WHERE n <= :window
+       GROUP BY did HAVING soft >= :warnOf`,
+    )
+    .all({ warnOf: SOFT_BOUNCE_WARN_OF, window: SOFT_BOUNCE_WINDOW }) as { did: string; soft: number }[];
+  return new Map(rows.map((r) => [r.did, r.soft]));
 }
 
 export function suppressionIndex(db: StateDb): SuppressionIndex {
-  const index: SuppressionIndex = { byAddressHash: new Map(), byDid: new Map() };
+  const index: SuppressionIndex = { byAddressHash: new Map(), byDid: new Map(), softBouncing: softBouncingDids(db) };
   for (const s of listSuppressions(db)) {
     if (s.kind === 'bounced' && s.address_hash !== null) index.byAddressHash.set(s.address_hash, s);
     else index.byDid.set(s.did, s);

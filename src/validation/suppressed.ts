@@ -1,14 +1,16 @@
 /**
  * Participants we must not write to because of what came back: a hard bounce of the address the
  * roster still has (`email_bouncing`, until the address changes) or their own opt-out
- * (`opted_out_by_participant`). The findings name the DID and date, never the address.
+ * (`opted_out_by_participant`); a warning for repeated soft bounces (`email_soft_bouncing`).
+ * The findings name the DID and date, never the address.
  */
 import type { Finding } from '../finding.js';
 import type { RosterRow } from '../roster/read.js';
-import { addressHash, type SuppressionIndex } from '../storage/suppressions.js';
+import { addressHash, SOFT_BOUNCE_WINDOW, type SuppressionIndex } from '../storage/suppressions.js';
 
 export function suppressionFindings(rows: readonly RosterRow[], index: SuppressionIndex): Finding[] {
-  if (index.byAddressHash.size === 0 && index.byDid.size === 0) return [];
+  const soft = index.softBouncing ?? new Map<string, number>();
+  if (index.byAddressHash.size === 0 && index.byDid.size === 0 && soft.size === 0) return [];
   const findings: Finding[] = [];
   for (const row of rows) {
     if (row.status !== 'active' || row.did === '') continue;
@@ -29,7 +31,21 @@ export function suppressionFindings(rows: readonly RosterRow[], index: Suppressi
     const bounced = row.email.trim() === '' ? undefined : index.byAddressHash.get(addressHash(row.email));
     const bouncedByDid = byDid?.kind === 'bounced' ? byDid : undefined;
     const hit = bounced ?? bouncedByDid;
-    if (hit === undefined) continue;
+    if (hit === undefined) {
+      const softCount = soft.get(row.did);
+      if (softCount !== undefined)
+        findings.push({
+          severity: 'warning',
+          scope: 'row',
+          code: 'email_soft_bouncing',
+          row: row.row,
+          did: row.did,
+          column: 'email',
+          message: `Mail to ${row.did}'s address was deferred or soft-bounced in ${softCount} of the last ${SOFT_BOUNCE_WINDOW} sends; it is still e-mailed.`,
+          fix: 'Check the address with the participant (a full mailbox or a misspelt domain); nothing is blocked until it bounces hard.',
+        });
+      continue;
+    }
     findings.push({
       severity: 'error',
       scope: 'row',

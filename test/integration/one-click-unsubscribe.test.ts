@@ -111,7 +111,9 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     const t = testContext(ws, env);
     logs = t.logs;
     closeDb = t.close;
-    server = createServer(unsubscribeHandler({ db: t.db(), logger: t.ctx.logger, now: () => new Date() }));
+    server = createServer(
+      unsubscribeHandler({ db: t.db(), logger: t.ctx.logger, now: () => new Date(), outboxDir: ws.env.OUTBOX_DIR! }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }, 60_000);
@@ -223,10 +225,19 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     const audits = () => ledger("SELECT actor, detail_json AS detail FROM audit WHERE action = 'opt_out_recorded'");
     expect(audits()).toEqual([{ actor: ONE_CLICK_ACTOR, detail: expect.stringContaining(row.did) }]);
 
+    const optedOutLines = () =>
+      readFileSync(join(ws.env.OUTBOX_DIR!, 'send_log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Json)
+        .filter((l) => l.status === 'opted_out');
+    expect(optedOutLines()).toEqual([expect.objectContaining({ did: row.did, status: 'opted_out' })]);
+
     const second = await request('POST', `?t=${row.unsubscribe_token}`, 'List-Unsubscribe=One-Click');
     expect(second.status).toBe(200);
     expect(second.text).toBe(first.text);
     expect(audits()).toHaveLength(1);
+    expect(optedOutLines()).toHaveLength(1);
     expect(ledger('SELECT opted_out_at FROM messages WHERE id = ?', row.id)[0]!.opted_out_at).toBe(
       message!.opted_out_at,
     );
