@@ -239,7 +239,10 @@ export function parseRoster(bytes: Buffer): Roster {
     const statusIndex = columns.indexOf('status');
     const status = (statusIndex === -1 ? '' : (record[statusIndex] ?? '')).toLowerCase() || 'active';
     let interned = statuses.get(status);
-    if (interned === undefined) statuses.set(status, (interned = status));
+    if (interned === undefined) {
+      interned = status;
+      statuses.set(status, interned);
+    }
     rows.push(new PackedRow(row, did, email, interned, record.join(SEP), layout!, shapeOk));
   };
   try {
