@@ -124,10 +124,6 @@ const baseOptions = {
  * none of them: the parser's own array of every record was the dry run's largest allocation.
  */
 function parseRecords(text: string, onRecord: (record: string[], row: number) => void): void {
-  if (isPlain(text)) {
-    parsePlain(text, onRecord);
-    return;
-  }
   parse(text, {
     ...baseOptions,
     on_record: (record: string[], info: { lines: number }) => {
@@ -139,29 +135,6 @@ function parseRecords(text: string, onRecord: (record: string[], row: number) =>
       return null;
     },
   });
-}
-
-/**
- * A roster with no double quote at all, one kind of line end and no record past the size limit
- * (the whole file is under it): every line is a record and every comma a separator, which
- * split() reads in a fraction of csv-parse's time. test/unit/roster/read.test.ts checks that both
- * readings agree.
- */
-function isPlain(text: string): boolean {
-  if (text.includes('"') || text.length > MAX_RECORD_CHARS) return false;
-  if (!text.includes('\r')) return true;
-  return !/\r(?!\n)|(?<!\r)\n/.test(text);
-}
-
-function parsePlain(text: string, onRecord: (record: string[], row: number) => void): void {
-  const lineEnd = text.includes('\r') ? '\r\n' : '\n';
-  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  for (let line = 1; start <= text.length; line++) {
-    let end = text.indexOf(lineEnd, start);
-    if (end === -1) end = text.length;
-    if (end > start) onRecord(text.slice(start, end).split(','), line);
-    start = end + lineEnd.length;
-  }
 }
 
 function runError(code: string, message: string, fix: string, row?: number): Finding {
