@@ -20,7 +20,7 @@ import { packageRoot } from './util/fs.js';
 function settingsSource(): { path: string; found: boolean; text: string } {
   const path = resolve('.env');
   const found = existsSync(path);
-  return { path, found, text: found ? `${path} and the environment` : `the environment (no ${path})` };
+  return { path, found, text: found ? `${path} and the environment` : `the environment only, as there is no ${path}` };
 }
 
 /** .env under the real environment; look-alike names warned about on stderr. */

@@ -39,7 +39,7 @@ export class ConfigError extends UsageError {
   ) {
     super(
       [
-        `Configuration problems (set these in .env or the environment${source === undefined ? '' : `; read from ${source}`}):`,
+        `Configuration problems (set these in .env or the environment)${source === undefined ? '' : `; settings were read from ${source}`}:`,
         ...problems.map((p) => `  - ${p.variable}: ${p.message}`),
       ].join('\n'),
       'config',

@@ -72,13 +72,15 @@ describe('what the CLI says', () => {
     const bad = { ...ws.env, SEND_DEADLINE: '25:99' };
     const without = await cli(['validate-participants'], bad, ws.dir);
     expect(without.code).toBe(2);
-    expect(without.stderr).toContain(`read from the environment (no ${join(ws.dir, '.env')})`);
+    expect(without.stderr).toContain(
+      `settings were read from the environment only, as there is no ${join(ws.dir, '.env')}:`,
+    );
     expect(without.stderr).toContain('SEND_DEADLINE');
     writeFileSync(join(ws.dir, '.env'), 'SEND_DEADLINE=25:99\n');
     const withFile = await cli(['validate-participants', '--json'], ws.env, ws.dir);
     expect(withFile.code).toBe(2);
     const error = (JSON.parse(withFile.stdout) as { error: { message: string } }).error;
-    expect(error.message).toContain(`read from ${join(ws.dir, '.env')} and the environment`);
+    expect(error.message).toContain(`settings were read from ${join(ws.dir, '.env')} and the environment:`);
     const help = await cli(['--help'], {}, ws.dir);
     expect(help.stdout).toContain(`here: ${join(ws.dir, '.env')} and the environment`);
   });
