@@ -12,12 +12,11 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ImapFlow } from 'imapflow';
 import { returnPathToken } from '../../src/bounces/token.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { maskEmail } from '../../src/util/mask.js';
 import { FIXTURE_RUN_ID, fixtureMessageId, fixtureToken } from '../support/bounce-fixtures.js';
-import { mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import { connectImap, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
 import { paths } from '../support/mail-stack-config.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
@@ -117,14 +116,7 @@ export async function benchCheckBounces(report: Report = printRow, fmt: Fmt = de
       chownSync(file, 65534, 65534);
     }
     // Dovecot indexes a new Maildir on first open; a live mailbox is indexed as mail arrives.
-    const client = new ImapFlow({
-      host: stack.host,
-      port: stack.imapPort,
-      secure: false,
-      auth: { user: stack.imapUser, pass: stack.imapPass },
-      logger: false,
-    });
-    await client.connect();
+    const client = await connectImap(stack);
     const status = await client.status('INBOX', { messages: true });
     await client.logout();
     const seen = status === false ? undefined : status.messages;

@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBouncesCommand } from '../../commands/check-bounces.js';
 import { status } from '../../commands/status.js';
@@ -19,7 +19,7 @@ import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { outboxPaths } from '../../src/outbox/paths.js';
 import { testContext } from '../support/context.js';
-import { type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import { type MailStack, mailStackAvailable, startMailStack, withMailbox } from '../support/mail-stack.js';
 import { APPROVER_A, type BotHarness, CHANNEL, OPERATOR, startBot, textOf } from '../support/slack-bot.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
 
@@ -60,23 +60,7 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     }
   }
 
-  async function imap<T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> {
-    const client = new ImapFlow({
-      host: stack.host,
-      port: stack.imapPort,
-      secure: false,
-      auth: { user: stack.imapUser, pass: stack.imapPass },
-      logger: false,
-    });
-    await client.connect();
-    const lock = await client.getMailboxLock('INBOX');
-    try {
-      return await fn(client);
-    } finally {
-      lock.release();
-      await client.logout();
-    }
-  }
+  const imap = <T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> => withMailbox(stack, fn);
 
   /** Rewrites the roster: every active row reachable, `bouncingDid`'s address the given one. */
   function writeAddresses(bouncingDid: string, address: string): void {

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBouncesCommand } from '../../commands/check-bounces.js';
 import { sendDaily } from '../../commands/send-daily.js';
@@ -18,7 +18,7 @@ import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { testContext } from '../support/context.js';
-import { type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import { type MailStack, mailStackAvailable, startMailStack, withMailbox } from '../support/mail-stack.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
 
@@ -42,23 +42,8 @@ describe.skipIf(!availability.ok)(`check-bounces over a real Dovecot: TLS, size 
     }
   }
 
-  async function imap<T>(fn: (client: ImapFlow) => Promise<T>, mailbox = 'INBOX'): Promise<T> {
-    const client = new ImapFlow({
-      host: stack.host,
-      port: stack.imapPort,
-      secure: false,
-      auth: { user: stack.imapUser, pass: stack.imapPass },
-      logger: false,
-    });
-    await client.connect();
-    const lock = await client.getMailboxLock(mailbox);
-    try {
-      return await fn(client);
-    } finally {
-      lock.release();
-      await client.logout();
-    }
-  }
+  const imap = <T>(fn: (client: ImapFlow) => Promise<T>, mailbox = 'INBOX'): Promise<T> =>
+    withMailbox(stack, fn, mailbox);
 
   async function contents(mailbox: string): Promise<{ subject: string; seen: boolean }[]> {
     return imap(async (c) => {

@@ -5,7 +5,6 @@
  * Skipped, naming the Debian package to install, where Postfix or Dovecot is missing.
  */
 import { existsSync } from 'node:fs';
-import { ImapFlow } from 'imapflow';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../src/bounces/classify.js';
@@ -13,31 +12,25 @@ import { tagAddress } from '../../src/bounces/token.js';
 import { SmtpClient } from '../../src/mail/smtp-client.js';
 import { fixtureMessageId, fixtureToken, ourMessage } from '../support/bounce-fixtures.js';
 import { isProcessAlive } from '../support/daemons.js';
-import { type DEBIAN_BINARIES, type MailStack, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
+import {
+  type DEBIAN_BINARIES,
+  type MailStack,
+  mailStackAvailable,
+  startMailStack,
+  withMailbox,
+} from '../support/mail-stack.js';
 
 const availability = mailStackAvailable();
 const title = availability.ok ? '' : ` — skipped: ${availability.reason}`;
 
-async function readInbox(stack: MailStack): Promise<Buffer[]> {
-  const client = new ImapFlow({
-    host: stack.host,
-    port: stack.imapPort,
-    secure: false,
-    auth: { user: stack.imapUser, pass: stack.imapPass },
-    logger: false,
-  });
-  await client.connect();
-  const lock = await client.getMailboxLock('INBOX');
-  try {
+function readInbox(stack: MailStack): Promise<Buffer[]> {
+  return withMailbox(stack, async (client) => {
     const messages: Buffer[] = [];
     for await (const message of client.fetch('1:*', { source: true })) {
       if (message.source !== undefined) messages.push(message.source);
     }
     return messages;
-  } finally {
-    lock.release();
-    await client.logout();
-  }
+  });
 }
 
 describe.skipIf(!availability.ok)(`a private Postfix + Dovecot on loopback${title}`, () => {

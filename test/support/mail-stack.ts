@@ -25,6 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 import { freeLoopbackPorts, isProcessAlive, readPidFile, stopByPid, waitFor, waitForGreeting } from './daemons.js';
 import {
   dovecotConf,
@@ -268,4 +269,33 @@ export async function startMailStack(): Promise<MailStack | undefined> {
     logs,
     stop,
   };
+}
+
+/** An IMAP session as the stack's test user (plain loopback). The caller logs out. */
+export async function connectImap(stack: MailStack): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: stack.host,
+    port: stack.imapPort,
+    secure: false,
+    auth: { user: stack.imapUser, pass: stack.imapPass },
+    logger: false,
+  });
+  await client.connect();
+  return client;
+}
+
+/** Runs `fn` with `mailbox` locked in a fresh session, then releases it and logs out. */
+export async function withMailbox<T>(
+  stack: MailStack,
+  fn: (client: ImapFlow) => Promise<T>,
+  mailbox = 'INBOX',
+): Promise<T> {
+  const client = await connectImap(stack);
+  const lock = await client.getMailboxLock(mailbox);
+  try {
+    return await fn(client);
+  } finally {
+    lock.release();
+    await client.logout();
+  }
 }
