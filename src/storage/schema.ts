@@ -236,4 +236,9 @@ export const migrations: string[] = [
   UPDATE runs SET send_seconds = MAX(0, ROUND((julianday(finished_at) - julianday(decided_at)) * 86400.0, 3))
     WHERE state = 'done' AND decided_at IS NOT NULL AND finished_at IS NOT NULL;
   `,
+  `
+  -- Every validation looks for repeated soft bounces (suppressions.ts softBouncingDids): without
+  -- this, a scan of the whole ledger; with it, only the few soft-bounced messages are read.
+  CREATE INDEX messages_soft_bounced ON messages(did) WHERE soft_bounces > 0;
+  `,
 ];

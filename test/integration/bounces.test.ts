@@ -18,7 +18,7 @@ import { validateParticipants } from '../../commands/validate-participants.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
 import { outboxPaths } from '../../src/outbox/paths.js';
-import { testContext } from '../support/context.js';
+import { queryState, testContext } from '../support/context.js';
 import { type MailStack, mailStackAvailable, startMailStack, withMailbox } from '../support/mail-stack.js';
 import { APPROVER_A, type BotHarness, CHANNEL, OPERATOR, startBot, textOf } from '../support/slack-bot.js';
 import { makeWorkspace, type Workspace } from '../support/workspace.js';
@@ -48,17 +48,7 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     }
   }
 
-  function ledger(sql: string, ...params: unknown[]): Json[] {
-    const t = testContext(ws, env);
-    try {
-      return t
-        .db()
-        .prepare(sql)
-        .all(...params) as Json[];
-    } finally {
-      t.close();
-    }
-  }
+  const ledger = (sql: string, ...params: unknown[]): Json[] => queryState(ws, env, sql, ...params) as Json[];
 
   const imap = <T>(fn: (client: ImapFlow) => Promise<T>): Promise<T> => withMailbox(stack, fn);
 

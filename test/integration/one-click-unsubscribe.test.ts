@@ -21,7 +21,7 @@ import { contentHash } from '../../src/mail/compose.js';
 import { outboxPaths } from '../../src/outbox/paths.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { openStateDb, type StateDb } from '../../src/storage/state-db.js';
-import { testContext } from '../support/context.js';
+import { queryState, testContext } from '../support/context.js';
 import { slackEnv } from '../support/slack-bot.js';
 import { startSlackStandIn } from '../support/slack-stand-in.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -54,17 +54,7 @@ describe('one-click unsubscribe (RFC 8058)', () => {
     }
   }
 
-  function ledger(sql: string, ...params: unknown[]): Json[] {
-    const t = testContext(ws, env);
-    try {
-      return t
-        .db()
-        .prepare(sql)
-        .all(...params) as Json[];
-    } finally {
-      t.close();
-    }
-  }
+  const ledger = (sql: string, ...params: unknown[]): Json[] => queryState(ws, env, sql, ...params) as Json[];
 
   async function request(
     method: string,

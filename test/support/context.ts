@@ -42,3 +42,16 @@ export function testContext(ws: Workspace, env: Env = {}, overrides: Partial<Com
 export function smtpEnv(port: number, extra: Env = {}): Env {
   return { SMTP_HOST: '127.0.0.1', SMTP_PORT: String(port), MAIL_FROM: 'Study Team <study@example.org>', ...extra };
 }
+
+/** Rows of a query on the workspace's state DB, in a context of its own (opened and closed here). */
+export function queryState(ws: Workspace, env: Env, sql: string, ...params: unknown[]): Record<string, unknown>[] {
+  const t = testContext(ws, env);
+  try {
+    return t
+      .db()
+      .prepare(sql)
+      .all(...params) as Record<string, unknown>[];
+  } finally {
+    t.close();
+  }
+}
