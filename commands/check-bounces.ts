@@ -1,5 +1,4 @@
-import { type CheckResult, checkBounces } from '../src/bounces/check.js';
-import { openBounceMailbox } from '../src/bounces/imap-mailbox.js';
+import type { CheckResult } from '../src/bounces/check.js';
 import { defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { jsonFlag, noPositionals } from './options.js';
@@ -36,6 +35,12 @@ export const checkBouncesCommand = defineCommand({
     return { dryRun: flags['dry-run'] === true };
   },
   async run(ctx, options) {
+    // Loaded here, not at the top: the IMAP client and the MIME parser take about a tenth of a
+    // second to load, which every other command would pay at start-up.
+    const [{ checkBounces }, { openBounceMailbox }] = await Promise.all([
+      import('../src/bounces/check.js'),
+      import('../src/bounces/imap-mailbox.js'),
+    ]);
     return checkBounces(
       {
         db: ctx.stateDb(),

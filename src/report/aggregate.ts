@@ -74,9 +74,10 @@ export interface AggregatedReport {
   fromTable: number;
 }
 
-function grown<T extends Uint8Array | Uint16Array>(array: T, index: number, make: (n: number) => T): T {
+/** `array`, or a copy twice as long (at least index + 1) when index is past its end. */
+function grown<T extends Uint8Array | Uint16Array>(array: T, index: number, Make: new (length: number) => T): T {
   if (index < array.length) return array;
-  const bigger = make(Math.max(index + 1, array.length * 2));
+  const bigger = new Make(Math.max(index + 1, array.length * 2));
   bigger.set(array);
   return bigger;
 }
@@ -107,15 +108,28 @@ export function aggregateReportWithSource(
     { delivered: false, classified: undefined },
   ];
 
+  // Consecutive rows mostly share a date and a (state, reason): compare before hashing again.
+  let lastDate: string | undefined;
+  let d: number | undefined;
+  let lastState: string | undefined;
+  let lastReason: string | null | undefined;
+  let code = 0;
   for (const [date, did, state, reason, recorded] of messagesInRange(stateDb, from, to)) {
-    const d = dayIndex.get(date);
+    if (date !== lastDate) {
+      lastDate = date;
+      d = dayIndex.get(date);
+    }
     if (d === undefined) continue;
-    const key = `${state}\u0000${reason ?? ''}`;
-    let code = codes.get(key);
-    if (code === undefined) {
-      code = decoded.length;
-      codes.set(key, code);
-      decoded.push({ delivered: DELIVERY_STATES.has(state), classified: classifyMessage(state, reason) });
+    if (state !== lastState || reason !== lastReason) {
+      lastState = state;
+      lastReason = reason;
+      const key = `${state}\u0000${reason ?? ''}`;
+      const known = codes.get(key);
+      if (known === undefined) {
+        code = decoded.length;
+        codes.set(key, code);
+        decoded.push({ delivered: DELIVERY_STATES.has(state), classified: classifyMessage(state, reason) });
+      } else code = known;
     }
     let n = didNumber.get(did);
     if (n === undefined) {
@@ -127,12 +141,12 @@ export function aggregateReportWithSource(
       table = { message: new Uint16Array(1024), completion: new Uint8Array(1024) };
       tables[d] = table;
     }
-    table.message = grown(table.message, n, (size) => new Uint16Array(size));
+    table.message = grown(table.message, n, Uint16Array);
     const previous = table.message[n]!;
     // Rows come in id order: a newer run's row replaces an older one, unless that one may have reached them.
     if (previous === 0 || !decoded[previous]!.delivered || decoded[code]!.delivered) {
       table.message[n] = code;
-      table.completion = grown(table.completion, n, (size) => new Uint8Array(size));
+      table.completion = grown(table.completion, n, Uint8Array);
       table.completion[n] = recorded !== null && recorded >= 0 && recorded < COMPLETIONS.length ? recorded + 1 : 0;
     }
   }
@@ -150,7 +164,7 @@ export function aggregateReportWithSource(
       const table = tables[dayIndex.get(day) ?? -1];
       const n = didNumber.get(did);
       if (table === undefined || n === undefined || n >= table.message.length || table.message[n] === 0) continue;
-      table.completion = grown(table.completion, n, (size) => new Uint8Array(size));
+      table.completion = grown(table.completion, n, Uint8Array);
       // Only where the ledger had no code: the e-mail's own source wins.
       if (table.completion[n] === 0) table.completion[n] = completion + 1;
     }

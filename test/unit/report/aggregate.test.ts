@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { aggregateReport, aggregateReportWithSource } from '../../../src/report/aggregate.js';
+import { messagesInRange } from '../../../src/storage/report-ledger.js';
 import { openStateDb } from '../../../src/storage/state-db.js';
 
 const dirs: string[] = [];
@@ -133,6 +134,28 @@ describe('aggregateReport', () => {
     const known = aggregateReportWithSource(state, compliance, '2026-03-03', '2026-03-03');
     expect(known.fromTable).toBe(0);
     expect(known.data.days[0]!.completion).toEqual({ all: 0, some: 0, none: 1, noData: 0, unreachable: 0 });
+    state.close();
+    compliance.close();
+  });
+
+  it('reads the range page by page: every row once, in id order, rows of other dates skipped', () => {
+    const { state, compliance, run, message } = setUp();
+    run('r1', '2026-03-02');
+    run('r0', '2026-02-27');
+    // Rows in and out of the range interleave, so pages end on both kinds.
+    for (let i = 0; i < 7; i++) {
+      message('r1', '2026-03-02', `did:${i}`, 'sent');
+      message('r0', '2026-02-27', `did:${i}`, 'sent');
+    }
+    for (const pageRows of [1, 2, 3, 7, 8, 100]) {
+      const rows = [...messagesInRange(state, '2026-03-01', '2026-03-04', pageRows)];
+      expect(
+        rows.map((r) => r[1]),
+        `pages of ${pageRows}`,
+      ).toEqual(Array.from({ length: 7 }, (_, i) => `did:${i}`));
+      const ids = rows.map((r) => r[5]);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    }
     state.close();
     compliance.close();
   });
