@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { ImapFlow } from 'imapflow';
 import { type Config, isLoopbackHost } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 
 export interface MailboxEntry {
   uid: number;
@@ -51,7 +51,14 @@ export function requireImapSettings(config: Config): void {
  * and an implicit-TLS handshake fails before anything is said.
  */
 function explainConnectError(error: unknown, config: Config, loopback: boolean): unknown {
-  const e = error as { tlsFailed?: boolean; code?: string; message?: string };
+  const e = error as {
+    tlsFailed?: boolean;
+    authenticationFailed?: boolean;
+    code?: string;
+    message?: string;
+    responseText?: string;
+    serverResponseCode?: string;
+  };
   const where = `${config.IMAP_HOST}:${config.IMAP_PORT}`;
   if (e.tlsFailed === true && !config.IMAP_SECURE)
     return new ConfigError([
@@ -71,7 +78,43 @@ function explainConnectError(error: unknown, config: Config, loopback: boolean):
         message: `is true but the TLS handshake with ${where} failed (${e.code ?? e.message ?? 'no detail'}), so the password was not sent. IMAP_PORT must be the server's implicit-TLS port (usually 993); for a STARTTLS port (usually 143) set IMAP_SECURE=false.`,
       },
     ]);
+  if (e.authenticationFailed === true)
+    return new ConfigError([
+      {
+        variable: 'IMAP_USER',
+        message: `or IMAP_PASS is wrong: the IMAP server at ${where} refused the login (${serverSaid(e)}). Check both (IMAP_PASS_FILE, if set, must hold the password alone).`,
+      },
+    ]);
+  const reason = NETWORK_REASONS[e.code ?? ''];
+  if (reason !== undefined)
+    return new UsageError(
+      `Could not reach the bounce mailbox at ${where}: ${reason} (${e.code}). Check IMAP_HOST and IMAP_PORT, and that the server is up; nothing was read or recorded, and the next check starts where the last one ended.`,
+      'imap_unreachable',
+    );
   return error;
+}
+
+/** Why a connection failed, by the code Node (socket, DNS) or imapflow sets. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens on that port)',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name could not be resolved just now',
+  ETIMEDOUT: 'the connection timed out',
+  CONNECT_TIMEOUT: 'the connection timed out',
+  GREETING_TIMEOUT: 'the server did not greet us in time',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  ECONNRESET: 'the server closed the connection',
+  NoConnection: 'the server closed the connection',
+  EConnectionClosed: 'the server closed the connection',
+  ClosedAfterConnectText: 'the server closed the connection right after connecting',
+  ClosedAfterConnectTLS: 'the server closed the connection right after the TLS handshake',
+};
+
+/** The server's own words, cut short: it is the configured server's text, not participants' mail. */
+function serverSaid(e: { responseText?: string; serverResponseCode?: string; message?: string }): string {
+  const text = e.responseText ?? e.serverResponseCode ?? e.message ?? 'no detail';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 export async function openBounceMailbox(config: Config, maxBytes: number): Promise<BounceMailbox> {
@@ -96,7 +139,22 @@ export async function openBounceMailbox(config: Config, maxBytes: number): Promi
     client.close();
     throw explainConnectError(error, config, loopback);
   }
-  const lock = await client.getMailboxLock(config.IMAP_MAILBOX);
+  let lock: Awaited<ReturnType<ImapFlow['getMailboxLock']>>;
+  try {
+    lock = await client.getMailboxLock(config.IMAP_MAILBOX);
+  } catch (error) {
+    await client.logout().catch(() => client.close());
+    // The server's NO to SELECT: no such folder (or not ours to read). Anything else (the
+    // connection dropped) is explained like a failed connect.
+    if ((error as { responseStatus?: string }).responseStatus !== 'NO')
+      throw explainConnectError(error, config, loopback);
+    throw new ConfigError([
+      {
+        variable: 'IMAP_MAILBOX',
+        message: `is "${config.IMAP_MAILBOX}", which the IMAP server at ${config.IMAP_HOST}:${config.IMAP_PORT} could not open (${serverSaid(error as { message?: string })}). Set it to the folder bounces arrive in (INBOX by default).`,
+      },
+    ]);
+  }
   const mailbox = client.mailbox;
   if (mailbox === false) throw new Error(`IMAP mailbox ${config.IMAP_MAILBOX} could not be opened.`);
   const done = config.IMAP_DONE_MAILBOX;

@@ -16,7 +16,7 @@ import { DEFAULT_MAX_BYTES } from '../../src/bounces/classify.js';
 import { openBounceMailbox } from '../../src/bounces/imap-mailbox.js';
 import { execute } from '../../src/command.js';
 import type { Env } from '../../src/config.js';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, UsageError } from '../../src/errors.js';
 import { testContext } from '../support/context.js';
 import { type MailStack, mailStackAvailable, startMailStack, withMailbox } from '../support/mail-stack.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp-sink.js';
@@ -135,6 +135,41 @@ describe.skipIf(!availability.ok)(`check-bounces over a real Dovecot: TLS, size 
     const control = await openBounceMailbox(ws.config(env), DEFAULT_MAX_BYTES);
     await control.close();
     expect(logins()).toBe(before + 1);
+  }, 30_000);
+
+  it('names the setting when the login is refused, the mailbox does not exist or nothing listens (exit 2, not "a bug")', async () => {
+    const failure = (extra: Env) =>
+      openBounceMailbox(ws.config({ ...env, ...extra }), DEFAULT_MAX_BYTES).then(
+        async (opened) => {
+          await opened.close();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+    const login = await failure({ IMAP_PASS: 'not-the-password' });
+    expect(login).toBeInstanceOf(ConfigError);
+    expect((login as ConfigError).problems[0]).toMatchObject({ variable: 'IMAP_USER' });
+    expect((login as ConfigError).message).toContain('IMAP_PASS is wrong');
+    expect((login as ConfigError).message).not.toContain('not-the-password');
+
+    const mailbox = await failure({ IMAP_MAILBOX: 'Bounces-Typo' });
+    expect(mailbox).toBeInstanceOf(ConfigError);
+    expect((mailbox as ConfigError).problems[0]).toMatchObject({ variable: 'IMAP_MAILBOX' });
+    expect((mailbox as ConfigError).message).toContain('"Bounces-Typo"');
+
+    // A port nothing listens on: a closed server's port.
+    const closed = await startSmtpSink();
+    const port = closed.port;
+    await closed.close();
+    const refused = await failure({ IMAP_PORT: String(port) });
+    expect(refused).toBeInstanceOf(UsageError);
+    expect((refused as UsageError).code).toBe('imap_unreachable');
+    expect((refused as UsageError).message).toContain(`${stack.host}:${port}`);
+    expect((refused as UsageError).message).toContain('ECONNREFUSED');
+    // Through the command it is the same settings error (the CLI exits 2), and nothing was recorded.
+    await expect(run({ dryRun: false }, { IMAP_PORT: String(port) })).rejects.toThrow(
+      /Could not reach the bounce mailbox/,
+    );
   }, 30_000);
 
   it('leaves a message over 1 MB alone (too_large, unread, not parsed even though it would be ours)', async () => {
