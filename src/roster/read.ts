@@ -3,10 +3,10 @@
  * itself (not text, malformed quoting, missing columns) comes back as findings, never a throw.
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
+import { readCsvRecords } from './csv-records.js';
 import { decodeRoster, separatorFinding } from './encoding.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
@@ -65,6 +65,9 @@ const SEP = '\u001f';
 
 /** Where the named columns are in a row's values (-1: no such column). */
 interface Layout {
+  did: number;
+  email: number;
+  status: number;
   firstName: number;
   lastName: number;
   timezone: number;
@@ -112,29 +115,12 @@ class PackedRow implements RosterRow {
   }
 }
 
-const baseOptions = {
-  bom: true,
-  relax_column_count: true,
-  skip_empty_lines: true,
-  max_record_size: MAX_RECORD_CHARS,
-} as const;
-
-/**
- * Parses in one pass, handing each record to `onRecord` with the line it starts on and keeping
- * none of them: the parser's own array of every record was the dry run's largest allocation.
- */
-function parseRecords(text: string, onRecord: (record: string[], row: number) => void): void {
-  parse(text, {
-    ...baseOptions,
-    on_record: (record: string[], info: { lines: number }) => {
-      // info.lines is where the record ends; a quoted value may span lines, and the row is
-      // numbered by the line it starts on.
-      let inside = 0;
-      for (const value of record) for (let i = value.indexOf('\n'); i !== -1; i = value.indexOf('\n', i + 1)) inside++;
-      onRecord(record, info.lines - inside);
-      return null;
-    },
-  });
+/** record[index] as a slice of `packed` (record joined with SEP); '' when there is no such value. */
+function valueIn(packed: string, record: readonly string[], index: number): string {
+  if (index < 0 || index >= record.length) return '';
+  let start = 0;
+  for (let i = 0; i < index; i++) start += record[i]!.length + 1;
+  return packed.slice(start, start + record[index]!.length);
 }
 
 function runError(code: string, message: string, fix: string, row?: number): Finding {
@@ -184,6 +170,9 @@ export function parseRoster(bytes: Buffer): Roster {
       headerBroken = findings.some((f) => f.severity === 'error');
       const at = (name: string): number => columns!.indexOf(name);
       layout = {
+        did: at('did'),
+        email: at('email'),
+        status: at('status'),
         firstName: at('first_name'),
         lastName: at('last_name'),
         timezone: at('timezone'),
@@ -192,9 +181,8 @@ export function parseRoster(bytes: Buffer): Roster {
     }
     if (headerBroken) return;
     for (let i = 0; i < record.length; i++) record[i] = record[i]!.trim().replaceAll(SEP, ' ');
-    findings.push(...boundRecord(columns, record, row));
-    const didIndex = columns.indexOf('did');
-    const did = didIndex === -1 ? '' : (record[didIndex] ?? '');
+    const oversized = boundRecord(columns, record, row);
+    if (oversized.length > 0) findings.push(...oversized);
     const shapeOk = record.length === columns.length;
     if (!shapeOk) {
       findings.push({
@@ -207,19 +195,30 @@ export function parseRoster(bytes: Buffer): Roster {
         // No DID: on a misaligned row the "did" cell may hold a name.
       });
     }
-    const emailIndex = columns.indexOf('email');
-    const email = emailIndex === -1 ? '' : (record[emailIndex] ?? '');
-    const statusIndex = columns.indexOf('status');
+    const { did: didIndex, email: emailIndex, status: statusIndex } = layout!;
     const status = (statusIndex === -1 ? '' : (record[statusIndex] ?? '')).toLowerCase() || 'active';
     let interned = statuses.get(status);
     if (interned === undefined) {
       interned = status;
       statuses.set(status, interned);
     }
-    rows.push(new PackedRow(row, did, email, interned, record.join(SEP), layout!, shapeOk));
+    const packed = record.join(SEP);
+    // The DID and address as slices of the packed row, which is kept anyway: slices of the
+    // record's values would keep the parser's string of the whole line alive beside it.
+    rows.push(
+      new PackedRow(
+        row,
+        valueIn(packed, record, didIndex),
+        valueIn(packed, record, emailIndex),
+        interned,
+        packed,
+        layout!,
+        shapeOk,
+      ),
+    );
   };
   try {
-    parseRecords(text, onRecord);
+    readCsvRecords(text, onRecord);
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')

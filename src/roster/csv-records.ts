@@ -1,0 +1,157 @@
+/**
+ * The roster's CSV records, one at a time, each with the line it starts on (the header is line 1).
+ *
+ * A roster exported from a spreadsheet or Qualtrics is plain: commas, one line ending throughout,
+ * quotes only around whole values. Such a file is read here directly, about five times faster
+ * than csv-parse (whose per-record bookkeeping was most of validate-participants' time at 100,000
+ * rows). Anything else (a stray or unclosed quote, a lone CR, mixed line endings, a record over
+ * 1 MB) is left to csv-parse, which reads it or explains what is wrong; the fast reader does not
+ * guess. A test feeds both readers random CSV and requires the same records wherever the fast
+ * one accepts.
+ *
+ * Records are decoded per record from UTF-8 bytes, so each is a fresh string: slices of the
+ * whole text would keep all of it alive (and two bytes a character, if any name needs that).
+ */
+import { parse } from 'csv-parse/sync';
+import { MAX_RECORD_CHARS } from './bounds.js';
+
+export type OnRecord = (record: string[], row: number) => void;
+
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+/** Longer records (a pasted document, quoting gone wrong) go to csv-parse, which bounds and names them. */
+const MAX_PLAIN_RECORD_BYTES = 1024 * 1024;
+
+/** Every record: the plain reader where it can, csv-parse otherwise (which throws on malformed CSV). */
+export function readCsvRecords(text: string, onRecord: OnRecord): void {
+  if (!readPlainCsv(text, onRecord)) readWithCsvParse(text, onRecord);
+}
+
+/** csv-parse, keeping no records: the parser's own array of every record was the dry run's largest allocation. */
+export function readWithCsvParse(text: string, onRecord: OnRecord): void {
+  let quotedCrs = 0;
+  parse(text, {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    max_record_size: MAX_RECORD_CHARS,
+    on_record: (record: string[], info: { lines: number }) => {
+      // info.lines is where the record ends; a quoted value may span lines, and the row is
+      // numbered by the line it starts on. csv-parse also counts every CR inside quotes as a
+      // line (a quoted CRLF as two), where an editor counts line feeds: those CRs, this
+      // record's and all before it, are taken off.
+      let inside = 0;
+      for (const value of record) {
+        for (let i = value.indexOf('\n'); i !== -1; i = value.indexOf('\n', i + 1)) inside++;
+        for (let i = value.indexOf('\r'); i !== -1; i = value.indexOf('\r', i + 1)) quotedCrs++;
+      }
+      onRecord(record, info.lines - inside - quotedCrs);
+      return null;
+    },
+  });
+}
+
+/**
+ * Reads a plain CSV and returns true, or returns false having called `onRecord` for nothing: the
+ * whole text is checked before the first record is handed on.
+ */
+export function readPlainCsv(text: string, onRecord: OnRecord): boolean {
+  if (text.charCodeAt(0) === 0xfeff) return false; // a second byte order mark: csv-parse's rules apply
+  const bytes = Buffer.from(text, 'utf8');
+  if (!walkRecords(bytes)) return false;
+  walkRecords(bytes, (start, end, quoted, line) => {
+    const source = bytes.toString('utf8', start, end);
+    onRecord(quoted ? quotedValues(source) : source.split(','), line);
+  });
+  return true;
+}
+
+type RecordSpan = (start: number, end: number, quoted: boolean, line: number) => void;
+
+/**
+ * The records' byte spans (line ending excluded; empty lines skipped, as csv-parse's
+ * skip_empty_lines), or false at the first thing csv-parse might read differently. The line
+ * ending is csv-parse's: the first one outside quotes (CRLF or LF) is the only one allowed after.
+ */
+function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean {
+  const n = bytes.length;
+  let crlf: boolean | undefined;
+  let line = 1;
+  let i = 0;
+  while (i < n) {
+    const start = i;
+    const startLine = line;
+    let quoted = false;
+    // One value per turn; i ends on the comma, the line ending or n.
+    for (;;) {
+      if (bytes[i] === QUOTE) {
+        quoted = true;
+        for (i++; ; ) {
+          const close = bytes.indexOf(QUOTE, i);
+          if (close === -1) return false; // not closed
+          for (let k = bytes.indexOf(LF, i); k !== -1 && k < close; k = bytes.indexOf(LF, k + 1)) line++;
+          i = close + 1;
+          if (bytes[i] !== QUOTE) break;
+          i++; // "" inside quotes
+        }
+        if (i < n && bytes[i] !== COMMA && bytes[i] !== LF && bytes[i] !== CR) return false; // "a"b
+      } else {
+        while (i < n) {
+          const b = bytes[i]!;
+          if (b === COMMA || b === LF || b === CR) break;
+          if (b === QUOTE) return false; // a quote inside an unquoted value
+          i++;
+        }
+      }
+      if (i < n && bytes[i] === COMMA) {
+        i++;
+        continue;
+      }
+      break;
+    }
+    const end = i;
+    if (i < n) {
+      const ending = bytes[i] === CR ? (bytes[i + 1] === LF ? 'crlf' : 'cr') : 'lf';
+      if (ending === 'cr') return false; // old Mac line endings, or a stray CR
+      if (crlf === undefined) crlf = ending === 'crlf';
+      else if (crlf !== (ending === 'crlf')) return false; // mixed line endings
+      i += ending === 'crlf' ? 2 : 1;
+      line++;
+    }
+    if (end - start > MAX_PLAIN_RECORD_BYTES) return false;
+    if (end > start) onSpan?.(start, end, quoted, startLine);
+  }
+  return true;
+}
+
+/** The values of one record that has quoted values, already known to be well formed. */
+function quotedValues(source: string): string[] {
+  const values: string[] = [];
+  let i = 0;
+  for (;;) {
+    if (source.charCodeAt(i) === QUOTE) {
+      let value = '';
+      for (i++; ; ) {
+        const close = source.indexOf('"', i);
+        value += source.slice(i, close);
+        i = close + 1;
+        if (source.charCodeAt(i) !== QUOTE) break;
+        value += '"';
+        i++;
+      }
+      values.push(value);
+    } else {
+      const comma = source.indexOf(',', i);
+      values.push(source.slice(i, comma === -1 ? source.length : comma));
+      i = comma === -1 ? source.length : comma;
+    }
+    if (i >= source.length) return values;
+    i++; // the comma
+    if (i === source.length) {
+      values.push('');
+      return values;
+    }
+  }
+}

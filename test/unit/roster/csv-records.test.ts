@@ -1,0 +1,130 @@
+/**
+ * The roster's plain-CSV reader against csv-parse: on random CSV built from the characters that
+ * matter (commas, quotes, CR, LF, non-ASCII), wherever the plain reader accepts a text it must
+ * give the same records on the same lines as csv-parse; where it declines, it must have handed
+ * on nothing. A real roster must take the plain path, or the speed it exists for is gone.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readPlainCsv, readWithCsvParse } from '../../../src/roster/csv-records.js';
+import { makeWorkspace } from '../../support/workspace.js';
+
+type Read = [string[], number][];
+
+function plain(text: string): Read | undefined {
+  const out: Read = [];
+  return readPlainCsv(text, (record, row) => out.push([record, row])) ? out : undefined;
+}
+
+function reference(text: string): Read | Error {
+  const out: Read = [];
+  try {
+    readWithCsvParse(text, (record, row) => out.push([record, row]));
+    return out;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
+/** Deterministic pseudo-random numbers (mulberry32): a failure names its seed and repeats. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = ['a', 'bc', 'é', '中', '😀', ' ', ',', ',', '"', '""', '\n', '\n', '\r\n', '\r', 'P0001', 'x@y.org'];
+
+/** Either free-form noise, or a well-formed CSV (mostly quoting right), with one line ending. */
+function randomCsv(next: () => number): string {
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
+  if (next() < 0.3) return Array.from({ length: 1 + Math.floor(next() * 30) }, () => pick(PIECES)).join('');
+  const eol = pick(['\n', '\r\n']);
+  const value = (): string => {
+    const raw = Array.from({ length: Math.floor(next() * 4) }, () => pick(PIECES)).join('');
+    if (/[",\r\n]/.test(raw) || next() < 0.2) return `"${raw.replaceAll('"', '""')}"`;
+    return raw;
+  };
+  const rows = Array.from({ length: 1 + Math.floor(next() * 6) }, () =>
+    next() < 0.1 ? '' : Array.from({ length: 1 + Math.floor(next() * 4) }, value).join(','),
+  );
+  return rows.join(eol) + (next() < 0.5 ? eol : '');
+}
+
+describe('the plain CSV reader', () => {
+  it('gives csv-parse’s records and lines wherever it accepts, on 20,000 random texts', () => {
+    let accepted = 0;
+    let declined = 0;
+    for (let seed = 1; seed <= 20_000; seed++) {
+      const text = randomCsv(random(seed));
+      const fast = plain(text);
+      if (fast === undefined) {
+        declined++;
+        continue;
+      }
+      accepted++;
+      const expected = reference(text);
+      expect(expected, `seed ${seed}: ${JSON.stringify(text)}`).not.toBeInstanceOf(Error);
+      expect(fast, `seed ${seed}: ${JSON.stringify(text)}`).toEqual(expected);
+    }
+    // Both paths are exercised: a reader that declined everything would pass the loop above.
+    expect(accepted).toBeGreaterThan(5_000);
+    expect(declined).toBeGreaterThan(1_000);
+  });
+
+  it('declines what csv-parse reads differently or refuses, handing on nothing', () => {
+    for (const text of [
+      'did,email\nP1,"a"b\n', // text after a closing quote
+      'did,email\nP1,a"b\n', // a quote inside an unquoted value
+      'did,email\nP1,"open\n', // never closed
+      'did,email\rP1,a\r', // old Mac line endings
+      'did,email\r\nP1,a\nP2,b\r\n', // mixed line endings
+      '\ufeffdid,email\nP1,a\n', // a byte order mark left in the text
+      `did,email\nP1,${'x'.repeat(1024 * 1024 + 1)}\n`, // over 1 MB: csv-parse bounds it
+    ]) {
+      const seen: unknown[] = [];
+      expect(
+        readPlainCsv(text, (record) => seen.push(record)),
+        JSON.stringify(text.slice(0, 40)),
+      ).toBe(false);
+      expect(seen).toEqual([]);
+    }
+  });
+
+  it('reads quoted values, empty lines and a last line without a line ending, numbering rows by the line they start on', () => {
+    const text = 'did,email,note\r\n\r\nP1,a@b.org,"two\r\nlines, one ""quote"""\r\nP2,c@d.org,\r\nP3,"",last';
+    expect(plain(text)).toEqual([
+      [['did', 'email', 'note'], 1],
+      [['P1', 'a@b.org', 'two\r\nlines, one "quote"'], 3],
+      [['P2', 'c@d.org', ''], 5],
+      [['P3', '', 'last'], 6],
+    ]);
+  });
+
+  it('takes the plain path for a generated roster, and agrees with csv-parse on every scenario roster', () => {
+    const ws = makeWorkspace({ participants: 200 });
+    try {
+      const text = readFileSync(ws.fixture.rosterPath, 'utf8');
+      expect(plain(text)).toBeDefined();
+      expect(plain(text)).toEqual(reference(text));
+    } finally {
+      ws.cleanup();
+    }
+    const scenarios = join(import.meta.dirname, '../../../fixtures/scenarios');
+    let accepted = 0;
+    for (const name of readdirSync(scenarios).filter((f) => f.endsWith('.csv'))) {
+      // As the roster reader sees it: decoded, without the byte order mark.
+      const text = new TextDecoder('utf-8').decode(readFileSync(join(scenarios, name)));
+      const read = plain(text);
+      if (read === undefined) continue;
+      accepted++;
+      expect(read, name).toEqual(reference(text));
+    }
+    expect(accepted).toBeGreaterThan(10);
+  });
+});
