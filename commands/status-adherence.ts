@@ -1,12 +1,13 @@
 /**
  * The adherence link in `status` and App Home: for the last 14 report dates, how many of the
- * day's participants could not be reached (bounced, suppressed, opted out) next to the survey
+ * day's participants could not be reached (bounced, suppressed, blocked by validation, opted
+ * out) next to the survey
  * completion of the ones who were, so "non-compliant because we never reached them" is told apart
  * from "reached, but non-compliant". Counts only, from the weekly report's aggregation.
  */
 import type { CommandContext } from '../src/command.js';
 import { openComplianceDb } from '../src/compliance/db.js';
-import { aggregateReport } from '../src/report/aggregate.js';
+import { aggregateReportWithSource } from '../src/report/aggregate.js';
 import { addDays } from '../src/util/dates.js';
 
 export const ADHERENCE_DAYS = 14;
@@ -15,11 +16,14 @@ export interface AdherenceDay {
   report_date: string;
   /** The day's participants (the ones its run considered, paused and withdrawn left out). */
   participants: number;
-  /** Could not be reached: the sum of the three below. */
+  /** Could not be reached: the sum of the four below. */
   unreachable: number;
   bounced: number;
-  /** Blocked by validation: a suppressed (bounced or opted-out) address, an invalid row. */
+  /** Not e-mailed: the address is suppressed (it bounced earlier, or they opted out by e-mail). */
   suppressed: number;
+  /** Not e-mailed: blocked by another validation finding (an invalid address, a duplicate, ...). */
+  blocked: number;
+  /** Not e-mailed: the roster's status is opted_out. */
   opted_out: number;
   /** Reached (or at least e-mailed): their surveys that day. */
   reached: { all: number; some: number; none: number; no_data: number };
@@ -37,16 +41,17 @@ export function adherence(ctx: Pick<CommandContext, 'config' | 'stateDb'>, to: s
   const from = addDays(to, 1 - ADHERENCE_DAYS);
   const compliance = openComplianceDb(ctx.config.COMPLIANCE_DB_PATH);
   try {
-    const data = aggregateReport(ctx.stateDb(), compliance, from, to);
+    const { data, suppressed } = aggregateReportWithSource(ctx.stateDb(), compliance, from, to);
     const days = data.days
-      .map((d): AdherenceDay => {
+      .map((d, i): AdherenceDay => {
         const c = d.completion;
         return {
           report_date: d.date,
           participants: c.all + c.some + c.none + c.noData + c.unreachable,
           unreachable: c.unreachable,
           bounced: d.messages.bounced,
-          suppressed: d.messages.blocked,
+          suppressed: suppressed[i]!,
+          blocked: d.messages.blocked - suppressed[i]!,
           opted_out: d.messages.optedOut,
           reached: { all: c.all, some: c.some, none: c.none, no_data: c.noData },
         };
@@ -60,5 +65,5 @@ export function adherence(ctx: Pick<CommandContext, 'config' | 'stateDb'>, to: s
 
 /** One line per day, for the text output and App Home. */
 export function adherenceLine(d: AdherenceDay): string {
-  return `${d.report_date}: not reached ${d.unreachable} (bounced ${d.bounced}, suppressed ${d.suppressed}, opted out ${d.opted_out}) · reached: all surveys ${d.reached.all}, some ${d.reached.some}, none ${d.reached.none}, no data ${d.reached.no_data}`;
+  return `${d.report_date}: not reached ${d.unreachable} (bounced ${d.bounced}, suppressed ${d.suppressed}, blocked by validation ${d.blocked}, opted out ${d.opted_out}) · reached: all surveys ${d.reached.all}, some ${d.reached.some}, none ${d.reached.none}, no data ${d.reached.no_data}`;
 }

@@ -18,6 +18,7 @@ import { COMPLETIONS, completionRows } from '../compliance/completion.js';
 import type { ComplianceDb } from '../compliance/db.js';
 import { messagesInRange } from '../storage/report-ledger.js';
 import type { StateDb } from '../storage/state-db.js';
+import { SUPPRESSION_CODES } from '../validation/suppressed.js';
 import {
   type CompletionCategory,
   daysInRange,
@@ -72,7 +73,17 @@ export interface AggregatedReport {
   data: ReportData;
   /** Participant-days whose completion had to come from the daily_compliance table, not the ledger. */
   fromTable: number;
+  /**
+   * Per day of data.days: of its blocked messages, those blocked because the address is
+   * suppressed (bounced earlier, or the participant opted out by e-mail); the rest were blocked
+   * by other validation findings.
+   */
+  suppressed: number[];
 }
+
+/** A blocked message's reason is its findings' codes, comma-separated. */
+const blockedBySuppression = (state: string, reason: string | null): boolean =>
+  state === 'blocked' && (reason?.split(',').some((code) => SUPPRESSION_CODES.has(code)) ?? false);
 
 /** `array`, or a copy twice as long (at least index + 1) when index is past its end. */
 function grown<T extends Uint8Array | Uint16Array>(array: T, index: number, Make: new (length: number) => T): T {
@@ -104,8 +115,8 @@ export function aggregateReportWithSource(
   const didNumber = new Map<string, number>();
   // Distinct (state, reason) pairs, numbered from 1; the code's message and completion follow.
   const codes = new Map<string, number>();
-  const decoded: { delivered: boolean; classified: Classified | undefined }[] = [
-    { delivered: false, classified: undefined },
+  const decoded: { delivered: boolean; suppressed: boolean; classified: Classified | undefined }[] = [
+    { delivered: false, suppressed: false, classified: undefined },
   ];
 
   // Consecutive rows mostly share a date and a (state, reason): compare before hashing again.
@@ -128,7 +139,11 @@ export function aggregateReportWithSource(
       if (known === undefined) {
         code = decoded.length;
         codes.set(key, code);
-        decoded.push({ delivered: DELIVERY_STATES.has(state), classified: classifyMessage(state, reason) });
+        decoded.push({
+          delivered: DELIVERY_STATES.has(state),
+          suppressed: blockedBySuppression(state, reason),
+          classified: classifyMessage(state, reason),
+        });
       } else code = known;
     }
     let n = didNumber.get(did);
@@ -170,19 +185,23 @@ export function aggregateReportWithSource(
     }
 
   const days: ReportDay[] = [];
+  const suppressed: number[] = [];
   for (const [date, d] of dayIndex) {
     const table = tables[d];
     if (table === undefined) continue;
     const messages = zeroMessages();
     const completion = zeroCompletion();
+    let suppressedToday = 0;
     table.message.forEach((code, n) => {
       const c = code === 0 ? undefined : decoded[code]!.classified;
       if (c === undefined) return;
       if (c.outcome !== undefined) messages[c.outcome]++;
+      if (decoded[code]!.suppressed) suppressedToday++;
       const row = table.completion[n] ?? 0;
       completion[c.completion ?? (row === 0 ? 'noData' : COMPLETIONS[row - 1]!)]++;
     });
     days.push({ date, messages, completion });
+    suppressed.push(suppressedToday);
   }
-  return { data: { ...(studyName === undefined ? {} : { studyName }), from, to, days }, fromTable };
+  return { data: { ...(studyName === undefined ? {} : { studyName }), from, to, days }, fromTable, suppressed };
 }

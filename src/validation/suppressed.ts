@@ -8,6 +8,9 @@ import type { Finding } from '../finding.js';
 import type { RosterRow } from '../roster/read.js';
 import { addressHash, SOFT_BOUNCE_WINDOW, type SuppressionIndex } from '../storage/suppressions.js';
 
+/** The finding codes that block a participant because their address is suppressed. */
+export const SUPPRESSION_CODES: ReadonlySet<string> = new Set(['email_bouncing', 'opted_out_by_participant']);
+
 export function suppressionFindings(rows: readonly RosterRow[], index: SuppressionIndex): Finding[] {
   const soft = index.softBouncing ?? new Map<string, number>();
   if (index.byAddressHash.size === 0 && index.byDid.size === 0 && soft.size === 0) return [];

@@ -152,10 +152,11 @@ describe('check-bounces: send_log.jsonl lines and status adherence', () => {
         unreachable: number;
         bounced: number;
         suppressed: number;
+        blocked: number;
         opted_out: number;
         reached: Record<string, number>;
       };
-      expect(d.unreachable).toBe(d.bounced + d.suppressed + d.opted_out);
+      expect(d.unreachable).toBe(d.bounced + d.suppressed + d.blocked + d.opted_out);
       expect(d.unreachable + Object.values(d.reached).reduce((a, b) => a + b, 0)).toBe(d.participants);
       expect(day.text).toContain('Reach and adherence, last 14 days');
     } finally {

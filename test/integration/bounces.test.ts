@@ -202,7 +202,7 @@ describe.skipIf(!availability.ok)(`bounces over the real mail stack${title}`, ()
     expect(adherence.reached.all + adherence.reached.some + adherence.reached.none + adherence.reached.no_data).toBe(
       adherence.participants - 2,
     );
-    expect(day.text).toContain('not reached 2 (bounced 1, suppressed 0, opted out 1)');
+    expect(day.text).toContain('not reached 2 (bounced 1, suppressed 0, blocked by validation 0, opted out 1)');
 
     // The next validation blocks the address (DID, date and status; never the address).
     const blocked = await run(validateParticipants, { reportDate: ws.reportDate });

@@ -159,4 +159,20 @@ describe('aggregateReport', () => {
     state.close();
     compliance.close();
   });
+
+  it('tells blocks for a suppressed address (bounced, opted out by e-mail) apart from other validation blocks', () => {
+    const { state, compliance, run, message } = setUp();
+    const d1 = '2026-03-02';
+    run('r1', d1);
+    message('r1', d1, 'did:a', 'blocked', 'email_bouncing');
+    message('r1', d1, 'did:b', 'blocked', 'email_invalid,opted_out_by_participant');
+    message('r1', d1, 'did:c', 'blocked', 'email_invalid');
+    message('r1', d1, 'did:d', 'blocked', 'email_suppressed'); // a withdrawn participant's address: not a suppression
+    message('r1', d1, 'did:e', 'sent', null, 0);
+    const { data, suppressed } = aggregateReportWithSource(state, compliance, d1, d1);
+    expect(data.days[0]!.messages.blocked).toBe(4);
+    expect(suppressed).toEqual([2]);
+    state.close();
+    compliance.close();
+  });
 });

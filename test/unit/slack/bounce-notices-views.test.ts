@@ -55,6 +55,7 @@ describe('reach and adherence in App Home and /mail-status', () => {
         unreachable: 3,
         bounced: 2,
         suppressed: 0,
+        blocked: 0,
         opted_out: 1,
         reached: { all: 20, some: 4, none: 2, no_data: 1 },
       },
@@ -63,7 +64,7 @@ describe('reach and adherence in App Home and /mail-status', () => {
 
   it('tells the not-reached apart from the reached-but-non-compliant', () => {
     expect(adherenceText(dayStatus(adherence))).toContain(
-      '2026-11-30: not reached 3 (bounced 2, suppressed 0, opted out 1) · reached: all surveys 20, some 4, none 2, no data 1',
+      '2026-11-30: not reached 3 (bounced 2, suppressed 0, blocked by validation 0, opted out 1) · reached: all surveys 20, some 4, none 2, no data 1',
     );
     const home = JSON.stringify(homeView(dayStatus(adherence), [], 'UTC'));
     expect(home).toContain('Reach and adherence, last 14 days');
