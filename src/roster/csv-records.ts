@@ -24,9 +24,12 @@ const QUOTE = 0x22;
 /** Longer records (a pasted document, quoting gone wrong) go to csv-parse, which bounds and names them. */
 const MAX_PLAIN_RECORD_BYTES = 1024 * 1024;
 
-/** Every record: the plain reader where it can, csv-parse otherwise (which throws on malformed CSV). */
-export function readCsvRecords(text: string, onRecord: OnRecord): void {
-  if (!readPlainCsv(text, onRecord)) readWithCsvParse(text, onRecord);
+/**
+ * Every record: the plain reader where it can, csv-parse otherwise (which throws on malformed
+ * CSV). `utf8` is the roster without a byte order mark; `text()` decodes it, only when needed.
+ */
+export function readCsvRecords(roster: { utf8: Buffer; text: () => string }, onRecord: OnRecord): void {
+  if (!readPlainCsv(roster.utf8, onRecord)) readWithCsvParse(roster.text(), onRecord);
 }
 
 /** csv-parse, keeping no records: the parser's own array of every record was the dry run's largest allocation. */
@@ -57,9 +60,9 @@ export function readWithCsvParse(text: string, onRecord: OnRecord): void {
  * Reads a plain CSV and returns true, or returns false having called `onRecord` for nothing: the
  * whole text is checked before the first record is handed on.
  */
-export function readPlainCsv(text: string, onRecord: OnRecord): boolean {
-  if (text.charCodeAt(0) === 0xfeff) return false; // a second byte order mark: csv-parse's rules apply
-  const bytes = Buffer.from(text, 'utf8');
+export function readPlainCsv(bytes: Buffer, onRecord: OnRecord): boolean {
+  // A (second) byte order mark: csv-parse's rules apply.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return false;
   if (!walkRecords(bytes)) return false;
   walkRecords(bytes, (start, end, quoted, line) => {
     const source = bytes.toString('utf8', start, end);

@@ -4,6 +4,7 @@
  * "CSV" and "text" formats; only "CSV UTF-8" is what we read, but UTF-16 (Excel's "Unicode
  * Text") is unambiguous from its byte order mark, so it is decoded rather than refused.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Finding } from '../finding.js';
 
 const saveAsUtf8 =
@@ -13,7 +14,23 @@ function fileError(code: string, message: string, fix: string, row?: number): Fi
   return { severity: 'error', scope: 'run', code, message, fix, ...(row === undefined ? {} : { row }) };
 }
 
-export type Decoded = { text: string } | { finding: Finding };
+/**
+ * The roster as UTF-8 bytes without a byte order mark, and its text on demand: a plain roster is
+ * read from the bytes (csv-records.ts), so a 100,000-row file is not also held as one string.
+ */
+export type Decoded = { utf8: Buffer; text: () => string } | { finding: Finding };
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function fromText(text: string): Decoded {
+  return { utf8: Buffer.from(text, 'utf8'), text: () => text };
+}
+
+function fromUtf8(bytes: Buffer): Decoded {
+  const utf8 = bytes.subarray(0, 3).equals(UTF8_BOM) ? bytes.subarray(3) : bytes;
+  let text: string | undefined;
+  return { utf8, text: () => (text ??= utf8.toString('utf8')) };
+}
 
 /** The 1-based line of byte `offset`. */
 function lineOf(bytes: Buffer, offset: number): number {
@@ -43,7 +60,7 @@ export function decodeRoster(bytes: Buffer): Decoded {
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) {
     const encoding = bytes[0] === 0xff ? 'utf-16le' : 'utf-16be';
     try {
-      return { text: new TextDecoder(encoding, { fatal: true }).decode(bytes) }; // drops the BOM
+      return fromText(new TextDecoder(encoding, { fatal: true }).decode(bytes)); // drops the BOM
     } catch {
       return {
         finding: fileError(
@@ -63,19 +80,32 @@ export function decodeRoster(bytes: Buffer): Decoded {
       ),
     };
   }
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) }; // drops a BOM
-  } catch {
-    const line = lineOf(bytes, firstInvalidUtf8(bytes));
-    return {
-      finding: fileError(
-        'roster_encoding',
-        `The roster is not UTF-8: line ${line} has a character in another encoding (probably Windows-1252, which Excel's plain "CSV (Comma delimited)" writes).`,
-        `Save the roster as "CSV UTF-8". ${saveAsUtf8}`,
-        line,
-      ),
-    };
+  if (isUtf8(bytes)) return fromUtf8(bytes);
+  const line = lineOf(bytes, firstInvalidUtf8(bytes));
+  return {
+    finding: fileError(
+      'roster_encoding',
+      `The roster is not UTF-8: line ${line} has a character in another encoding (probably Windows-1252, which Excel's plain "CSV (Comma delimited)" writes).`,
+      `Save the roster as "CSV UTF-8". ${saveAsUtf8}`,
+      line,
+    ),
+  };
+}
+
+/** The first line, for telling the separator (a header is short; a line ending ends it). */
+export function headerLine(utf8: Buffer): string {
+  const end = utf8.indexOf(0x0a);
+  const line = utf8.toString('utf8', 0, end === -1 ? Math.min(utf8.length, 64 * 1024) : Math.min(end, 64 * 1024));
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/** Nothing but white space (checked on the bytes; the text is decoded only when there is more than ASCII). */
+export function isBlank(decoded: { utf8: Buffer; text: () => string }): boolean {
+  for (const b of decoded.utf8) {
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+    return b >= 0x80 ? /^\s*$/.test(decoded.text()) : false;
   }
+  return true;
 }
 
 const SEPARATORS: readonly [string, string][] = [
@@ -87,9 +117,7 @@ const SEPARATORS: readonly [string, string][] = [
  * A header line with no comma but with semicolons or tabs: the file was saved with another
  * separator (Excel in many European locales writes `;`; "Unicode Text" writes tabs).
  */
-export function separatorFinding(text: string): Finding | undefined {
-  const end = text.search(/\r?\n/);
-  const header = end === -1 ? text : text.slice(0, end);
+export function separatorFinding(header: string): Finding | undefined {
   if (header.includes(',')) return undefined;
   for (const [separator, name] of SEPARATORS) {
     if (!header.includes(separator)) continue;

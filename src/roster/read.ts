@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 import { readCsvRecords } from './csv-records.js';
-import { decodeRoster, separatorFinding } from './encoding.js';
+import { decodeRoster, headerLine, isBlank, separatorFinding } from './encoding.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -144,8 +144,7 @@ export function parseRoster(bytes: Buffer): Roster {
   });
   const decoded = decodeRoster(bytes);
   if ('finding' in decoded) return empty(decoded.finding);
-  const { text } = decoded;
-  if (/^\s*$/.test(text)) {
+  if (isBlank(decoded)) {
     return empty(
       runError(
         'roster_empty',
@@ -154,7 +153,7 @@ export function parseRoster(bytes: Buffer): Roster {
       ),
     );
   }
-  const separator = separatorFinding(text);
+  const separator = separatorFinding(headerLine(decoded.utf8));
   if (separator !== undefined) return empty(separator);
 
   let columns: string[] | undefined;
@@ -218,7 +217,7 @@ export function parseRoster(bytes: Buffer): Roster {
     );
   };
   try {
-    readCsvRecords(text, onRecord);
+    readCsvRecords(decoded, onRecord);
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')

@@ -14,7 +14,7 @@ type Read = [string[], number][];
 
 function plain(text: string): Read | undefined {
   const out: Read = [];
-  return readPlainCsv(text, (record, row) => out.push([record, row])) ? out : undefined;
+  return readPlainCsv(Buffer.from(text, 'utf8'), (record, row) => out.push([record, row])) ? out : undefined;
 }
 
 function reference(text: string): Read | Error {
@@ -89,7 +89,7 @@ describe('the plain CSV reader', () => {
     ]) {
       const seen: unknown[] = [];
       expect(
-        readPlainCsv(text, (record) => seen.push(record)),
+        readPlainCsv(Buffer.from(text, 'utf8'), (record) => seen.push(record)),
         JSON.stringify(text.slice(0, 40)),
       ).toBe(false);
       expect(seen).toEqual([]);
