@@ -1,13 +1,13 @@
 /**
  * The roster's CSV records, one at a time, each with the line it starts on (the header is line 1).
  *
- * A roster exported from a spreadsheet or Qualtrics is plain: commas, one line ending throughout,
+ * A roster exported from a spreadsheet or Qualtrics is plain: commas, CRLF or LF line endings,
  * quotes only around whole values. Such a file is read here directly, about five times faster
  * than csv-parse (whose per-record bookkeeping was most of validate-participants' time at 100,000
- * rows). Anything else (a stray or unclosed quote, a lone CR, mixed line endings, a record over
- * 1 MB) is left to csv-parse, which reads it or explains what is wrong; the fast reader does not
- * guess. A test feeds both readers random CSV and requires the same records wherever the fast
- * one accepts.
+ * rows). Misplaced quotes are reported here, naming the line where the trouble starts and the
+ * column, never the value (it may be an address). What is merely unusual (old Mac CR line
+ * endings, a record over 1 MB) is left to csv-parse. A test feeds both readers random CSV and
+ * requires the same records wherever the fast one accepts.
  *
  * Records are decoded per record from UTF-8 bytes, so each is a fresh string: slices of the
  * whole text would keep all of it alive (and two bytes a character, if any name needs that).
@@ -16,6 +16,20 @@ import { parse } from 'csv-parse/sync';
 import { MAX_RECORD_CHARS } from './bounds.js';
 
 export type OnRecord = (record: string[], row: number) => void;
+
+/** Quoting that no CSV reader can make sense of, found before any record was handed on. */
+export class CsvQuoteError extends Error {
+  override readonly name = 'CsvQuoteError';
+  constructor(
+    readonly problem: 'quote_not_closed' | 'quote_inside_value' | 'text_after_quote',
+    /** The line where the value starts (an unclosed quote: where it opened). */
+    readonly line: number,
+    /** 0-based position of the value in its record. */
+    readonly field: number,
+  ) {
+    super(`${problem} at line ${line}, value ${field + 1}`);
+  }
+}
 
 const COMMA = 0x2c;
 const LF = 0x0a;
@@ -27,6 +41,7 @@ const MAX_PLAIN_RECORD_BYTES = 1024 * 1024;
 /**
  * Every record: the plain reader where it can, csv-parse otherwise (which throws on malformed
  * CSV). `utf8` is the roster without a byte order mark; `text()` decodes it, only when needed.
+ * Throws CsvQuoteError for misplaced quotes.
  */
 export function readCsvRecords(roster: { utf8: Buffer; text: () => string }, onRecord: OnRecord): void {
   if (!readPlainCsv(roster.utf8, onRecord)) readWithCsvParse(roster.text(), onRecord);
@@ -37,6 +52,9 @@ export function readWithCsvParse(text: string, onRecord: OnRecord): void {
   let quotedCrs = 0;
   parse(text, {
     bom: true,
+    // Any of the three, mixed: an edited file can have rows of both kinds (csv-parse would
+    // otherwise keep only the first it meets and merge the others' rows).
+    record_delimiter: ['\r\n', '\n', '\r'],
     relax_column_count: true,
     skip_empty_lines: true,
     max_record_size: MAX_RECORD_CHARS,
@@ -58,12 +76,14 @@ export function readWithCsvParse(text: string, onRecord: OnRecord): void {
 
 /**
  * Reads a plain CSV and returns true, or returns false having called `onRecord` for nothing: the
- * whole text is checked before the first record is handed on.
+ * whole text is checked before the first record is handed on. Misplaced quotes throw CsvQuoteError.
  */
 export function readPlainCsv(bytes: Buffer, onRecord: OnRecord): boolean {
   // A (second) byte order mark: csv-parse's rules apply.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return false;
-  if (!walkRecords(bytes)) return false;
+  const checked = walkRecords(bytes);
+  if (checked instanceof CsvQuoteError) throw checked;
+  if (!checked) return false;
   walkRecords(bytes, (start, end, quoted, line) => {
     const source = bytes.toString('utf8', start, end);
     onRecord(quoted ? quotedValues(source) : source.split(','), line);
@@ -75,12 +95,11 @@ type RecordSpan = (start: number, end: number, quoted: boolean, line: number) =>
 
 /**
  * The records' byte spans (line ending excluded; empty lines skipped, as csv-parse's
- * skip_empty_lines), or false at the first thing csv-parse might read differently. The line
- * ending is csv-parse's: the first one outside quotes (CRLF or LF) is the only one allowed after.
+ * skip_empty_lines). False where csv-parse should read it instead (a CR alone, a record over
+ * 1 MB); a CsvQuoteError where the quoting is wrong.
  */
-function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean {
+function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean | CsvQuoteError {
   const n = bytes.length;
-  let crlf: boolean | undefined;
   let line = 1;
   let i = 0;
   while (i < n) {
@@ -88,23 +107,25 @@ function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean {
     const startLine = line;
     let quoted = false;
     // One value per turn; i ends on the comma, the line ending or n.
-    for (;;) {
+    for (let field = 0; ; field++) {
       if (bytes[i] === QUOTE) {
         quoted = true;
+        const opened = line;
         for (i++; ; ) {
           const close = bytes.indexOf(QUOTE, i);
-          if (close === -1) return false; // not closed
+          if (close === -1) return new CsvQuoteError('quote_not_closed', opened, field);
           for (let k = bytes.indexOf(LF, i); k !== -1 && k < close; k = bytes.indexOf(LF, k + 1)) line++;
           i = close + 1;
           if (bytes[i] !== QUOTE) break;
           i++; // "" inside quotes
         }
-        if (i < n && bytes[i] !== COMMA && bytes[i] !== LF && bytes[i] !== CR) return false; // "a"b
+        if (i < n && bytes[i] !== COMMA && bytes[i] !== LF && bytes[i] !== CR)
+          return new CsvQuoteError('text_after_quote', line, field);
       } else {
         while (i < n) {
           const b = bytes[i]!;
           if (b === COMMA || b === LF || b === CR) break;
-          if (b === QUOTE) return false; // a quote inside an unquoted value
+          if (b === QUOTE) return new CsvQuoteError('quote_inside_value', line, field);
           i++;
         }
       }
@@ -116,11 +137,8 @@ function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean {
     }
     const end = i;
     if (i < n) {
-      const ending = bytes[i] === CR ? (bytes[i + 1] === LF ? 'crlf' : 'cr') : 'lf';
-      if (ending === 'cr') return false; // old Mac line endings, or a stray CR
-      if (crlf === undefined) crlf = ending === 'crlf';
-      else if (crlf !== (ending === 'crlf')) return false; // mixed line endings
-      i += ending === 'crlf' ? 2 : 1;
+      if (bytes[i] === CR && bytes[i + 1] !== LF) return false; // old Mac line endings, or a stray CR
+      i += bytes[i] === CR ? 2 : 1;
       line++;
     }
     if (end - start > MAX_PLAIN_RECORD_BYTES) return false;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
-import { readCsvRecords } from './csv-records.js';
+import { CsvQuoteError, readCsvRecords } from './csv-records.js';
 import { decodeRoster, headerLine, isBlank, separatorFinding } from './encoding.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
@@ -229,15 +229,16 @@ export function parseRoster(bytes: Buffer): Roster {
           line,
         ),
       );
+    if (error instanceof CsvQuoteError) return empty(quoteFinding(error, headerLine(decoded.utf8)));
+    // csv-parse's own message quotes the value (it may be an address): only its code is kept.
+    const what = CSV_PARSE_PROBLEMS[(error as { code?: string }).code ?? ''];
     return empty(
       runError(
         'roster_malformed',
-        'The roster is not valid CSV.',
+        `The roster is not valid CSV${line === undefined ? '' : ` (line ${line})`}${what === undefined ? '' : `: ${what}`}.`,
         `${fileFix} Look for an unclosed or stray double quote.`,
         line,
       ),
-      // The parser's message quotes the offending value: CLI only.
-      (error as Error).message,
     );
   }
   if (columns === undefined) return empty(runError('roster_empty', 'The roster has no header row.', fileFix));
@@ -252,6 +253,36 @@ export function parseRoster(bytes: Buffer): Roster {
     );
   }
   return { columns, rows, findings };
+}
+
+/** csv-parse's error codes in words (its messages quote the value). */
+const CSV_PARSE_PROBLEMS: Record<string, string> = {
+  INVALID_OPENING_QUOTE: 'a double quote inside a value that is not wrapped in double quotes',
+  CSV_INVALID_CLOSING_QUOTE: 'text after the closing double quote of a value',
+  CSV_QUOTE_NOT_CLOSED: 'a double quote that is never closed',
+};
+
+const quoting =
+  'A value with a comma, a double quote or a line break must be wrapped in double quotes, and a double quote inside it written twice ("").';
+
+/** A misplaced quote, by line and column, never quoting the value (it may be an address). */
+function quoteFinding(error: CsvQuoteError, header: string): Finding {
+  // The header's names, read simply: a header needs no quoting, and this is only for wording.
+  const name = error.line > 1 ? header.split(',')[error.field]?.trim().replace(/^"|"$/g, '') : undefined;
+  const value = name ? `the ${name} value` : `value ${error.field + 1}`;
+  const message =
+    error.problem === 'quote_not_closed'
+      ? `A double quote opened in ${value} on line ${error.line} is never closed, so everything after it would be read as one value.`
+      : error.problem === 'text_after_quote'
+        ? `On line ${error.line}, ${value} has text after its closing double quote.`
+        : `On line ${error.line}, ${value} has a double quote inside it but is not wrapped in double quotes.`;
+  const finding = runError(
+    'roster_malformed',
+    `The roster is not valid CSV. ${message}`,
+    `Correct line ${error.line}. ${quoting}`,
+    error.line,
+  );
+  return name ? { ...finding, column: name } : finding;
 }
 
 function headerFindings(columns: string[]): Finding[] {

@@ -173,7 +173,9 @@ describe('validate-participants from the command line', () => {
     const result = await cli(['validate-participants', '--json'], ws.env, ws.dir);
     expect(result.code).toBe(1);
     const json = JSON.parse(result.stdout);
-    expect(json.errors[0]).toMatchObject({ code: 'roster_malformed', scope: 'run' });
+    expect(json.errors[0]).toMatchObject({ code: 'roster_malformed', scope: 'run', row: 2, column: 'email' });
+    // No address in the finding, though the broken value is one.
+    expect(result.stdout).not.toContain('ana@example.org');
   });
 
   it('exits 2 for a bad --date and for bad settings, naming them', async () => {

@@ -7,14 +7,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readPlainCsv, readWithCsvParse } from '../../../src/roster/csv-records.js';
+import { CsvQuoteError, readPlainCsv, readWithCsvParse } from '../../../src/roster/csv-records.js';
 import { makeWorkspace } from '../../support/workspace.js';
 
 type Read = [string[], number][];
 
-function plain(text: string): Read | undefined {
+/** The plain reader's records; undefined where it leaves the text to csv-parse; the error where the quoting is wrong. */
+function plain(text: string): Read | undefined | CsvQuoteError {
   const out: Read = [];
-  return readPlainCsv(Buffer.from(text, 'utf8'), (record, row) => out.push([record, row])) ? out : undefined;
+  try {
+    return readPlainCsv(Buffer.from(text, 'utf8'), (record, row) => out.push([record, row])) ? out : undefined;
+  } catch (error) {
+    if (error instanceof CsvQuoteError) return error;
+    throw error;
+  }
 }
 
 function reference(text: string): Read | Error {
@@ -44,7 +50,7 @@ const PIECES = ['a', 'bc', 'é', '中', '😀', ' ', ',', ',', '"', '""', '\n', 
 function randomCsv(next: () => number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)]!;
   if (next() < 0.3) return Array.from({ length: 1 + Math.floor(next() * 30) }, () => pick(PIECES)).join('');
-  const eol = pick(['\n', '\r\n']);
+  const eols = next() < 0.8 ? [pick(['\n', '\r\n'])] : ['\n', '\r\n']; // sometimes both, row by row
   const value = (): string => {
     const raw = Array.from({ length: Math.floor(next() * 4) }, () => pick(PIECES)).join('');
     if (/[",\r\n]/.test(raw) || next() < 0.2) return `"${raw.replaceAll('"', '""')}"`;
@@ -53,13 +59,14 @@ function randomCsv(next: () => number): string {
   const rows = Array.from({ length: 1 + Math.floor(next() * 6) }, () =>
     next() < 0.1 ? '' : Array.from({ length: 1 + Math.floor(next() * 4) }, value).join(','),
   );
-  return rows.join(eol) + (next() < 0.5 ? eol : '');
+  return rows.map((row, i) => (i === rows.length - 1 && next() < 0.5 ? row : row + pick(eols))).join('');
 }
 
 describe('the plain CSV reader', () => {
-  it('gives csv-parse’s records and lines wherever it accepts, on 20,000 random texts', () => {
+  it('gives csv-parse’s records and lines wherever it accepts, and refuses only what csv-parse refuses, on 20,000 random texts', () => {
     let accepted = 0;
     let declined = 0;
+    let refused = 0;
     for (let seed = 1; seed <= 20_000; seed++) {
       const text = randomCsv(random(seed));
       const fast = plain(text);
@@ -67,23 +74,46 @@ describe('the plain CSV reader', () => {
         declined++;
         continue;
       }
+      if (fast instanceof CsvQuoteError) {
+        refused++;
+        expect(reference(text), `seed ${seed}: ${JSON.stringify(text)}`).toBeInstanceOf(Error);
+        continue;
+      }
       accepted++;
       const expected = reference(text);
       expect(expected, `seed ${seed}: ${JSON.stringify(text)}`).not.toBeInstanceOf(Error);
       expect(fast, `seed ${seed}: ${JSON.stringify(text)}`).toEqual(expected);
     }
-    // Both paths are exercised: a reader that declined everything would pass the loop above.
+    // Every path is exercised: a reader that declined everything would pass the loop above.
     expect(accepted).toBeGreaterThan(5_000);
-    expect(declined).toBeGreaterThan(1_000);
+    expect(declined).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(1_000);
   });
 
-  it('declines what csv-parse reads differently or refuses, handing on nothing', () => {
+  it('names the line and the value where the quoting goes wrong, handing on nothing', () => {
+    for (const [text, problem, line, field] of [
+      ['did,email\nP1,"a"b\n', 'text_after_quote', 2, 1],
+      ['did,email\nP1,a"b\n', 'quote_inside_value', 2, 1],
+      // Never closed: the line where it opened, not the end of the file.
+      ['did,email,name\r\nP1,a,b\r\nP2,"open,x\r\nP3,c,d\r\nP4,e,f\r\n', 'quote_not_closed', 3, 1],
+    ] as const) {
+      const seen: unknown[] = [];
+      const thrown = (() => {
+        try {
+          readPlainCsv(Buffer.from(text, 'utf8'), (record) => seen.push(record));
+        } catch (error) {
+          return error;
+        }
+      })();
+      expect(thrown, text).toBeInstanceOf(CsvQuoteError);
+      expect(thrown).toMatchObject({ problem, line, field });
+      expect(seen).toEqual([]);
+    }
+  });
+
+  it('leaves to csv-parse what it reads differently, handing on nothing', () => {
     for (const text of [
-      'did,email\nP1,"a"b\n', // text after a closing quote
-      'did,email\nP1,a"b\n', // a quote inside an unquoted value
-      'did,email\nP1,"open\n', // never closed
       'did,email\rP1,a\r', // old Mac line endings
-      'did,email\r\nP1,a\nP2,b\r\n', // mixed line endings
       '\ufeffdid,email\nP1,a\n', // a byte order mark left in the text
       `did,email\nP1,${'x'.repeat(1024 * 1024 + 1)}\n`, // over 1 MB: csv-parse bounds it
     ]) {
@@ -94,6 +124,17 @@ describe('the plain CSV reader', () => {
       ).toBe(false);
       expect(seen).toEqual([]);
     }
+  });
+
+  it('reads rows with CRLF and LF mixed, as an edited file has them', () => {
+    const text = 'did,email\r\nP1,a\nP2,b\r\nP3,c';
+    expect(plain(text)).toEqual([
+      [['did', 'email'], 1],
+      [['P1', 'a'], 2],
+      [['P2', 'b'], 3],
+      [['P3', 'c'], 4],
+    ]);
+    expect(reference(text)).toEqual(plain(text));
   });
 
   it('reads quoted values, empty lines and a last line without a line ending, numbering rows by the line they start on', () => {
@@ -122,6 +163,10 @@ describe('the plain CSV reader', () => {
       const text = new TextDecoder('utf-8').decode(readFileSync(join(scenarios, name)));
       const read = plain(text);
       if (read === undefined) continue;
+      if (read instanceof CsvQuoteError) {
+        expect(reference(text), name).toBeInstanceOf(Error);
+        continue;
+      }
       accepted++;
       expect(read, name).toEqual(reference(text));
     }

@@ -56,8 +56,40 @@ describe('reading the roster CSV', () => {
     const { findings } = parseRoster(scenario('unbalanced-quotes.csv'));
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ code: 'roster_malformed', scope: 'run', severity: 'error' });
-    expect(findings[0]!.row).toBeGreaterThanOrEqual(2);
+    // The line the quote opened on, not the end of the file; the column by name.
+    expect(findings[0]).toMatchObject({ row: 2, column: 'first_name' });
+    expect(findings[0]!.message).toContain('the first_name value on line 2 is never closed');
     expect(findings[0]!.fix).toMatch(/quote/);
+  });
+
+  it('names the line and column of a stray quote, never its value (it may be an address)', () => {
+    const roster = Buffer.from(
+      'did,email,first_name\r\nP0001,ana@example.org,Ana\r\nP0002,bo@example.org",Bo\r\nP0003,cy@example.org,Cy\r\n',
+    );
+    const { findings, rows } = parseRoster(roster);
+    expect(rows).toEqual([]);
+    expect(findings).toMatchObject([{ code: 'roster_malformed', row: 3, column: 'email' }]);
+    expect(JSON.stringify(findings)).not.toContain('@example.org');
+    expect(findings[0]!.message).toContain('On line 3, the email value has a double quote inside it');
+  });
+
+  it('reads a roster whose rows mix CRLF and LF line endings, every row on its own line', () => {
+    const roster = Buffer.from('did,email\r\nP0001,ana@example.org\nP0002,bo@example.org\r\nP0003,cy@example.org\n');
+    const { findings, rows } = parseRoster(roster);
+    expect(findings).toEqual([]);
+    expect(rows.map((r) => [r.row, r.did])).toEqual([
+      [2, 'P0001'],
+      [3, 'P0002'],
+      [4, 'P0003'],
+    ]);
+  });
+
+  it("keeps only the parser's error code when csv-parse refuses a file, not the value it quotes", () => {
+    // Old Mac line endings go to csv-parse; a stray quote there is csv-parse's error.
+    const { findings } = parseRoster(Buffer.from('did,email\rP0001,ana@example.org"x\r'));
+    expect(findings).toMatchObject([{ code: 'roster_malformed', row: 2 }]);
+    expect(JSON.stringify(findings)).not.toContain('@example.org');
+    expect(findings[0]!.message).toContain('a double quote inside a value that is not wrapped in double quotes');
   });
 
   it('blocks rows whose column count differs from the header, naming each row (not its DID: a misaligned cell may be a name)', () => {
