@@ -36,6 +36,7 @@ export async function backupStateDb(db: StateDb, dest: string, overwrite: boolea
         .get() as { messages: number; runs: number };
     } finally {
       copy.close();
+      removeSidecars(temp);
     }
     // Checked again at the last moment: another backup may have written it meanwhile.
     if (!overwrite && existsSync(dest)) throw new BackupExists(dest);
@@ -43,8 +44,17 @@ export async function backupStateDb(db: StateDb, dest: string, overwrite: boolea
     return { path: dest, pages: progress.totalPages, bytes: progress.totalPages * pageSize(db), ...counts };
   } catch (error) {
     rmSync(temp, { force: true });
+    removeSidecars(temp);
     throw error;
   }
+}
+
+/**
+ * The copy is in WAL mode like the original, so opening it to check it leaves an (empty) -wal and
+ * -shm beside it: they belong to the temporary name and would be left behind by the rename.
+ */
+function removeSidecars(path: string): void {
+  for (const suffix of ['-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
 
 function pageSize(db: StateDb): number {

@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +56,8 @@ describe('backup', () => {
 
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(result.data).toMatchObject({ path: out, messages: 30_000, runs: 1 });
+    // Nothing else beside it: no temporary copy, no -wal or -shm of the temporary name.
+    expect(readdirSync(join(study.ws.dir, 'backups'))).toEqual(['state-copy.db']);
     const copy = new Database(out, { readonly: true });
     expect(copy.pragma('integrity_check', { simple: true })).toBe('ok');
     // A snapshot: the sent messages are exactly ids 1..k for one k, never a gap, and every row in
