@@ -3,8 +3,8 @@
  * PNG and summed up in its alt text. Counts only: no DID, name or address in either. The renderer
  * is loaded on demand: it is heavy, and no other command needs it.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { openComplianceDb } from '../src/compliance/db.js';
 import { ExitCode, UsageError } from '../src/errors.js';
@@ -50,6 +50,57 @@ export function completionSourceNote(queryPath: string | undefined, fromTable: n
   ];
 }
 
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * `--out` may replace an earlier report (a PNG), nothing else: a mistyped path must not overwrite
+ * a file that is not ours. Its folder must exist (a typo should not create folders).
+ */
+function refuseToClobber(path: string): void {
+  const where = `--out ${path}`;
+  if (!existsSync(dirname(resolve(path))))
+    throw new UsageError(
+      `${where}: the folder ${dirname(resolve(path))} does not exist. Create it, or choose another --out.`,
+    );
+  let stat: ReturnType<typeof lstatSync>;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return; // a new file
+  }
+  if (!stat.isFile())
+    throw new UsageError(
+      `${where} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; name the PNG file to write, e.g. ${join(path, 'report.png')}.`,
+    );
+  const head = Buffer.alloc(PNG_SIGNATURE.length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(PNG_SIGNATURE))
+    throw new UsageError(
+      `${where} exists and is not a PNG image; report only replaces an earlier report. Choose another name, or move that file away.`,
+    );
+}
+
+/** Written beside the target and renamed into place: never a half-written PNG, always 0600. */
+function writePng(path: string, png: Buffer): void {
+  const temp = `${path}.partial-${process.pid}`;
+  try {
+    writeFileSync(temp, png, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined) throw error;
+    throw new UsageError(
+      `Cannot write the report to ${path} (${code}). Check that its folder is writable, or choose another --out.`,
+    );
+  }
+}
+
 export function parseWeeks(value: string | boolean | undefined): number {
   if (value === undefined) return DEFAULT_REPORT_DAYS;
   const n = Number(value);
@@ -62,6 +113,8 @@ export async function buildReport(ctx: CommandContext, options: ReportOptions): 
   const { config } = ctx;
   const to = yesterdayIn(config.STUDY_TZ, ctx.now());
   const from = addDays(to, 1 - options.days);
+  // Before any work: a wrong --out is said at once.
+  if (options.out !== undefined) refuseToClobber(options.out);
   const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
   let aggregated: ReturnType<typeof aggregateReportWithSource>;
   try {
@@ -79,7 +132,7 @@ export async function buildReport(ctx: CommandContext, options: ReportOptions): 
     ensurePrivateDir(dir);
     path = join(dir, `report-${from}_${to}.png`);
   }
-  writeFileSync(path, rendered.png, { mode: 0o600 });
+  writePng(path, rendered.png);
   for (const warning of rendered.warnings) ctx.logger.warn({ warning }, 'report: renderer warning');
   return {
     from,
