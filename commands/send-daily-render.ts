@@ -20,6 +20,10 @@ export function stagingBanner(redirectTo: string | null): string[] {
 const RENDER_CODES = new Set(['render_failed', 'impossible_data', 'template_field_empty']);
 const renderFailures = (plan: PlanSummary) => plan.findings.filter((f) => RENDER_CODES.has(f.code));
 
+/** What blocks the whole run (at most five; validate-participants lists them all). */
+const runErrors = (plan: PlanSummary) =>
+  plan.findings.filter((f) => f.severity === 'error' && f.scope === 'run').slice(0, 5);
+
 /** "SEND_DEADLINE 21:00 Europe/London on 2026-11-24" when the day can no longer be sent. */
 export function planText(plan: PlanSummary, pastDeadline?: string): string {
   const failed = renderFailures(plan);
@@ -36,7 +40,10 @@ export function planText(plan: PlanSummary, pastDeadline?: string): string {
     `  Run:        ${plan.runId}${plan.templateChanged ? ' (template changed since the last send)' : ''}`,
     `  Preview:    ${plan.outboxDir}/ (one .eml per message); log: send_log.jsonl`,
     ...(plan.state === 'blocked'
-      ? ['The run is BLOCKED by validation errors and cannot be sent. Fix them and run the dry run again.']
+      ? [
+          ...runErrors(plan).map((f) => `  Error: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`),
+          'The run is BLOCKED by validation errors and cannot be sent. Fix them and run the dry run again.',
+        ]
       : []),
     ...(plan.mailFromSet
       ? []

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -117,5 +117,16 @@ describe('send-daily --dry-run', () => {
     expect(out.exitCode).toBe(1);
     expect(out.json.counts).toMatchObject({ to_send: 0, blocked: 1 });
     expect(out.json.blocked_by_code).toEqual({ did_duplicate: 1 });
+  });
+
+  it('a run blocked as a whole says why in its own output, not only "see validate-participants"', async () => {
+    ws = makeWorkspace({ participants: 8 });
+    writeFileSync(ws.fixture.rosterPath, 'did;email\nP0001;a@example.org\n');
+    const { out } = await dryRun();
+    expect(out.exitCode).toBe(1);
+    expect(out.json.state).toBe('blocked');
+    expect(out.text).toContain("Error: The roster's header line separates its columns with semicolons");
+    expect(out.text).toContain('Fix: Save the roster as "CSV UTF-8"');
+    expect(out.text).toContain('The run is BLOCKED');
   });
 });
