@@ -18,6 +18,7 @@ import { maskEmail } from '../../src/util/mask.js';
 import { FIXTURE_RUN_ID, fixtureMessageId, fixtureToken } from '../support/bounce-fixtures.js';
 import { connectImap, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
 import { paths } from '../support/mail-stack-config.js';
+import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -136,24 +137,23 @@ export async function benchCheckBounces(report: Report = printRow, fmt: Fmt = de
       IMAP_PASS: stack.imapPass,
       LOG_LEVEL: 'warn',
     };
-    const maxRss = `data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS='+u.maxRSS+' CPU='+(u.userCPUTime+u.systemCPUTime)+'\\n')})`;
     const started = performance.now();
-    const child = spawnSync(process.execPath, ['--import', maxRss, CLI, 'check-bounces', '--json'], {
+    const child = spawnSync(process.execPath, ['--import', PEAK_RSS_IMPORT, CLI, 'check-bounces', '--json'], {
       env,
       encoding: 'utf8',
       cwd: dir,
       maxBuffer: 64 * 1024 * 1024,
     });
     const seconds = (performance.now() - started) / 1000;
-    const [, rss, cpu] = /MAXRSS=(\d+) CPU=(\d+)/.exec(child.stderr) ?? [];
-    if (child.status !== 0 || rss === undefined || cpu === undefined)
+    const peak = peakOf(child.stderr);
+    if (child.status !== 0 || peak === undefined)
       throw new Error(`check-bounces failed (${child.status}):\n${child.stderr}\n${child.stdout.slice(0, 2000)}`);
     const out = JSON.parse(child.stdout) as { read: number; hard_bounces: number; not_ours: number };
     if (out.read !== TOTAL || out.hard_bounces !== OURS || out.not_ours !== TOTAL - OURS)
       throw new Error(`check-bounces counted ${JSON.stringify({ ...out, events: undefined })}`);
     report(
       `check-bounces: ${fmt(TOTAL)} messages (${fmt(OURS)} DSNs of ours), ${fmt(bytes / 1024 / 1024, 1)} MB, real Dovecot (whole CLI process)`,
-      `${fmt(seconds, 1)} s, ${fmt(TOTAL / seconds)} msg/s, ${fmt(Number(cpu) / 1e6, 1)} s CPU, peak RSS ${fmt(Number(rss) / 1024)} MB`,
+      `${fmt(seconds, 1)} s, ${fmt(TOTAL / seconds)} msg/s, ${fmt(peak.cpuMs / 1000, 1)} s CPU, peak RSS ${fmt(peak.rssMb)} MB`,
       `load average ${fmt(loadavg()[0] ?? 0, 1)} on ${availableParallelism()} cores; goal < 20 s, memory bounded`,
     );
   } finally {

@@ -18,6 +18,7 @@ import { generateFixture } from '../../fixtures/generate.js';
 import { iterateDay, loadQuery, openComplianceDb } from '../../src/compliance/db.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { addDays, yesterdayIn } from '../../src/util/dates.js';
+import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -74,22 +75,20 @@ function reportOnce(
   env: NodeJS.ProcessEnv,
   dir: string,
 ): { ms: number; cpuMs: number; rssMb: number; days: number; size: string } {
-  const maxRss = `data:text/javascript,process.on('exit',()=>{const u=process.resourceUsage();process.stderr.write('MAXRSS='+u.maxRSS+' CPU='+(u.userCPUTime+u.systemCPUTime)+'\\n')})`;
   const started = performance.now();
   const child = spawnSync(
     process.execPath,
-    ['--import', maxRss, CLI, 'report', '--weeks', '8', '--json', '--out', join(dir, 'r.png')],
+    ['--import', PEAK_RSS_IMPORT, CLI, 'report', '--weeks', '8', '--json', '--out', join(dir, 'r.png')],
     { env, encoding: 'utf8' },
   );
   const ms = performance.now() - started;
-  const [, rss, cpu] = /MAXRSS=(\d+) CPU=(\d+)/.exec(child.stderr) ?? [];
-  if (child.status !== 0 || rss === undefined || cpu === undefined)
-    throw new Error(`report failed (${child.status}):\n${child.stderr}`);
+  const peak = peakOf(child.stderr);
+  if (child.status !== 0 || peak === undefined) throw new Error(`report failed (${child.status}):\n${child.stderr}`);
   const out = JSON.parse(child.stdout) as { days: unknown[]; width: number; height: number };
   return {
     ms,
-    cpuMs: Number(cpu) / 1000,
-    rssMb: Number(rss) / 1024,
+    cpuMs: peak.cpuMs,
+    rssMb: peak.rssMb,
     days: out.days.length,
     size: `${out.width}x${out.height}`,
   };

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { simulatedStudy } from '../support/report-data.js';
+import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -55,14 +56,15 @@ function wholeProcess(dataFile: string, pngFile: string): { ms: number; maxRssMb
     `const { renderReportPng } = await import(${JSON.stringify(pathToFileURL(BUILT_RENDERER).href)});`,
     `const r = await renderReportPng(JSON.parse(readFileSync(${JSON.stringify(dataFile)}, 'utf8')));`,
     `writeFileSync(${JSON.stringify(pngFile)}, r.png);`,
-    `process.stderr.write('MAXRSS=' + process.resourceUsage().maxRSS + '\\n');`,
   ].join('\n');
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', PEAK_RSS_IMPORT, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
   const ms = performance.now() - started;
-  const maxRss = /MAXRSS=(\d+)/.exec(child.stderr)?.[1];
-  if (child.status !== 0 || maxRss === undefined) throw new Error(`The report child failed:\n${child.stderr}`);
-  return { ms, maxRssMb: Number(maxRss) / 1024 };
+  const peak = peakOf(child.stderr);
+  if (child.status !== 0 || peak === undefined) throw new Error(`The report child failed:\n${child.stderr}`);
+  return { ms, maxRssMb: peak.rssMb };
 }
 
 export async function benchReport(report: Report = printRow, fmt: Fmt = defaultFmt): Promise<void> {

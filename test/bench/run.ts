@@ -18,6 +18,7 @@ import { envelopeOf } from '../../src/sending/eml.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { benchCheckBounces } from './check-bounces.js';
+import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
 import { type RawMessage, sendPipelined } from './raw-smtp.js';
 import { benchReport } from './report.js';
 import { benchReportCommand } from './report-command.js';
@@ -78,9 +79,8 @@ function measureCli(
   args: string[],
   env: Env,
 ): Promise<{ ms: number; maxRssMb: number; stdout: string; code: number | null }> {
-  const reportRss = `data:text/javascript,process.on('exit',()=>process.stderr.write('MAXRSS='+process.resourceUsage().maxRSS+'\\n'))`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', reportRss, CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', PEAK_RSS_IMPORT, CLI, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -90,8 +90,7 @@ function measureCli(
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise((resolvePromise) =>
     child.on('close', (code) => {
-      const kb = Number(/MAXRSS=(\d+)/.exec(stderr)?.[1] ?? 0);
-      resolvePromise({ ms: performance.now() - started, maxRssMb: kb / 1024, stdout, code });
+      resolvePromise({ ms: performance.now() - started, maxRssMb: peakOf(stderr)?.rssMb ?? 0, stdout, code });
     }),
   );
 }
