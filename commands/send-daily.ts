@@ -108,6 +108,20 @@ function resendUnknownOption(value: string | boolean | undefined): ResendUnknown
 
 const ALL_UNKNOWN = '\u0000all';
 
+/** Seconds between "rendered N of M" lines: 100,000 messages in batches of 200 made 500 lines in a log. */
+const RENDER_PROGRESS_EVERY_MS = 2000;
+
+/** The first batch, then at most one line every two seconds, and always the last. */
+function renderProgress(ctx: CommandContext): (done: number, total: number) => void {
+  let last = Number.NEGATIVE_INFINITY;
+  return (done, total) => {
+    const now = performance.now();
+    if (done < total && now - last < RENDER_PROGRESS_EVERY_MS) return;
+    last = now;
+    ctx.progress?.(`rendered ${done} of ${total}`);
+  };
+}
+
 export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
   name: 'send-daily',
   summary: 'Preview (--dry-run) or send the daily compliance e-mails for a report date.',
@@ -148,7 +162,7 @@ export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
         config: ctx.config,
         logger: ctx.logger,
         now: ctx.now,
-        onProgress: (done, total) => ctx.progress?.(`rendered ${done} of ${total}`),
+        onProgress: renderProgress(ctx),
       },
       options.reportDate,
       ctx.actor,

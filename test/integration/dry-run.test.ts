@@ -26,7 +26,11 @@ async function dryRun(env: Record<string, string> = {}) {
       yes: false,
       resendUnknown: 'none',
     });
-    return { out: out as { exitCode: number; text: string; json: Record<string, any> }, logs: t.logs };
+    return {
+      out: out as { exitCode: number; text: string; json: Record<string, any> },
+      logs: t.logs,
+      progress: t.progress,
+    };
   } finally {
     t.close();
   }
@@ -129,4 +133,18 @@ describe('send-daily --dry-run', () => {
     expect(out.text).toContain('Fix: Save the roster as "CSV UTF-8"');
     expect(out.text).toContain('The run is BLOCKED');
   });
+
+  it('says how far rendering got: the first batch, at most every two seconds, and the last', async () => {
+    ws = makeWorkspace({ participants: 650 });
+    const started = performance.now();
+    const { out, progress } = await dryRun();
+    const seconds = (performance.now() - started) / 1000;
+    const total = out.json.counts.to_send as number;
+    expect(total).toBeGreaterThan(400); // more than two batches of 200
+    const rendered = progress.filter((line) => line.startsWith('rendered '));
+    expect(rendered[0]).toBe(`rendered 200 of ${total}`);
+    expect(rendered.at(-1)).toBe(`rendered ${total} of ${total}`);
+    // Not a line per batch (that made 500 lines at 100,000): one per two seconds at most.
+    expect(rendered.length).toBeLessThanOrEqual(2 + Math.floor(seconds / 2));
+  }, 60_000);
 });
