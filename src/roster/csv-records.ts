@@ -22,10 +22,12 @@ export class CsvQuoteError extends Error {
   override readonly name = 'CsvQuoteError';
   constructor(
     readonly problem: 'quote_not_closed' | 'quote_inside_value' | 'text_after_quote',
-    /** The line where the value starts (an unclosed quote: where it opened). */
+    /** The line where the value starts (a quoted one: where its quote opened). */
     readonly line: number,
     /** 0-based position of the value in its record. */
     readonly field: number,
+    /** text_after_quote: the line of the closing quote, later than `line` when the value spans lines. */
+    readonly closedOn = line,
   ) {
     super(`${problem} at line ${line}, value ${field + 1}`);
   }
@@ -114,13 +116,18 @@ function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean | CsvQuoteErro
         for (i++; ; ) {
           const close = bytes.indexOf(QUOTE, i);
           if (close === -1) return new CsvQuoteError('quote_not_closed', opened, field);
-          for (let k = bytes.indexOf(LF, i); k !== -1 && k < close; k = bytes.indexOf(LF, k + 1)) line++;
+          // Line feeds inside the quotes only: a search bounded by the closing quote, or a long
+          // line of quoted values would be scanned to its end once per value.
+          if (close > i) {
+            const inside = bytes.subarray(i, close);
+            for (let k = inside.indexOf(LF); k !== -1; k = inside.indexOf(LF, k + 1)) line++;
+          }
           i = close + 1;
           if (bytes[i] !== QUOTE) break;
           i++; // "" inside quotes
         }
         if (i < n && bytes[i] !== COMMA && bytes[i] !== LF && bytes[i] !== CR)
-          return new CsvQuoteError('text_after_quote', line, field);
+          return new CsvQuoteError('text_after_quote', opened, field, line);
       } else {
         while (i < n) {
           const b = bytes[i]!;
@@ -129,6 +136,7 @@ function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean | CsvQuoteErro
           i++;
         }
       }
+      if (i - start > MAX_PLAIN_RECORD_BYTES) return false; // said as soon as it is known
       if (i < n && bytes[i] === COMMA) {
         i++;
         continue;
@@ -141,7 +149,6 @@ function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean | CsvQuoteErro
       i += bytes[i] === CR ? 2 : 1;
       line++;
     }
-    if (end - start > MAX_PLAIN_RECORD_BYTES) return false;
     if (end > start) onSpan?.(start, end, quoted, startLine);
   }
   return true;

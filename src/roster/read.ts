@@ -274,7 +274,9 @@ function quoteFinding(error: CsvQuoteError, header: string): Finding {
     error.problem === 'quote_not_closed'
       ? `A double quote opened in ${value} on line ${error.line} is never closed, so everything after it would be read as one value.`
       : error.problem === 'text_after_quote'
-        ? `On line ${error.line}, ${value} has text after its closing double quote.`
+        ? error.closedOn === error.line
+          ? `On line ${error.line}, ${value} has text after its closing double quote.`
+          : `${value[0]!.toUpperCase()}${value.slice(1)} opens a double quote on line ${error.line} that is only closed on line ${error.closedOn}, where text follows it: probably the quote on line ${error.line} is not closed.`
         : `On line ${error.line}, ${value} has a double quote inside it but is not wrapped in double quotes.`;
   const finding = runError(
     'roster_malformed',

@@ -172,4 +172,15 @@ describe('the plain CSV reader', () => {
     }
     expect(accepted).toBeGreaterThan(10);
   });
+
+  it('stays linear on hostile shapes (one long line of quoted values, a file of quotes)', () => {
+    // Each shape once took time quadratic in its size; the test's timeout is the guard.
+    const longLine = Buffer.from(`did,email\n${'"a",'.repeat(500_000)}\n`);
+    expect(readPlainCsv(longLine, () => undefined)).toBe(false); // over 1 MB: csv-parse bounds it
+    expect(readPlainCsv(Buffer.alloc(8 * 1024 * 1024, 0x22), () => undefined)).toBe(false);
+    const manyShortQuoted = Buffer.from(`did,email\n${`"P1","a",\n`.repeat(200_000)}`);
+    let records = 0;
+    expect(readPlainCsv(manyShortQuoted, () => records++)).toBe(true);
+    expect(records).toBe(200_001);
+  }, 20_000);
 });

@@ -73,6 +73,16 @@ describe('reading the roster CSV', () => {
     expect(findings[0]!.message).toContain('On line 3, the email value has a double quote inside it');
   });
 
+  it('blames the line where a quote opened when a later quote closes it', () => {
+    const roster = Buffer.from(
+      'did,email,first_name\nP0001,a@example.org,"Ana\nP0002,b@example.org,Bo\nP0003,c@example.org,"Cy, Jr",x\n',
+    );
+    const { findings } = parseRoster(roster);
+    expect(findings).toMatchObject([{ code: 'roster_malformed', row: 2, column: 'first_name' }]);
+    expect(findings[0]!.message).toContain('opens a double quote on line 2 that is only closed on line 4');
+    expect(JSON.stringify(findings)).not.toContain('@example.org');
+  });
+
   it('reads a roster whose rows mix CRLF and LF line endings, every row on its own line', () => {
     const roster = Buffer.from('did,email\r\nP0001,ana@example.org\nP0002,bo@example.org\r\nP0003,cy@example.org\n');
     const { findings, rows } = parseRoster(roster);
