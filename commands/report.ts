@@ -3,7 +3,8 @@
  * PNG and summed up in its alt text. Counts only: no DID, name or address in either. The renderer
  * is loaded on demand: it is heavy, and no other command needs it.
  */
-import { closeSync, existsSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { openComplianceDb } from '../src/compliance/db.js';
@@ -58,45 +59,66 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
  */
 function refuseToClobber(path: string): void {
   const where = `--out ${path}`;
-  if (!existsSync(dirname(resolve(path))))
-    throw new UsageError(
-      `${where}: the folder ${dirname(resolve(path))} does not exist. Create it, or choose another --out.`,
-    );
+  const folder = dirname(resolve(path));
+  let folderIsDir = false;
+  try {
+    folderIsDir = statSync(folder).isDirectory();
+  } catch {
+    // missing: said below
+  }
+  if (!folderIsDir)
+    throw new UsageError(`${where}: ${folder} does not exist or is not a folder. Create it, or choose another --out.`);
   let stat: ReturnType<typeof lstatSync>;
   try {
     stat = lstatSync(path);
   } catch {
     return; // a new file
   }
+  if (stat.isSymbolicLink())
+    throw new UsageError(`${where} is a symbolic link; name a regular file (a link is never written through).`);
   if (!stat.isFile())
     throw new UsageError(
       `${where} is ${stat.isDirectory() ? 'a folder' : 'not a regular file'}; name the PNG file to write, e.g. ${join(path, 'report.png')}.`,
     );
-  const head = Buffer.alloc(PNG_SIGNATURE.length);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (!head.equals(PNG_SIGNATURE))
+  if (!startsWithPngSignature(path))
     throw new UsageError(
       `${where} exists and is not a PNG image; report only replaces an earlier report. Choose another name, or move that file away.`,
     );
 }
 
-/** Written beside the target and renamed into place: never a half-written PNG, always 0600. */
+function startsWithPngSignature(path: string): boolean {
+  const head = Buffer.alloc(PNG_SIGNATURE.length);
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw new UsageError(
+      `--out ${path} exists and cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}), so it cannot be checked to be an earlier report. Choose another --out.`,
+    );
+  }
+  return head.equals(PNG_SIGNATURE);
+}
+
+/** Written beside the target under a name of its own and renamed into place: never half-written, always 0600. */
 function writePng(path: string, png: Buffer): void {
-  const temp = `${path}.partial-${process.pid}`;
+  const temp = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let created = false;
   try {
     writeFileSync(temp, png, { mode: 0o600, flag: 'wx' });
+    created = true;
     renameSync(temp, path);
   } catch (error) {
-    rmSync(temp, { force: true });
+    if (created) rmSync(temp, { force: true });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === undefined) throw error;
+    const why =
+      code === 'ENAMETOOLONG' ? 'the name is too long' : code === 'ENOTDIR' ? 'a part of the path is a file' : code;
     throw new UsageError(
-      `Cannot write the report to ${path} (${code}). Check that its folder is writable, or choose another --out.`,
+      `Cannot write the report to ${path} (${why}). Choose another --out, or check that its folder is writable.`,
     );
   }
 }

@@ -105,16 +105,29 @@ const NETWORK_REASONS: Record<string, string> = {
   EHOSTUNREACH: 'the host is unreachable',
   ENETUNREACH: 'the network is unreachable',
   ECONNRESET: 'the server closed the connection',
+  ETIMEOUT: 'the server stopped answering',
+  StateLogout: 'the server ended the session',
   NoConnection: 'the server closed the connection',
   EConnectionClosed: 'the server closed the connection',
   ClosedAfterConnectText: 'the server closed the connection right after connecting',
   ClosedAfterConnectTLS: 'the server closed the connection right after the TLS handshake',
 };
 
-/** The server's own words, cut short: it is the configured server's text, not participants' mail. */
+/**
+ * The server's own words, cut short and on one line: it is the configured server's text, not
+ * participants' mail, but it ends up in a terminal or a Slack message.
+ */
 function serverSaid(e: { responseText?: string; serverResponseCode?: string; message?: string }): string {
-  const text = e.responseText ?? e.serverResponseCode ?? e.message ?? 'no detail';
+  const text = (e.responseText ?? e.serverResponseCode ?? e.message ?? 'no detail').replace(/\p{Cc}+/gu, ' ');
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Whatever else went wrong talking to the server: still the server or its settings, never a bug of ours. */
+function imapFailure(error: unknown, config: Config, during: string): UsageError {
+  return new UsageError(
+    `The IMAP server at ${config.IMAP_HOST}:${config.IMAP_PORT} failed ${during} (${serverSaid(error as { message?: string })}). Nothing was read or recorded; check the server and the IMAP_ settings, then run check-bounces again.`,
+    'imap_failed',
+  );
 }
 
 export async function openBounceMailbox(config: Config, maxBytes: number): Promise<BounceMailbox> {
@@ -137,17 +150,19 @@ export async function openBounceMailbox(config: Config, maxBytes: number): Promi
     await client.connect();
   } catch (error) {
     client.close();
-    throw explainConnectError(error, config, loopback);
+    const explained = explainConnectError(error, config, loopback);
+    throw explained === error ? imapFailure(error, config, 'while connecting') : explained;
   }
   let lock: Awaited<ReturnType<ImapFlow['getMailboxLock']>>;
   try {
     lock = await client.getMailboxLock(config.IMAP_MAILBOX);
   } catch (error) {
     await client.logout().catch(() => client.close());
-    // The server's NO to SELECT: no such folder (or not ours to read). Anything else (the
-    // connection dropped) is explained like a failed connect.
-    if ((error as { responseStatus?: string }).responseStatus !== 'NO')
-      throw explainConnectError(error, config, loopback);
+    // The server's NO (or BAD) to SELECT: no such folder, or not ours to read. Anything else
+    // (the connection dropped, a timeout) is the server's failure, said as such.
+    const status = (error as { responseStatus?: string }).responseStatus;
+    if (status !== 'NO' && status !== 'BAD')
+      throw imapFailure(error, config, `while opening IMAP_MAILBOX=${config.IMAP_MAILBOX}`);
     throw new ConfigError([
       {
         variable: 'IMAP_MAILBOX',

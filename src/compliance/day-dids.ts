@@ -33,15 +33,17 @@ export function builtInDayDids(db: Database.Database, day: string, suspects?: st
   const values = db
     .prepare(`SELECT CASE WHEN ${SUSPECT} THEN CAST(did AS BLOB) ELSE did END FROM daily_compliance WHERE day = :day`)
     .pluck(true)
-    .all({ day }) as (string | Buffer)[];
+    .all({ day }) as unknown[];
   return (function* () {
     for (const value of values) {
-      if (typeof value === 'string') yield value;
-      else {
-        const did = value.toString('utf8');
-        suspects.push(did);
-        yield did;
+      if (!Buffer.isBuffer(value)) {
+        yield value as string; // as before: a pipeline may store DIDs as integers (or NULL)
+        continue;
       }
+      // A blob: a suspect's DID (a DID stored as a blob is a suspect too; a false suspect costs one lookup).
+      const did = value.toString('utf8');
+      suspects.push(did);
+      yield did;
     }
   })();
 }

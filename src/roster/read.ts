@@ -265,10 +265,21 @@ const CSV_PARSE_PROBLEMS: Record<string, string> = {
 const quoting =
   'A value with a comma, a double quote or a line break must be wrapped in double quotes, and a double quote inside it written twice ("").';
 
+/**
+ * The column's name for a finding, only when the first line is a header (it names the did and
+ * email columns): without one, the first line is a participant, and a "name" would be their data.
+ */
+function columnName(header: string, field: number): string | undefined {
+  const names = header.split(',').map((cell) => cell.trim().replace(/^"|"$/g, '').toLowerCase());
+  if (!REQUIRED_COLUMNS.every((required) => names.includes(required))) return undefined;
+  const name = names[field];
+  return name !== undefined && /^[\p{L}\p{N}_ .-]{1,64}$/u.test(name) ? name : undefined;
+}
+
 /** A misplaced quote, by line and column, never quoting the value (it may be an address). */
 function quoteFinding(error: CsvQuoteError, header: string): Finding {
   // The header's names, read simply: a header needs no quoting, and this is only for wording.
-  const name = error.line > 1 ? header.split(',')[error.field]?.trim().replace(/^"|"$/g, '') : undefined;
+  const name = error.line > 1 ? columnName(header, error.field) : undefined;
   const value = name ? `the ${name} value` : `value ${error.field + 1}`;
   const message =
     error.problem === 'quote_not_closed'

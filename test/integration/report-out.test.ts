@@ -3,7 +3,7 @@
  * folder given as the file is a usage error (exit 2) said before any work, not "a bug"; what it
  * writes is 0600 and never half-written.
  */
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { report } from '../../commands/report.js';
@@ -31,7 +31,7 @@ describe('report --out', () => {
     mkdirSync(dir);
 
     await expect(reportTo(join(study.ws.dir, 'no-such-folder', 'r.png'))).rejects.toThrow(
-      /the folder .*no-such-folder does not exist/,
+      /no-such-folder does not exist or is not a folder/,
     );
     await expect(reportTo(dir)).rejects.toThrow(/is a folder; name the PNG file/);
     const notes = join(dir, 'notes.txt');
@@ -39,6 +39,12 @@ describe('report --out', () => {
     const refused = await reportTo(notes).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(UsageError);
     expect((refused as Error).message).toContain('is not a PNG image');
+    expect(readFileSync(notes, 'utf8')).toBe('keep me');
+    // Through a file, a name too long for the file system, a symbolic link: usage errors too.
+    await expect(reportTo(join(notes, 'r.png'))).rejects.toThrow(/notes.txt does not exist or is not a folder/);
+    await expect(reportTo(join(dir, `${'r'.repeat(300)}.png`))).rejects.toThrow(/the name is too long/);
+    symlinkSync(notes, join(dir, 'link.png'));
+    await expect(reportTo(join(dir, 'link.png'))).rejects.toThrow(/is a symbolic link/);
     expect(readFileSync(notes, 'utf8')).toBe('keep me');
 
     const png = join(dir, 'weekly.png');
@@ -51,6 +57,6 @@ describe('report --out', () => {
     chmodSync(png, 0o644);
     expect((await reportTo(png)).exitCode).toBe(0);
     expect(statSync(png).mode & 0o777).toBe(0o600);
-    expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'weekly.png']); // no partial file left
+    expect(readdirSync(dir).sort()).toEqual(['link.png', 'notes.txt', 'weekly.png']); // no partial file left
   }, 60_000);
 });

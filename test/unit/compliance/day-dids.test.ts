@@ -86,4 +86,23 @@ describe('the cheap DID listing for validation', () => {
       db.close();
     }
   });
+
+  it('lists DIDs a pipeline stores as integers, and flags their impossible rows', () => {
+    const db = new Database(join(dir, 'integer-dids.db'));
+    try {
+      db.exec(`CREATE TABLE daily_compliance (did INTEGER NOT NULL, day TEXT NOT NULL,
+        surveys_completed INTEGER NOT NULL, surveys_expected INTEGER NOT NULL, wear_minutes INTEGER,
+        last_sync_at TEXT, PRIMARY KEY (did, day))`);
+      const insert = db.prepare('INSERT INTO daily_compliance VALUES (?, ?, ?, ?, 60, NULL)');
+      insert.run(1001, '2026-11-23', 2, 3);
+      insert.run(1002, '2026-11-23', 5, 3); // completed > expected
+      const suspects: string[] = [];
+      const listed = [...builtInDayDids(db, '2026-11-23', suspects)].map(String).sort();
+      expect(listed).toEqual(['1001', '1002']);
+      expect(suspects).toEqual(['1002']);
+      expect([...builtInDayImplausible(db, '2026-11-23', suspects).keys()]).toEqual(['1002']);
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -83,6 +83,14 @@ describe('reading the roster CSV', () => {
     expect(JSON.stringify(findings)).not.toContain('@example.org');
   });
 
+  it('does not name a column from a first line that is not a header (it is a participant)', () => {
+    const { findings } = parseRoster(Buffer.from('P1,alice@example.com,Alice\nP2,"bob@x.org"x,Bob\n'));
+    expect(findings).toMatchObject([{ code: 'roster_malformed', row: 2 }]);
+    expect(findings[0]!.column).toBeUndefined();
+    expect(findings[0]!.message).toContain('value 2');
+    expect(JSON.stringify(findings)).not.toMatch(/alice|bob|@/);
+  });
+
   it('reads a roster whose rows mix CRLF and LF line endings, every row on its own line', () => {
     const roster = Buffer.from('did,email\r\nP0001,ana@example.org\nP0002,bo@example.org\r\nP0003,cy@example.org\n');
     const { findings, rows } = parseRoster(roster);
