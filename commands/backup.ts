@@ -2,12 +2,31 @@
  * `backup --out FILE`: a consistent copy of the state DB (ledger, runs, audit), safe while the
  * bot is sending. The copy holds DIDs and masked addresses: it is written owner-only (0600).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineCommand } from '../src/command.js';
-import { ExitCode, UsageError } from '../src/errors.js';
+import { ExitCode, osReason, UsageError } from '../src/errors.js';
 import { BackupExists, backupStateDb } from '../src/storage/backup.js';
 import { ensureParentDir } from '../src/util/fs.js';
 import { jsonFlag, noPositionals } from './options.js';
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** A file-system error writing the copy (not the state DB's own): the path is the user's to change. */
+function cannotWrite(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === undefined || code.startsWith('SQLITE_')) return error;
+  const reason = osReason(code);
+  return new UsageError(
+    `Cannot write the backup to ${path} (${code}${reason === undefined ? '' : `: ${reason}`}). Choose another --out, in a folder this user can write.`,
+  );
+}
 
 const exists = (path: string): UsageError =>
   new UsageError(
@@ -30,13 +49,18 @@ export const backup = defineCommand({
     return { out: flags.out, force: flags.force === true };
   },
   async run(ctx, options) {
+    if (isFolder(options.out))
+      throw new UsageError(
+        `--out ${options.out} is a folder; name the file to write, e.g. ${join(options.out, 'state-backup.db')}.`,
+      );
     if (!options.force && existsSync(options.out)) throw exists(options.out);
-    ensureParentDir(options.out);
+    const db = ctx.stateDb();
     try {
-      return await backupStateDb(ctx.stateDb(), options.out, options.force);
+      ensureParentDir(options.out);
+      return await backupStateDb(db, options.out, options.force);
     } catch (error) {
       if (error instanceof BackupExists) throw exists(error.path);
-      throw error;
+      throw cannotWrite(options.out, error);
     }
   },
   exitCode: () => ExitCode.ok,

@@ -97,6 +97,11 @@ const SQLITE_REASONS: [prefix: string, reason: string][] = [
   ['SQLITE_PERM', 'permission denied'],
 ];
 
+/** "permission denied" for EACCES, and so on; undefined for a code not listed. */
+export function osReason(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : OS_REASONS[code];
+}
+
 function within(path: string, setting: string): boolean {
   return path === setting || path.startsWith(setting.endsWith(sep) ? setting : `${setting}${sep}`);
 }

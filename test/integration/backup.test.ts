@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { backup } from '../../commands/backup.js';
 import { execute } from '../../src/command.js';
+import { UsageError } from '../../src/errors.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { testContext } from '../support/context.js';
 import { useTestResources } from '../support/resources.js';
@@ -84,4 +85,19 @@ describe('backup', () => {
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(() => backup.parse({}, [], t2.ctx)).toThrow(/--out FILE/);
   }, 60_000);
+
+  it('a folder, or a path through a file, is a usage error naming --out (not "a bug")', async () => {
+    study.ws = makeWorkspace({ participants: 3 });
+    const t = testContext(study.ws);
+    try {
+      const run = (out: string, force = false) => execute(backup, t.ctx, backup.parse({ out, force }, [], t.ctx));
+      await expect(run(study.ws.dir, true)).rejects.toThrow(UsageError);
+      await expect(run(study.ws.dir, true)).rejects.toThrow(/is a folder; name the file to write/);
+      const file = join(study.ws.dir, 'plain.txt');
+      writeFileSync(file, 'x');
+      await expect(run(join(file, 'copy.db'))).rejects.toThrow(/Cannot write the backup to .*plain.txt\/copy.db \(E/);
+    } finally {
+      t.close();
+    }
+  });
 });
