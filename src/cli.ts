@@ -8,7 +8,7 @@ import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parse as parseDotenv } from 'dotenv';
-import { commands, findCommand } from '../commands/index.js';
+import { loadCommand } from '../commands/lazy.js';
 import { type Command, type CommandContext, parseCommandArgs } from './command.js';
 import { type Env, loadConfig, settingNameWarnings } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
@@ -49,7 +49,7 @@ function sourced(error: unknown): unknown {
     : error;
 }
 
-function helpText(): string {
+function helpText(commands: readonly Command[]): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return [
     'mail-updater: validate, preview, approve and send the daily compliance e-mails.',
@@ -105,7 +105,8 @@ function packageVersion(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
-    await write(process.stdout, helpText());
+    const { commands } = await import('../commands/index.js');
+    await write(process.stdout, helpText(commands));
     return name === undefined ? ExitCode.usageOrConfig : ExitCode.ok;
   }
   if (name === '--version' || name === '-v' || name === '-V') {
@@ -123,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     const { env, source } = await readEnv();
     return serve(env, source);
   }
-  const spec = findCommand(name);
+  const spec = await loadCommand(name);
   if (spec === undefined)
     throw new UsageError(`Unknown command "${name}". Run \`npx mail-updater --help\` for the list.`);
   if (rest.includes('--help') || rest.includes('-h')) {
