@@ -1,6 +1,6 @@
 import { generateFixture } from '../fixtures/generate.js';
 import { defineCommand } from '../src/command.js';
-import { ExitCode, UsageError } from '../src/errors.js';
+import { ExitCode, osReason, UsageError } from '../src/errors.js';
 import { isIsoDate, yesterdayIn } from '../src/util/dates.js';
 import { FIXTURE_DEFAULTS } from './default-fixture.js';
 import { noPositionals } from './options.js';
@@ -11,6 +11,13 @@ function positiveInt(value: string | boolean | undefined, flag: string, fallback
   if (!Number.isInteger(n) || n < 1 || n > max)
     throw new UsageError(`--${flag} must be a whole number from 1 to ${max} (got "${String(value)}").`);
   return n;
+}
+
+function outDir(value: string | boolean | undefined): string {
+  if (value === undefined) return 'fixtures';
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new UsageError('--out must name a folder for the fixture (e.g. --out fixtures).');
+  return value;
 }
 
 export const createFixture = defineCommand({
@@ -36,13 +43,22 @@ export const createFixture = defineCommand({
       participants: positiveInt(flags.participants, 'participants', FIXTURE_DEFAULTS.participants, 100_000),
       days: positiveInt(flags.days, 'days', FIXTURE_DEFAULTS.days, 3660),
       seed: positiveInt(flags.seed, 'seed', FIXTURE_DEFAULTS.seed, 2 ** 31),
-      outDir: typeof flags.out === 'string' ? flags.out : 'fixtures',
+      outDir: outDir(flags.out),
       endDate,
     };
   },
   async run(ctx, options) {
     ctx.progress?.(`generating ${options.participants} participants x ${options.days} days ...`);
-    return { options, result: generateFixture(options) };
+    try {
+      return { options, result: generateFixture(options) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === undefined || code.startsWith('SQLITE_')) throw error;
+      const reason = osReason(code);
+      throw new UsageError(
+        `Cannot write the fixture to --out ${options.outDir} (${code}${reason === undefined ? '' : `: ${reason}`}). Name a folder this user can write (it is created if missing).`,
+      );
+    }
   },
   exitCode: () => ExitCode.ok,
   json: ({ options, result }) => ({

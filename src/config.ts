@@ -56,7 +56,7 @@ const idList = z
 const cron = z.string().refine((v) => v.trim().split(/\s+/).length >= 5 && v.trim().split(/\s+/).length <= 6, {
   error: 'must be a cron expression with 5 fields, e.g. "0 9 * * *"',
 });
-const url = z.url({ error: 'must be a URL such as https://iad1.qualtrics.com' });
+const url = (example: string) => z.url({ error: `must be a URL such as ${example}` });
 
 /** 127.0.0.0/8, ::1 and localhost: the only hosts a token may be sent to over plain http. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -65,8 +65,10 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** The API token travels in a header: https only, except to a stand-in on this machine. */
-const qualtricsUrl = url.refine(
+const qualtricsUrl = url('https://iad1.qualtrics.com').refine(
   (v) => {
+    // zod runs this even when the URL check above failed: that failure is the message then.
+    if (!URL.canParse(v)) return true;
     const { protocol, hostname } = new URL(v);
     return protocol === 'https:' || (protocol === 'http:' && isLoopbackHost(hostname));
   },
@@ -178,7 +180,7 @@ const schema = z.object({
     .optional(),
   SLACK_APPROVER_IDS: idList.optional(),
   SLACK_OPERATOR_IDS: idList.optional(),
-  SLACK_API_URL: url.optional(),
+  SLACK_API_URL: url('https://slack.com/api/').optional(),
   PORT: intInRange(0, 65535, 3000),
   HOST: z.string().default('0.0.0.0'),
   HEALTH_SLACK_FAILING_MINUTES: intInRange(0, 24 * 60, 10),

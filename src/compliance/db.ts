@@ -95,6 +95,11 @@ function dayStatement(
   source: string,
 ): { statement: Database.Statement; columns: string[] } {
   const statement = prepareQuery(db, sql, source);
+  if (!statement.reader)
+    throw new UsageError(
+      `The compliance query (${source}) returns no rows (it is not a SELECT). It must be one SELECT of the day's rows, with :day as its parameter.`,
+      'query_not_select',
+    );
   const columns = statement.columns().map((c) => c.name);
   if (!columns.includes('did')) {
     throw new UsageError(

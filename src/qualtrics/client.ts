@@ -33,7 +33,15 @@ export interface QualtricsSettings {
   maxDownloadBytes?: number;
   /** The inflated export's cap; default MAX_EXPORT_UNCOMPRESSED_BYTES (zip.ts). */
   maxUncompressedBytes?: number;
+  /** One request, body included; default the export timeout, at most REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * A server that accepts the connection and never answers must not hold the sync (or the bot's
+ * scheduled sync) for ever: each request, body included, gets this long at most.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 interface QualtricsMeta {
   httpStatus?: string;
@@ -162,6 +170,10 @@ export class QualtricsClient {
     });
   }
 
+  private requestTimeoutMs(): number {
+    return this.settings.requestTimeoutMs ?? Math.min(REQUEST_TIMEOUT_MS, this.settings.exportTimeoutMs);
+  }
+
   private jsonLimit(): BodyLimit {
     return { bytes: this.settings.maxJsonBytes ?? MAX_JSON_RESPONSE_BYTES, name: 'MAX_JSON_RESPONSE_BYTES' };
   }
@@ -177,9 +189,22 @@ export class QualtricsClient {
           ...(init.body ? { 'content-type': 'application/json' } : {}),
           accept: 'application/json',
         };
-        res = await fetchSameOrigin(what, url, { ...init, headers }, this.origin);
+        res = await fetchSameOrigin(
+          what,
+          url,
+          { ...init, headers, signal: AbortSignal.timeout(this.requestTimeoutMs()) },
+          this.origin,
+        );
       } catch (error) {
         if (error instanceof QualtricsError) throw error;
+        // No answer at all: asking again would only wait as long again.
+        if ((error as Error).name === 'TimeoutError')
+          throw new QualtricsError(
+            `Qualtrics ${what} failed: ${new URL(url).host} did not answer within ${(this.requestTimeoutMs() / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 })} s. Check QUALTRICS_BASE_URL and the network, then sync again.`,
+            undefined,
+            'timeout',
+            undefined,
+          );
         if (attempt >= attempts)
           throw new QualtricsError(
             `Qualtrics ${what} failed: cannot reach ${new URL(url).host} (${(error as Error).message}). Check QUALTRICS_BASE_URL and the network.`,

@@ -52,7 +52,19 @@ export async function readLimited(res: Response, what: string, limit: BodyLimit)
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      // The request's time limit, or the connection dropped half-way: the server's doing.
+      throw new QualtricsError(
+        `Qualtrics ${what} failed (HTTP ${res.status}): the answer stopped after ${total} bytes (${(error as Error).name === 'TimeoutError' ? 'no more data within the time limit' : (error as Error).message}). Sync again later.`,
+        res.status,
+        'incomplete',
+        undefined,
+      );
+    }
+    const { done, value } = chunk;
     if (done) break;
     total += value.byteLength;
     if (total > limit.bytes) {

@@ -172,6 +172,13 @@ describe('the command line', () => {
     const tooMany = await cli(['create-fixture', '--participants', '100001'], study.ws.env, study.ws.dir);
     expect(tooMany.code).toBe(2);
     expect(tooMany.stderr).toContain('--participants must be a whole number from 1 to 100000');
+    // --out on a file, or through one: a usage error naming it.
+    for (const out of ['a/participants.csv', 'a/participants.csv/x']) {
+      const refused = await cli(['create-fixture', '--out', out], study.ws.env, study.ws.dir);
+      expect(refused.code, out).toBe(2);
+      expect(refused.stderr).toContain(`Cannot write the fixture to --out ${out}`);
+      expect(refused.stderr).not.toContain('This is a bug');
+    }
   });
 
   it('with no settings at all, send-daily --dry-run creates the fixture and previews it; serve names the Slack variables', async () => {

@@ -98,6 +98,15 @@ describe('validate-participants', () => {
     expect(out.json.counts.eligible).toBeGreaterThan(0);
   });
 
+  it('refuses a custom query that is not a SELECT, naming the file (not "a bug")', async () => {
+    ws = makeWorkspace({ participants: 5 });
+    const queryPath = join(ws.dir, 'not-a-select.sql');
+    writeFileSync(queryPath, 'DELETE FROM daily_compliance');
+    await expect(validate({ COMPLIANCE_QUERY_PATH: queryPath })).rejects.toThrow(
+      /compliance query \(.*not-a-select.sql\) returns no rows \(it is not a SELECT\)/,
+    );
+  });
+
   it('reports row problems with row, DID and column, and blocks only those participants', async () => {
     ws = makeWorkspace({ participants: 10 });
     ws.writeRoster(

@@ -127,6 +127,13 @@ describe('QUALTRICS_BASE_URL', () => {
       const problems = problemsOf(() => loadConfig({ QUALTRICS_BASE_URL: bad }));
       expect(problems).toEqual([{ variable: 'QUALTRICS_BASE_URL', message: expect.stringContaining('https://') }]);
     }
+    // Not a URL at all (the scheme left off): the setting is named, nothing thrown past it.
+    for (const bad of ['iad1.qualtrics.com', 'notaurl', 'http://', 'https://a b']) {
+      const problems = problemsOf(() => loadConfig({ QUALTRICS_BASE_URL: bad }));
+      expect(problems, bad).toEqual([
+        { variable: 'QUALTRICS_BASE_URL', message: expect.stringContaining('must be a URL') },
+      ]);
+    }
   });
 });
 
