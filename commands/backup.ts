@@ -2,13 +2,25 @@
  * `backup --out FILE`: a consistent copy of the state DB (ledger, runs, audit), safe while the
  * bot is sending. The copy holds DIDs and masked addresses: it is written owner-only (0600).
  */
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { defineCommand } from '../src/command.js';
 import { ExitCode, osReason, UsageError } from '../src/errors.js';
 import { BackupExists, backupStateDb } from '../src/storage/backup.js';
 import { ensureParentDir } from '../src/util/fs.js';
 import { jsonFlag, noPositionals } from './options.js';
+
+/** The same file, through whatever links or relative paths name it. */
+function sameFile(a: string, b: string): boolean {
+  const real = (path: string): string => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return resolve(path);
+    }
+  };
+  return real(a) === real(b);
+}
 
 function isFolder(path: string): boolean {
   try {
@@ -52,6 +64,10 @@ export const backup = defineCommand({
     if (isFolder(options.out))
       throw new UsageError(
         `--out ${options.out} is a folder; name the file to write, e.g. ${join(options.out, 'state-backup.db')}.`,
+      );
+    if (sameFile(options.out, ctx.config.STATE_DB_PATH))
+      throw new UsageError(
+        `--out ${options.out} is the state database itself (STATE_DB_PATH); a backup goes to another file, e.g. ${options.out}.backup.`,
       );
     if (!options.force && existsSync(options.out)) throw exists(options.out);
     const db = ctx.stateDb();

@@ -96,6 +96,13 @@ describe('backup', () => {
       const file = join(study.ws.dir, 'plain.txt');
       writeFileSync(file, 'x');
       await expect(run(join(file, 'copy.db'))).rejects.toThrow(/Cannot write the backup to .*plain.txt\/copy.db \(E/);
+      // The live state DB itself, even with --force: refused, and it is still there, intact.
+      const statePath = study.ws.env.STATE_DB_PATH!;
+      t.ctx.stateDb();
+      await expect(run(statePath, true)).rejects.toThrow(/is the state database itself/);
+      const live = new Database(statePath, { readonly: true });
+      expect(live.pragma('integrity_check', { simple: true })).toBe('ok');
+      live.close();
     } finally {
       t.close();
     }
