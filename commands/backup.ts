@@ -5,7 +5,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineCommand } from '../src/command.js';
-import { ExitCode, osReason, UsageError } from '../src/errors.js';
+import { cannotWrite, ExitCode, UsageError } from '../src/errors.js';
 import { BackupExists, backupStateDb } from '../src/storage/backup.js';
 import { ensureParentDir } from '../src/util/fs.js';
 import { jsonFlag, noPositionals } from './options.js';
@@ -28,16 +28,6 @@ function isFolder(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** A file-system error writing the copy (not the state DB's own): the path is the user's to change. */
-function cannotWrite(path: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === undefined || code.startsWith('SQLITE_')) return error;
-  const reason = osReason(code);
-  return new UsageError(
-    `Cannot write the backup to ${path} (${code}${reason === undefined ? '' : `: ${reason}`}). Choose another --out, in a folder this user can write.`,
-  );
 }
 
 const exists = (path: string): UsageError =>
@@ -76,7 +66,7 @@ export const backup = defineCommand({
       return await backupStateDb(db, options.out, options.force);
     } catch (error) {
       if (error instanceof BackupExists) throw exists(error.path);
-      throw cannotWrite(options.out, error);
+      throw cannotWrite('the backup', options.out, error, 'Choose another --out, in a folder this user can write.');
     }
   },
   exitCode: () => ExitCode.ok,

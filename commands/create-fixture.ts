@@ -1,6 +1,6 @@
 import { generateFixture } from '../fixtures/generate.js';
 import { defineCommand } from '../src/command.js';
-import { ExitCode, osReason, UsageError } from '../src/errors.js';
+import { cannotWrite, ExitCode, UsageError } from '../src/errors.js';
 import { isIsoDate, yesterdayIn } from '../src/util/dates.js';
 import { FIXTURE_DEFAULTS } from './default-fixture.js';
 import { noPositionals } from './options.js';
@@ -52,11 +52,11 @@ export const createFixture = defineCommand({
     try {
       return { options, result: generateFixture(options) };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === undefined || code.startsWith('SQLITE_')) throw error;
-      const reason = osReason(code);
-      throw new UsageError(
-        `Cannot write the fixture to --out ${options.outDir} (${code}${reason === undefined ? '' : `: ${reason}`}). Name a folder this user can write (it is created if missing).`,
+      throw cannotWrite(
+        'the fixture',
+        `--out ${options.outDir}`,
+        error,
+        'Name a folder this user can write (it is created if missing).',
       );
     }
   },

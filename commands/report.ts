@@ -3,16 +3,15 @@
  * PNG and summed up in its alt text. Counts only: no DID, name or address in either. The renderer
  * is loaded on demand: it is heavy, and no other command needs it.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type CommandContext, defineCommand } from '../src/command.js';
 import { openComplianceDb } from '../src/compliance/db.js';
-import { ExitCode, UsageError } from '../src/errors.js';
+import { cannotWrite, ExitCode, UsageError } from '../src/errors.js';
 import { aggregateReportWithSource } from '../src/report/aggregate.js';
 import type { ReportDay } from '../src/report/model.js';
 import { addDays, yesterdayIn } from '../src/util/dates.js';
-import { ensurePrivateDir } from '../src/util/fs.js';
+import { ensurePrivateDir, writeFileAtomically } from '../src/util/fs.js';
 import { jsonFlag, noPositionals } from './options.js';
 
 export const DEFAULT_REPORT_DAYS = 14;
@@ -103,26 +102,6 @@ function startsWithPngSignature(path: string): boolean {
   return head.equals(PNG_SIGNATURE);
 }
 
-/** Written beside the target under a name of its own and renamed into place: never half-written, always 0600. */
-function writePng(path: string, png: Buffer): void {
-  const temp = `${path}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let created = false;
-  try {
-    writeFileSync(temp, png, { mode: 0o600, flag: 'wx' });
-    created = true;
-    renameSync(temp, path);
-  } catch (error) {
-    if (created) rmSync(temp, { force: true });
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) throw error;
-    const why =
-      code === 'ENAMETOOLONG' ? 'the name is too long' : code === 'ENOTDIR' ? 'a part of the path is a file' : code;
-    throw new UsageError(
-      `Cannot write the report to ${path} (${why}). Choose another --out, or check that its folder is writable.`,
-    );
-  }
-}
-
 export function parseWeeks(value: string | boolean | undefined): number {
   if (value === undefined) return DEFAULT_REPORT_DAYS;
   const n = Number(value);
@@ -154,7 +133,11 @@ export async function buildReport(ctx: CommandContext, options: ReportOptions): 
     ensurePrivateDir(dir);
     path = join(dir, `report-${from}_${to}.png`);
   }
-  writePng(path, rendered.png);
+  try {
+    writeFileAtomically(path, rendered.png, 0o600);
+  } catch (error) {
+    throw cannotWrite('the report', path, error, 'Choose another --out, or check that its folder is writable.');
+  }
   for (const warning of rendered.warnings) ctx.logger.warn({ warning }, 'report: renderer warning');
   return {
     from,

@@ -85,6 +85,7 @@ const OS_REASONS: Record<string, string> = {
   EEXIST: 'a file with that name is in the way',
   EMFILE: 'too many open files',
   EIO: 'an input/output error from the disk',
+  ENAMETOOLONG: 'the name is too long',
 };
 
 const SQLITE_REASONS: [prefix: string, reason: string][] = [
@@ -97,9 +98,18 @@ const SQLITE_REASONS: [prefix: string, reason: string][] = [
   ['SQLITE_PERM', 'permission denied'],
 ];
 
-/** "permission denied" for EACCES, and so on; undefined for a code not listed. */
-export function osReason(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : OS_REASONS[code];
+/**
+ * A failed write to a path the user named on the command line (`--out`): a usage error naming the
+ * path, the OS's reason and `fix`. Anything that is not a file-system error (SQLite's own, a bug)
+ * comes back as it was.
+ */
+export function cannotWrite(what: string, path: string, error: unknown, fix: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || code.startsWith('SQLITE_')) return error;
+  const reason = OS_REASONS[code];
+  return new UsageError(
+    `Cannot write ${what} to ${path} (${code}${reason === undefined ? '' : `: ${reason}`}). ${fix}`,
+  );
 }
 
 function within(path: string, setting: string): boolean {

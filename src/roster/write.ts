@@ -4,37 +4,14 @@
  * the roster. A failure at any step leaves the roster byte-for-byte as it was.
  */
 
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fchmodSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { writeFileAtomically } from '../util/fs.js';
 
 export function backupPathFor(path: string, at: Date): string {
   return `${path}.bak-${at
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z')}`;
-}
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some file systems do not allow fsync on a folder; the rename itself is still atomic.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /**
@@ -57,20 +34,6 @@ function writePrivateCopy(from: string, to: string): void {
 export function replaceWithBackup(path: string, content: Buffer, at: Date): string {
   const backup = backupPathFor(path, at);
   writePrivateCopy(path, backup);
-  const temp = join(dirname(path), `.${basename(path)}.sync-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, 'wx', statSync(path).mode & 0o777);
-    for (let offset = 0; offset < content.length; ) offset += writeSync(fd, content, offset, content.length - offset);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
-    fsyncDir(dirname(path));
-    return backup;
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileAtomically(path, content, statSync(path).mode & 0o777);
+  return backup;
 }

@@ -1,5 +1,17 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Creates a folder (and its parents) readable by the owner only: it holds participants' data. */
@@ -26,5 +38,44 @@ export function packageRoot(): string {
     const parent = dirname(dir);
     if (parent === dir) throw new Error('Cannot find the mail-updater package folder (package.json).');
     dir = parent;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems do not allow fsync on a folder; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Replaces (or creates) `path` with `content` so that a crash at any moment leaves either the old
+ * file or the new one, never a part: a temporary file of its own in the same folder, flushed, then
+ * renamed over `path`, and the folder flushed. The file gets `mode` whatever the umask. On failure
+ * the temporary file is removed (only ours) and the error thrown as it came.
+ */
+export function writeFileAtomically(path: string, content: Buffer, mode: number): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  let created = false;
+  try {
+    fd = openSync(temp, 'wx', mode);
+    created = true;
+    fchmodSync(fd, mode);
+    for (let offset = 0; offset < content.length; ) offset += writeSync(fd, content, offset, content.length - offset);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(temp, path);
+    fsyncDir(dirname(path));
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    if (created) rmSync(temp, { force: true });
+    throw error;
   }
 }
