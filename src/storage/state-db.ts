@@ -32,6 +32,13 @@ function makePrivate(path: string): void {
  * be written, a full disk, another process holding a write lock for longer than
  * `busyTimeoutMs`) is a UsageError naming STATE_DB_PATH, the reason and the fix.
  */
+/**
+ * better-sqlite3's default page cache is 16 MB per connection. The state database grows with the
+ * study (a ledger row per participant per day) and a dry run or a send touches each page about
+ * once, so a full-size cache would only make memory grow with the study.
+ */
+const STATE_CACHE_KB = 4096;
+
 export function openStateDb(path: string, options: { busyTimeoutMs?: number } = {}): StateDb {
   const setting: PathSetting = {
     variable: 'STATE_DB_PATH',
@@ -53,6 +60,7 @@ export function openStateDb(path: string, options: { busyTimeoutMs?: number } = 
     // Fewer, larger checkpoints: each one is an fsync, and a send commits twice per message.
     db.pragma('wal_autocheckpoint = 4000');
     db.pragma('foreign_keys = ON');
+    db.pragma(`cache_size = -${STATE_CACHE_KB}`);
     migrate(db);
     return db;
   } catch (error) {
