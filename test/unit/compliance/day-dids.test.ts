@@ -105,4 +105,28 @@ describe('the cheap DID listing for validation', () => {
       db.close();
     }
   });
+
+  it('lists a day whose DIDs hold the separator of the one-string listing, a row at a time, suspects included', () => {
+    const db = new Database(join(dir, 'odd-dids.db'));
+    try {
+      db.exec(`CREATE TABLE daily_compliance (did TEXT, day TEXT NOT NULL,
+        surveys_completed INTEGER NOT NULL, surveys_expected INTEGER NOT NULL, wear_minutes INTEGER,
+        last_sync_at TEXT)`);
+      const insert = db.prepare('INSERT INTO daily_compliance VALUES (?, ?, ?, ?, 60, NULL)');
+      insert.run('P\u001e1', '2026-11-23', 2, 3);
+      insert.run('1P2', '2026-11-23', 5, 3); // completed > expected; starts with the suspect mark
+      insert.run(null, '2026-11-23', 1, 3); // no DID: not listed
+      insert.run('P3', '2026-11-22', 1, 3); // another day
+      const suspects: string[] = [];
+      expect([...builtInDayDids(db, '2026-11-23', suspects)].sort()).toEqual(['1P2', 'P\u001e1']);
+      expect(suspects).toEqual(['1P2']);
+      db.prepare('DELETE FROM daily_compliance WHERE did = ?').run('P\u001e1');
+      const again: string[] = [];
+      expect([...builtInDayDids(db, '2026-11-23', again)]).toEqual(['1P2']);
+      expect(again).toEqual(['1P2']);
+      expect([...builtInDayDids(db, '2026-11-20', [])]).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
 });
