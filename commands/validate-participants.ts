@@ -12,9 +12,7 @@ import { dateFlag, jsonFlag, reportDateOption } from './options.js';
 const PER_CODE_LIMIT = 20;
 
 export function summariseParticipants(validation: DayValidation): Record<string, number> {
-  const counts: Record<string, number> = { eligible: 0, skipped: 0, blocked: 0 };
-  for (const p of validation.participants) counts[p.kind] = (counts[p.kind] ?? 0) + 1;
-  return counts;
+  return validation.participants.counts();
 }
 
 /** `values`: quote the offending roster cells (the CLI); Slack gets the value-free form. */
@@ -44,7 +42,7 @@ export function validationText(validation: DayValidation, values = true): string
   const ok = counts.errors === 0;
   return [
     `Validation for ${validation.reportDate}: ${ok ? 'OK' : 'PROBLEMS FOUND'} — ${counts.errors} error(s), ${counts.warnings} warning(s).`,
-    `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.dids.size}.`,
+    `Roster: ${validation.roster.rows.length} row(s); compliance rows for ${validation.reportDate}: ${validation.day.didCount}.`,
     `Participants: ${participants.eligible} to e-mail, ${participants.skipped} skipped, ${participants.blocked} blocked.`,
     ...(validation.runBlocked ? ['The whole run is blocked until the errors marked "run" below are fixed.'] : []),
     ...renderFindingsText(validation.findings, values),
@@ -60,7 +58,7 @@ function validationJson(validation: DayValidation): unknown {
     counts: {
       ...counts,
       roster_rows: validation.roster.rows.length,
-      compliance_rows: validation.day.dids.size,
+      compliance_rows: validation.day.didCount,
       ...summariseParticipants(validation),
     },
     errors: validation.findings.filter((f) => f.severity === 'error'),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UsageError } from '../errors.js';
 import { packageRoot } from '../util/fs.js';
+import { StringTable } from '../util/string-table.js';
 
 export type ComplianceDb = Database.Database;
 export type ComplianceRow = Record<string, unknown> & { did: string };
@@ -15,7 +16,7 @@ export type ComplianceRow = Record<string, unknown> & { did: string };
 export interface DayData {
   columns: string[];
   /** DIDs with a row on :day (the rows themselves are streamed again when rendering). */
-  dids: Set<string>;
+  dids: StringTable;
 }
 
 const COMPLIANCE_CACHE_KB = 2048;
@@ -131,7 +132,7 @@ export function queryDay(
   listDids?: (db: ComplianceDb, day: string) => Iterable<unknown>,
 ): DayData {
   const { statement, columns } = dayStatement(db, sql, source);
-  const dids = new Set<string>();
+  const dids = new StringTable();
   try {
     for (const did of listDids?.(db, day) ?? didsOf(db, statement, sql, columns, day)) dids.add(String(did));
   } catch (error) {

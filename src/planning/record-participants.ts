@@ -17,12 +17,10 @@ import type { PlanWriter } from './plan-writer.js';
 import type { RenderJob } from './render-message.js';
 import type { Renderer } from './render-pool.js';
 
-/** A duplicated DID is blocked on every row; the ledger keeps one row for it. */
-function* dedupeByDid(entries: readonly Classification[]): Generator<Classification> {
-  const seen = new Set<string>();
-  for (const entry of entries) {
-    if (entry.row.did === '' || seen.has(entry.row.did)) continue;
-    seen.add(entry.row.did);
+/** A duplicated DID is blocked on every row; the ledger keeps one row for it (its first). */
+function* dedupeByDid(validation: DayValidation): Generator<Classification> {
+  for (const entry of validation.participants) {
+    if (entry.row.did === '' || validation.rowOfDid(entry.row.did) !== entry.index) continue;
     yield entry;
   }
 }
@@ -66,24 +64,28 @@ export async function recordParticipants({
   const failures: Finding[] = [];
   // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, validation.reportDate);
-  const eligible = new Map<string, RosterRow>();
-  for (const entry of dedupeByDid(validation.participants)) {
+  // The eligible rows by index: each is made again from the roster's bytes when its data comes.
+  const waiting = new Uint8Array(validation.participants.length);
+  let total = 0;
+  for (const entry of dedupeByDid(validation)) {
     const { row } = entry;
     if (entry.kind === 'blocked') writer.block(row, entry.codes);
     else if (entry.kind === 'skipped') writer.skip(row, entry.reason);
     else if (reached.has(row.did))
       writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
     else if (validation.runBlocked) writer.block(row, ['run_blocked']);
-    else eligible.set(row.did, row);
+    else {
+      waiting[entry.index] = 1;
+      total++;
+    }
   }
 
   // Then the messages, streaming the compliance rows in batches; while one batch is rendered,
   // the next is read and the previous one recorded. Nothing waits with a transaction open.
-  const total = eligible.size;
   let inFlight: Promise<void> | undefined;
   let batches = 0;
-  const submit = async (jobs: RenderJob[]): Promise<void> => {
-    const rows = new Map(jobs.map((job) => [job.did, eligible.get(job.did)!]));
+  const submit = async (batch: { jobs: RenderJob[]; rows: Map<string, RosterRow> }): Promise<void> => {
+    const { jobs, rows } = batch;
     const completions = new Map(jobs.map((job) => [job.did, completionCode(job.data)]));
     const tokens: MessageTokens[] = [];
     for (const result of await renderer.render(jobs)) {
@@ -115,14 +117,15 @@ export async function recordParticipants({
   if (total > 0) {
     const compliance = openComplianceDb(config.COMPLIANCE_DB_PATH);
     try {
-      let jobs: RenderJob[] = [];
-      const seen = new Set<string>();
+      let batch = { jobs: [] as RenderJob[], rows: new Map<string, RosterRow>() };
       for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, validation.reportDate)) {
         const did = String(data.did);
-        const row = eligible.get(did);
-        if (row === undefined || seen.has(did)) continue;
-        seen.add(did);
-        jobs.push({
+        const index = validation.rowOfDid(did);
+        if (index === -1 || waiting[index] !== 1) continue;
+        waiting[index] = 0; // a DID's first row of data only
+        const row = validation.roster.rows.at(index)!;
+        batch.rows.set(did, row);
+        batch.jobs.push({
           did,
           firstName: row.firstName,
           lastName: row.lastName,
@@ -130,20 +133,20 @@ export async function recordParticipants({
           fields: rosterFields(validation.roster.columns, row),
           data,
         });
-        if (jobs.length < RENDER_BATCH) continue;
+        if (batch.jobs.length < RENDER_BATCH) continue;
         await inFlight;
-        inFlight = submit(jobs);
-        jobs = [];
+        inFlight = submit(batch);
+        batch = { jobs: [], rows: new Map() };
       }
       await inFlight;
-      if (jobs.length > 0) await submit(jobs);
-      for (const did of seen) eligible.delete(did);
+      if (batch.jobs.length > 0) await submit(batch);
     } finally {
       compliance.close();
     }
   }
   // Rows that vanished from the compliance DB between validation and now.
-  for (const row of eligible.values()) writer.skip(row, 'no_data_for_day');
+  for (let i = 0; i < waiting.length; i++)
+    if (waiting[i] === 1) writer.skip(validation.roster.rows.at(i)!, 'no_data_for_day');
   // The caller awaits next (the render pool's shutdown): no transaction may stay open across it,
   // or a concurrent sender's claim would wait on it, and a crash would roll the rows back.
   writer.commit();

@@ -63,10 +63,11 @@ export function mergeResponses(
       },
     ]);
   }
-  const existing = new Map(roster.rows.map((row) => [row.did, row]));
+  const existing = new Map<string, RosterRow>();
+  for (const row of roster.rows) existing.set(row.did, row);
   const result: MergeResult = { newRows: [], added: [], unchanged: 0, conflicts: [], rejected: [] };
   const candidates: { row: RosterRow; response: MappedResponse }[] = [];
-  let nextRow = (roster.rows.at(-1)?.row ?? 1) + 1;
+  let nextRow = (roster.rows.at(roster.rows.length - 1)?.row ?? 1) + 1;
 
   for (const response of responses) {
     const did = response.values.did ?? '';

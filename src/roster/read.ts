@@ -8,34 +8,20 @@ import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 import { CsvQuoteError, readCsvRecords } from './csv-records.js';
 import { decodeRoster, headerLine, isBlank, separatorFinding } from './encoding.js';
+import { type Layout, RowStore, SEP } from './row-store.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
 export const REQUIRED_COLUMNS = ['did', 'email'] as const;
 
-export interface RosterRow {
-  /** Line number in the file, counting the header as row 1: what a spreadsheet shows. */
-  row: number;
-  did: string;
-  email: string;
-  firstName: string;
-  lastName: string;
-  timezone: string;
-  /** As written (lower-cased); validated by the rules, defaults to active when empty. */
-  status: string;
-  /**
-   * Every value in header order (see Roster.columns), including columns only the templates use
-   * (e.g. site). An array rather than a record per row: it is the parser's own array, trimmed,
-   * which keeps a 100,000-row roster small in memory. `rosterFields` gives the record.
-   */
-  values: string[];
-  /** False when this row's column count differs from the header: its values cannot be trusted. */
-  shapeOk: boolean;
-}
+import type { RosterRow } from './row-store.js';
+
+export type { RosterRow };
 
 export interface Roster {
   columns: string[];
-  rows: RosterRow[];
+  /** Kept as bytes; each row is made when it is read (row-store.ts). */
+  rows: RowStore;
   findings: Finding[];
 }
 
@@ -60,68 +46,7 @@ export function readRosterFile(path: string): Roster {
   return parseRoster(readRosterBytes(path));
 }
 
-/** Between a packed row's values: a control character csv-parse never leaves in a trimmed cell we keep. */
-const SEP = '\u001f';
-
-/** Where the named columns are in a row's values (-1: no such column). */
-interface Layout {
-  did: number;
-  email: number;
-  status: number;
-  firstName: number;
-  lastName: number;
-  timezone: number;
-}
-
-/**
- * A roster row kept as one string: a 100,000-row roster is held for the whole dry run, and one
- * string per row instead of an array of eight costs half the memory. The DID and address, read
- * by every rule, are their own fields; the other values are sliced out on demand.
- */
-class PackedRow implements RosterRow {
-  constructor(
-    readonly row: number,
-    readonly did: string,
-    readonly email: string,
-    /** Interned: a roster has a handful of distinct statuses. */
-    readonly status: string,
-    private readonly packed: string,
-    private readonly layout: Layout,
-    readonly shapeOk: boolean,
-  ) {}
-
-  private at(index: number): string {
-    if (index < 0) return '';
-    let start = 0;
-    for (let i = 0; i < index; i++) {
-      start = this.packed.indexOf(SEP, start) + 1;
-      if (start === 0) return '';
-    }
-    const end = this.packed.indexOf(SEP, start);
-    return end === -1 ? this.packed.slice(start) : this.packed.slice(start, end);
-  }
-
-  get firstName(): string {
-    return this.at(this.layout.firstName);
-  }
-  get lastName(): string {
-    return this.at(this.layout.lastName);
-  }
-  get timezone(): string {
-    return this.at(this.layout.timezone);
-  }
-  get values(): string[] {
-    return this.packed.split(SEP);
-  }
-}
-
-/** record[index] as a slice of `packed` (record joined with SEP); '' when there is no such value. */
-function valueIn(packed: string, record: readonly string[], index: number): string {
-  if (index < 0 || index >= record.length) return '';
-  let start = 0;
-  for (let i = 0; i < index; i++) start += record[i]!.length + 1;
-  return packed.slice(start, start + record[index]!.length);
-}
+const NO_COLUMNS: Layout = { did: -1, email: -1, status: -1, firstName: -1, lastName: -1, timezone: -1 };
 
 function runError(code: string, message: string, fix: string, row?: number): Finding {
   return { severity: 'error', scope: 'run', code, message, fix, ...(row === undefined ? {} : { row }) };
@@ -139,7 +64,7 @@ export function rosterFields(columns: readonly string[], row: RosterRow): Record
 export function parseRoster(bytes: Buffer): Roster {
   const empty = (finding: Finding, value?: string): Roster => ({
     columns: [],
-    rows: [],
+    rows: new RowStore(NO_COLUMNS),
     findings: [value === undefined ? finding : { ...finding, value }],
   });
   const decoded = decodeRoster(bytes);
@@ -157,10 +82,8 @@ export function parseRoster(bytes: Buffer): Roster {
   if (separator !== undefined) return empty(separator);
 
   let columns: string[] | undefined;
-  let layout: Layout | undefined;
+  let rows = new RowStore(NO_COLUMNS);
   const findings: Finding[] = [];
-  const rows: RosterRow[] = [];
-  const statuses = new Map<string, string>();
   let headerBroken = false;
   const onRecord = (record: string[], row: number): void => {
     if (columns === undefined) {
@@ -168,7 +91,7 @@ export function parseRoster(bytes: Buffer): Roster {
       findings.push(...headerFindings(columns));
       headerBroken = findings.some((f) => f.severity === 'error');
       const at = (name: string): number => columns!.indexOf(name);
-      layout = {
+      const layout: Layout = {
         did: at('did'),
         email: at('email'),
         status: at('status'),
@@ -176,6 +99,7 @@ export function parseRoster(bytes: Buffer): Roster {
         lastName: at('last_name'),
         timezone: at('timezone'),
       };
+      rows = new RowStore(layout, bytes.length);
       return;
     }
     if (headerBroken) return;
@@ -194,27 +118,7 @@ export function parseRoster(bytes: Buffer): Roster {
         // No DID: on a misaligned row the "did" cell may hold a name.
       });
     }
-    const { did: didIndex, email: emailIndex, status: statusIndex } = layout!;
-    const status = (statusIndex === -1 ? '' : (record[statusIndex] ?? '')).toLowerCase() || 'active';
-    let interned = statuses.get(status);
-    if (interned === undefined) {
-      interned = status;
-      statuses.set(status, interned);
-    }
-    const packed = record.join(SEP);
-    // The DID and address as slices of the packed row, which is kept anyway: slices of the
-    // record's values would keep the parser's string of the whole line alive beside it.
-    rows.push(
-      new PackedRow(
-        row,
-        valueIn(packed, record, didIndex),
-        valueIn(packed, record, emailIndex),
-        interned,
-        packed,
-        layout!,
-        shapeOk,
-      ),
-    );
+    rows.push(row, record, shapeOk);
   };
   try {
     readCsvRecords(decoded, onRecord);
@@ -242,7 +146,7 @@ export function parseRoster(bytes: Buffer): Roster {
     );
   }
   if (columns === undefined) return empty(runError('roster_empty', 'The roster has no header row.', fileFix));
-  if (headerBroken) return { columns, rows: [], findings };
+  if (headerBroken) return { columns, rows: new RowStore(NO_COLUMNS), findings };
   if (rows.length === 0) {
     findings.push(
       runError(

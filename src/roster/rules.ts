@@ -1,17 +1,25 @@
 /**
- * Row rules for the roster, as small named functions returning findings. The same rules check
- * rows coming from Qualtrics before they are merged.
+ * Row rules for the roster, checked in one pass over the rows: each row on its own (DID, address,
+ * status, time zone, names), then what only the whole roster shows (a DID or address used twice,
+ * an address of someone who withdrew). The same rules check rows coming from Qualtrics before
+ * they are merged. Keys are held in StringTables, not Maps of strings: a 100,000-row roster is
+ * checked without its memory growing by the roster's size again.
  */
 
 import type { Finding } from '../finding.js';
 import { isValidEmail } from '../mail/address.js';
 import { isValidTimeZone } from '../util/dates.js';
+import { StringTable } from '../util/string-table.js';
 import { ROSTER_STATUSES, type RosterRow } from './read.js';
 
 /** DIDs become file names (outbox/dry-run/D/<DID>.eml), so they are kept to a safe alphabet. */
 const didPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-type Rule = (rows: readonly RosterRow[]) => Finding[];
+/** Rows by position: an array, or the roster's RowStore (which makes each row on demand). */
+export interface RowSource {
+  readonly length: number;
+  at(index: number): RosterRow | undefined;
+}
 
 /**
  * The row's DID when it can be trusted to be one: safe characters, on a row whose values line up
@@ -51,215 +59,254 @@ function rowFinding(
 /** Problems with e-mail or time zone only matter for people we write to. */
 const severityFor = (row: RosterRow): Finding['severity'] => (row.status === 'active' ? 'error' : 'warning');
 
-const didPresentAndSafe: Rule = (rows) =>
-  rows.flatMap((row) => {
-    if (row.did === '')
-      return [
-        rowFinding(
-          row,
-          'error',
-          'did_empty',
-          'did',
-          'The DID is empty.',
-          "Fill in the participant's DID, or delete the row if it is not a participant.",
-        ),
-      ];
-    if (!didPattern.test(row.did)) {
-      return [
-        rowFinding(
-          row,
-          'error',
-          'did_invalid',
-          'did',
-          'The DID contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.',
-          'Correct the DID to the form used in the compliance database (e.g. P0123).',
-          row.did,
-        ),
-      ];
-    }
-    return [];
-  });
-
-/** Groups rows by a key, keeping only keys that occur more than once (cheap for 100k unique keys). */
-function duplicatesBy(
-  rows: readonly RosterRow[],
-  keyOf: (row: RosterRow) => string | undefined,
-): Map<string, RosterRow[]> {
-  const firstSeen = new Map<string, RosterRow>();
-  const duplicates = new Map<string, RosterRow[]>();
-  for (const row of rows) {
-    const key = keyOf(row);
-    if (key === undefined) continue;
-    const first = firstSeen.get(key);
-    if (first === undefined) {
-      firstSeen.set(key, row);
-      continue;
-    }
-    const group = duplicates.get(key);
-    if (group === undefined) duplicates.set(key, [first, row]);
-    else group.push(row);
-  }
-  return duplicates;
+function didFinding(row: RosterRow): Finding | undefined {
+  if (row.did === '')
+    return rowFinding(
+      row,
+      'error',
+      'did_empty',
+      'did',
+      'The DID is empty.',
+      "Fill in the participant's DID, or delete the row if it is not a participant.",
+    );
+  if (!didPattern.test(row.did))
+    return rowFinding(
+      row,
+      'error',
+      'did_invalid',
+      'did',
+      'The DID contains characters other than letters, digits, ".", "_" and "-", or is longer than 64.',
+      'Correct the DID to the form used in the compliance database (e.g. P0123).',
+      row.did,
+    );
+  return undefined;
 }
 
-const didUnique: Rule = (rows) =>
-  [...duplicatesBy(rows, (row) => (row.did === '' ? undefined : row.did)).values()].flatMap((group) =>
-    group.map((row) =>
-      rowFinding(
-        row,
-        'error',
-        'did_duplicate',
-        'did',
-        `The same DID appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`,
-        'Keep one row per DID; fix the DID that was mistyped.',
-      ),
-    ),
-  );
+function emailFinding(row: RosterRow): Finding | undefined {
+  if (row.email === '')
+    return rowFinding(
+      row,
+      severityFor(row),
+      'email_missing',
+      'email',
+      'The e-mail address is empty.',
+      "Fill in the participant's e-mail address.",
+    );
+  // The address itself is never echoed: findings go to Slack and logs.
+  if (!isValidEmail(row.email))
+    return rowFinding(
+      row,
+      severityFor(row),
+      'email_invalid',
+      'email',
+      'The e-mail address is not valid (expected name@domain.tld with no spaces).',
+      'Correct the address in the roster.',
+    );
+  return undefined;
+}
 
-const emailValid: Rule = (rows) =>
-  rows.flatMap((row) => {
-    if (row.email === '')
-      return [
-        rowFinding(
-          row,
-          severityFor(row),
-          'email_missing',
-          'email',
-          'The e-mail address is empty.',
-          "Fill in the participant's e-mail address.",
-        ),
-      ];
-    if (!isValidEmail(row.email)) {
-      // The address itself is never echoed: findings go to Slack and logs.
-      return [
-        rowFinding(
-          row,
-          severityFor(row),
-          'email_invalid',
-          'email',
-          'The e-mail address is not valid (expected name@domain.tld with no spaces).',
-          'Correct the address in the roster.',
-        ),
-      ];
-    }
-    return [];
-  });
-
-const emailUnique: Rule = (rows) =>
-  [
-    ...duplicatesBy(rows, (row) =>
-      row.email === '' || row.status !== 'active' ? undefined : row.email.toLowerCase(),
-    ).values(),
-  ].flatMap((group) =>
-    group.map((row) =>
-      rowFinding(
-        row,
-        'error',
-        'email_duplicate',
-        'email',
-        `The same e-mail address is used by ${group.map(rowLabel).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`,
-        'Correct the address that was copied to the wrong row.',
-      ),
-    ),
+function statusFinding(row: RosterRow): Finding | undefined {
+  if ((ROSTER_STATUSES as readonly string[]).includes(row.status)) return undefined;
+  return rowFinding(
+    row,
+    'error',
+    'status_unknown',
+    'status',
+    `The status is not one of ${ROSTER_STATUSES.join(', ')}.`,
+    'Use one of the listed statuses (empty means active).',
+    row.status,
   );
+}
+
+function timezoneFinding(row: RosterRow): Finding | undefined {
+  if (row.timezone === '' || isValidTimeZone(row.timezone)) return undefined;
+  return rowFinding(
+    row,
+    severityFor(row),
+    'timezone_invalid',
+    'timezone',
+    'The time zone is not an IANA time zone.',
+    'Use a name such as Europe/London or America/Chicago, or leave it empty.',
+    row.timezone,
+  );
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const controlCharacter = /[\u0000-\u001f\u007f]/;
+
+function namesFinding(row: RosterRow): Finding | undefined {
+  if (!controlCharacter.test(row.firstName) && !controlCharacter.test(row.lastName)) return undefined;
+  return rowFinding(
+    row,
+    'warning',
+    'name_control_characters',
+    'first_name',
+    'The name contains line breaks or control characters; they are replaced by spaces in the e-mail.',
+    'Clean up the name in the roster.',
+  );
+}
 
 /** Trimmed and lower-cased: how two addresses are compared. */
 const addressKey = (email: string): string => email.trim().toLowerCase();
 
 /**
- * Someone who withdrew or opted out is not written to again under another DID: an active row
- * whose address (case-insensitive, trimmed) is on a withdrawn or opted-out row is blocked.
+ * Keys seen once or more, and the rows of those seen more than once: the first row of every key
+ * in a typed array, groups (rare) in a Map, in the order their second row was seen.
  */
-const emailSuppressed: Rule = (rows) => {
-  const suppressedBy = new Map<string, RosterRow[]>();
-  for (const row of rows) {
-    if ((row.status !== 'withdrawn' && row.status !== 'opted_out') || row.email.trim() === '') continue;
-    const key = addressKey(row.email);
-    const group = suppressedBy.get(key) ?? [];
-    group.push(row);
-    suppressedBy.set(key, group);
-  }
-  if (suppressedBy.size === 0) return [];
-  return rows.flatMap((row) => {
-    if (row.status !== 'active' || row.email.trim() === '') return [];
-    const by = suppressedBy.get(addressKey(row.email));
-    if (by === undefined) return [];
-    const label = (r: RosterRow) => `${rowLabel(r)} (${r.status.replace('_', ' ')})`;
-    return [
-      rowFinding(
-        row,
-        'error',
-        'email_suppressed',
-        'email',
-        `${rowLabel(row)} uses the e-mail address of ${by.map(label).join(', ')}; it is not e-mailed.`,
-        'If this is the same person, they asked not to be contacted: set the row to withdrawn or opted_out. If not, correct the address.',
-      ),
-    ];
-  });
-};
+class KeyedRows {
+  readonly keys = new StringTable();
+  private firstRow = new Int32Array(1024);
+  readonly repeated = new Map<number, number[]>();
 
-const statusKnown: Rule = (rows) =>
-  rows.flatMap((row) =>
-    (ROSTER_STATUSES as readonly string[]).includes(row.status)
-      ? []
-      : [
+  add(key: string, rowIndex: number): void {
+    const size = this.keys.size;
+    const k = this.keys.add(key);
+    if (k === size) {
+      if (k >= this.firstRow.length) {
+        const grown = new Int32Array(this.firstRow.length * 2);
+        grown.set(this.firstRow);
+        this.firstRow = grown;
+      }
+      this.firstRow[k] = rowIndex;
+      return;
+    }
+    const group = this.repeated.get(k);
+    if (group === undefined) this.repeated.set(k, [this.firstRow[k]!, rowIndex]);
+    else group.push(rowIndex);
+  }
+
+  /** The rows with this key, in order ([] when none). */
+  rowsOf(key: string): number[] {
+    const k = this.keys.indexOf(key);
+    if (k === -1) return [];
+    return this.repeated.get(k) ?? [this.firstRow[k]!];
+  }
+
+  /** The first row with this DID (or key), or -1. */
+  firstRowOf(key: string): number {
+    const k = this.keys.indexOf(key);
+    return k === -1 ? -1 : this.firstRow[k]!;
+  }
+}
+
+/** The rule order of the findings (as validate-participants lists them). */
+enum Rule {
+  did,
+  didUnique,
+  email,
+  emailUnique,
+  emailSuppressed,
+  status,
+  timezone,
+  names,
+}
+
+/** Checks rows one at a time (`check`), then the whole roster (`finish`). */
+export class RosterChecker {
+  private readonly found: Finding[][] = Array.from({ length: 8 }, () => []);
+  /** Non-empty DIDs: duplicates, and later which row has a DID (validate-day.ts). */
+  readonly dids = new KeyedRows();
+  private readonly activeAddresses = new KeyedRows();
+  /** Withdrawn or opted-out rows by address: rarely many. */
+  private readonly suppressedBy = new Map<string, RosterRow[]>();
+
+  constructor(private readonly source: RowSource) {}
+
+  /** `row` is `source.at(index)`, passed in so that it is made only once. */
+  check(row: RosterRow, index: number): void {
+    const add = (rule: Rule, finding: Finding | undefined): void => {
+      if (finding !== undefined) this.found[rule]!.push(finding);
+    };
+    add(Rule.did, didFinding(row));
+    add(Rule.email, emailFinding(row));
+    add(Rule.status, statusFinding(row));
+    add(Rule.timezone, timezoneFinding(row));
+    add(Rule.names, namesFinding(row));
+    if (row.did !== '') this.dids.add(row.did, index);
+    const address = row.email.trim() === '' ? undefined : addressKey(row.email);
+    if (address === undefined) return;
+    if (row.status === 'active') this.activeAddresses.add(address, index);
+    else if (row.status === 'withdrawn' || row.status === 'opted_out') {
+      const group = this.suppressedBy.get(address);
+      if (group === undefined) this.suppressedBy.set(address, [row]);
+      else group.push(row);
+    }
+  }
+
+  /** Every finding, in rule order. */
+  finish(): Finding[] {
+    this.repeatedDids();
+    this.repeatedAddresses();
+    this.addressesOfWithdrawn();
+    return this.found.flat();
+  }
+
+  private rows(indexes: readonly number[]): RosterRow[] {
+    return indexes.map((i) => this.source.at(i)!);
+  }
+
+  private repeatedDids(): void {
+    for (const indexes of this.dids.repeated.values()) {
+      const group = this.rows(indexes);
+      for (const row of group)
+        this.found[Rule.didUnique]!.push(
           rowFinding(
             row,
             'error',
-            'status_unknown',
-            'status',
-            `The status is not one of ${ROSTER_STATUSES.join(', ')}.`,
-            'Use one of the listed statuses (empty means active).',
-            row.status,
+            'did_duplicate',
+            'did',
+            `The same DID appears on rows ${group.map((r) => r.row).join(', ')}; none of them is e-mailed until it is unique.`,
+            'Keep one row per DID; fix the DID that was mistyped.',
           ),
-        ],
-  );
+        );
+    }
+  }
 
-const timezoneValid: Rule = (rows) =>
-  rows.flatMap((row) =>
-    row.timezone === '' || isValidTimeZone(row.timezone)
-      ? []
-      : [
+  private repeatedAddresses(): void {
+    for (const indexes of this.activeAddresses.repeated.values()) {
+      const group = this.rows(indexes);
+      for (const row of group)
+        this.found[Rule.emailUnique]!.push(
           rowFinding(
             row,
-            severityFor(row),
-            'timezone_invalid',
-            'timezone',
-            'The time zone is not an IANA time zone.',
-            'Use a name such as Europe/London or America/Chicago, or leave it empty.',
-            row.timezone,
+            'error',
+            'email_duplicate',
+            'email',
+            `The same e-mail address is used by ${group.map(rowLabel).join(', ')}; one participant would receive another's data, so none of them is e-mailed.`,
+            'Correct the address that was copied to the wrong row.',
           ),
-        ],
-  );
+        );
+    }
+  }
 
-const namesPrintable: Rule = (rows) =>
-  rows.flatMap((row) =>
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-    [row.firstName, row.lastName].some((name) => /[\u0000-\u001f\u007f]/.test(name))
-      ? [
-          rowFinding(
-            row,
-            'warning',
-            'name_control_characters',
-            'first_name',
-            'The name contains line breaks or control characters; they are replaced by spaces in the e-mail.',
-            'Clean up the name in the roster.',
-          ),
-        ]
-      : [],
-  );
+  /**
+   * Someone who withdrew or opted out is not written to again under another DID: an active row
+   * whose address (case-insensitive, trimmed) is on a withdrawn or opted-out row is blocked.
+   */
+  private addressesOfWithdrawn(): void {
+    const hits: { index: number; by: RosterRow[] }[] = [];
+    for (const [address, by] of this.suppressedBy)
+      for (const index of this.activeAddresses.rowsOf(address)) hits.push({ index, by });
+    hits.sort((a, b) => a.index - b.index);
+    const label = (r: RosterRow) => `${rowLabel(r)} (${r.status.replace('_', ' ')})`;
+    for (const { index, by } of hits) {
+      const row = this.source.at(index)!;
+      this.found[Rule.emailSuppressed]!.push(
+        rowFinding(
+          row,
+          'error',
+          'email_suppressed',
+          'email',
+          `${rowLabel(row)} uses the e-mail address of ${by.map(label).join(', ')}; it is not e-mailed.`,
+          'If this is the same person, they asked not to be contacted: set the row to withdrawn or opted_out. If not, correct the address.',
+        ),
+      );
+    }
+  }
+}
 
-export const rosterRules: readonly Rule[] = [
-  didPresentAndSafe,
-  didUnique,
-  emailValid,
-  emailUnique,
-  emailSuppressed,
-  statusKnown,
-  timezoneValid,
-  namesPrintable,
-];
-
-export function checkRosterRows(rows: readonly RosterRow[]): Finding[] {
-  return rosterRules.flatMap((rule) => rule(rows));
+export function checkRosterRows(rows: RowSource): Finding[] {
+  const checker = new RosterChecker(rows);
+  for (let i = 0; i < rows.length; i++) checker.check(rows.at(i)!, i);
+  return checker.finish();
 }

@@ -72,7 +72,7 @@ export interface CorrectionInput {
   /** Active roster DIDs (may include ones with data: those are never suggested). */
   rosterDids: Iterable<string>;
   /** DIDs with data for the day. */
-  didsWithData: ReadonlySet<string>;
+  didsWithData: { has(did: string): boolean };
 }
 
 /**

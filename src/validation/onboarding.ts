@@ -26,12 +26,10 @@ export interface OnboardingOverdue {
 
 /** Every active participant of a validation is "seen" today (STUDY_TZ), if not seen before. */
 export function recordSeen(db: StateDb, config: Config, validation: DayValidation, now: Date): void {
-  const active = validation.participants.filter((p) => p.row.status === 'active' && p.row.did !== '');
-  recordFirstSeen(
-    db,
-    active.map((p) => p.row.did),
-    localDateTime(now, config.STUDY_TZ).date,
-  );
+  const active = function* () {
+    for (const row of validation.roster.rows) if (row.status === 'active' && row.did !== '') yield row.did;
+  };
+  recordFirstSeen(db, active(), localDateTime(now, config.STUDY_TZ).date);
 }
 
 const daysBetween = (from: string, to: string): number =>
@@ -47,11 +45,8 @@ export function overdueOnboarding(
   const today = localDateTime(now, config.STUDY_TZ).date;
   const candidates = firstSeenBy(db, addDays(today, -config.ONBOARDING_GRACE_DAYS), includeReminded);
   if (candidates.length === 0) return [];
-  const active = new Set(
-    readRosterFile(config.PARTICIPANTS_CSV_PATH)
-      .rows.filter((r) => r.status === 'active')
-      .map((r) => r.did),
-  );
+  const active = new Set<string>();
+  for (const row of readRosterFile(config.PARTICIPANTS_CSV_PATH).rows) if (row.status === 'active') active.add(row.did);
   const stillActive = candidates.filter((c) => active.has(c.did));
   const withData = hasData(db, config, stillActive);
   return stillActive

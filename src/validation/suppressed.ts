@@ -11,45 +11,39 @@ import { addressHash, SOFT_BOUNCE_WINDOW, type SuppressionIndex } from '../stora
 /** The finding codes that block a participant because their address is suppressed. */
 export const SUPPRESSION_CODES: ReadonlySet<string> = new Set(['email_bouncing', 'opted_out_by_participant']);
 
-export function suppressionFindings(rows: readonly RosterRow[], index: SuppressionIndex): Finding[] {
-  const soft = index.softBouncing ?? new Map<string, number>();
-  if (index.byAddressHash.size === 0 && index.byDid.size === 0 && soft.size === 0) return [];
+export function suppressionFindings(rows: Iterable<RosterRow>, index: SuppressionIndex): Finding[] {
   const findings: Finding[] = [];
+  if (isEmpty(index)) return findings;
   for (const row of rows) {
-    if (row.status !== 'active' || row.did === '') continue;
-    const byDid = index.byDid.get(row.did);
-    if (byDid?.kind === 'opted_out') {
-      findings.push({
-        severity: 'error',
-        scope: 'row',
-        code: 'opted_out_by_participant',
-        row: row.row,
-        did: row.did,
-        column: 'status',
-        message: `${row.did} asked to stop the daily e-mails on ${byDid.at.slice(0, 10)}; they are not e-mailed.`,
-        fix: `Follow up with the participant (this is not a withdrawal from the study) and set the row to opted_out. If they want the e-mails again: mail-updater suppression remove ${row.did}.`,
-      });
-      continue;
-    }
-    const bounced = row.email.trim() === '' ? undefined : index.byAddressHash.get(addressHash(row.email));
-    const bouncedByDid = byDid?.kind === 'bounced' ? byDid : undefined;
-    const hit = bounced ?? bouncedByDid;
-    if (hit === undefined) {
-      const softCount = soft.get(row.did);
-      if (softCount !== undefined)
-        findings.push({
-          severity: 'warning',
-          scope: 'row',
-          code: 'email_soft_bouncing',
-          row: row.row,
-          did: row.did,
-          column: 'email',
-          message: `Mail to ${row.did}'s address was deferred or soft-bounced in ${softCount} of the last ${SOFT_BOUNCE_WINDOW} sends; it is still e-mailed.`,
-          fix: 'Check the address with the participant (a full mailbox or a misspelt domain); nothing is blocked until it bounces hard.',
-        });
-      continue;
-    }
-    findings.push({
+    const finding = suppressionFinding(row, index);
+    if (finding !== undefined) findings.push(finding);
+  }
+  return findings;
+}
+
+/** Nothing suppressed: the per-row check can be skipped. */
+export const isEmpty = (index: SuppressionIndex): boolean =>
+  index.byAddressHash.size === 0 && index.byDid.size === 0 && (index.softBouncing?.size ?? 0) === 0;
+
+/** The row's suppression finding, if any (one row at a time: validate-day.ts checks the roster in one pass). */
+export function suppressionFinding(row: RosterRow, index: SuppressionIndex): Finding | undefined {
+  if (row.status !== 'active' || row.did === '') return undefined;
+  const byDid = index.byDid.get(row.did);
+  if (byDid?.kind === 'opted_out')
+    return {
+      severity: 'error',
+      scope: 'row',
+      code: 'opted_out_by_participant',
+      row: row.row,
+      did: row.did,
+      column: 'status',
+      message: `${row.did} asked to stop the daily e-mails on ${byDid.at.slice(0, 10)}; they are not e-mailed.`,
+      fix: `Follow up with the participant (this is not a withdrawal from the study) and set the row to opted_out. If they want the e-mails again: mail-updater suppression remove ${row.did}.`,
+    };
+  const bounced = row.email.trim() === '' ? undefined : index.byAddressHash.get(addressHash(row.email));
+  const hit = bounced ?? (byDid?.kind === 'bounced' ? byDid : undefined);
+  if (hit !== undefined)
+    return {
       severity: 'error',
       scope: 'row',
       code: 'email_bouncing',
@@ -58,7 +52,17 @@ export function suppressionFindings(rows: readonly RosterRow[], index: Suppressi
       column: 'email',
       message: `Mail to ${row.did}'s address bounced on ${hit.at.slice(0, 10)} (${hit.status ?? 'no status'}); it is not e-mailed.`,
       fix: `Correct the address in the roster (a changed address is tried again), or after checking it: mail-updater suppression remove ${row.did}.`,
-    });
-  }
-  return findings;
+    };
+  const softCount = index.softBouncing?.get(row.did);
+  if (softCount === undefined) return undefined;
+  return {
+    severity: 'warning',
+    scope: 'row',
+    code: 'email_soft_bouncing',
+    row: row.row,
+    did: row.did,
+    column: 'email',
+    message: `Mail to ${row.did}'s address was deferred or soft-bounced in ${softCount} of the last ${SOFT_BOUNCE_WINDOW} sends; it is still e-mailed.`,
+    fix: 'Check the address with the participant (a full mailbox or a misspelt domain); nothing is blocked until it bounces hard.',
+  };
 }

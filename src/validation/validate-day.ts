@@ -20,27 +20,30 @@ import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
 import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
-import { checkRosterRows } from '../roster/rules.js';
+import type { RowStore } from '../roster/row-store.js';
+import { RosterChecker } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
 import { longDate } from '../util/dates.js';
+import type { StringTable } from '../util/string-table.js';
 import { dataBlockedFinding } from './data-findings.js';
 import { suggestCorrections } from './near-match.js';
-import { suppressionFindings } from './suppressed.js';
+import { Participants, standingOf } from './participants.js';
+import { isEmpty, suppressionFinding } from './suppressed.js';
 
-export type Classification =
-  | { kind: 'eligible'; row: RosterRow }
-  | { kind: 'skipped'; row: RosterRow; reason: string }
-  | { kind: 'blocked'; row: RosterRow; codes: string[] };
+export type { Classification } from './participants.js';
 
 export interface DayValidation {
   reportDate: string;
   roster: Roster;
-  day: DayData;
+  /** The query's columns and how many DIDs have data on the day (the DIDs themselves are not kept). */
+  day: { columns: string[]; didCount: number };
   templates: Templates;
   query: { sql: string; source: string };
   findings: Finding[];
-  /** One entry per roster row with a DID, in roster order. */
-  participants: Classification[];
+  /** One entry per roster row, in roster order. */
+  participants: Participants;
+  /** The roster row index of a DID (its first row), or -1. */
+  rowOfDid: (did: string) => number;
   /** A run-level error blocks every message. */
   runBlocked: boolean;
   /** Fields a template may use. */
@@ -74,7 +77,35 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     db.close();
   }
 
-  const findings: Finding[] = [...roster.findings, ...checkRosterRows(roster.rows)];
+  // One pass over the roster: its own rules, then each row against the day's data and the
+  // suppressions. Rows are made one at a time from the roster's bytes and dropped.
+  const rows = roster.rows;
+  const checker = new RosterChecker(rows);
+  const standings = new Uint8Array(rows.length);
+  const withoutData: Finding[] = [];
+  const orphans: string[] = [];
+  const impossible: Finding[] = [];
+  const suppressions: Finding[] = [];
+  const checkSuppressions = suppressed !== undefined && !isEmpty(suppressed);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows.at(i)!;
+    checker.check(row, i);
+    const active = row.status === 'active' && row.did !== '';
+    const hasData = active && day.dids.has(row.did);
+    standings[i] = standingOf(row, hasData);
+    if (!active) continue;
+    if (!hasData && day.dids.size > 0) {
+      orphans.push(row.did);
+      withoutData.push(noDataFinding(row, reportDate));
+    }
+    const problem = implausible.get(row.did);
+    if (problem !== undefined)
+      impossible.push(dataBlockedFinding(row, 'impossible_data', problem.field, problem.message));
+    const suppression = checkSuppressions ? suppressionFinding(row, suppressed) : undefined;
+    if (suppression !== undefined) suppressions.push(suppression);
+  }
+
+  const findings: Finding[] = [...roster.findings, ...checker.finish()];
   if (day.dids.size === 0) {
     findings.push({
       severity: 'error',
@@ -113,14 +144,23 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     // A syntax error is already named precisely; the render check would only repeat it, garbled.
     if (!templateProblems.some((p) => p.code !== undefined))
       findings.push(...renderCheck(templates, availableFields, reportDate));
-    findings.push(...crossCheck(roster.rows, day, reportDate));
-    findings.push(...implausibleFindings(roster.rows, implausible));
-    if (suppressed !== undefined) findings.push(...suppressionFindings(roster.rows, suppressed));
+    findings.push(...withoutData, ...unknownDids(day, checker.dids.keys, orphans), ...impossible, ...suppressions);
   }
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
-  const participants = classify(roster.rows, findings, day);
-  return { reportDate, roster, day, templates, query, findings, participants, runBlocked, availableFields };
+  const participants = new Participants(rows, standings, blockedRows(rows, findings));
+  return {
+    reportDate,
+    roster,
+    day: { columns: day.columns, didCount: day.dids.size },
+    templates,
+    query,
+    findings,
+    participants,
+    rowOfDid: firstRowOf(checker.dids),
+    runBlocked,
+    availableFields,
+  };
 }
 
 /** Every template is rendered once with placeholder values, so a broken one fails here, not mid-run. */
@@ -142,32 +182,29 @@ function renderCheck(templates: Templates, fields: Set<string>, reportDate: stri
   }
 }
 
-function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string): Finding[] {
-  if (day.dids.size === 0) return [];
-  const findings: Finding[] = [];
-  const rosterDids = new Set(rows.map((r) => r.did));
-  const orphans: string[] = [];
-  for (const row of rows) {
-    if (row.did === '' || row.status !== 'active' || day.dids.has(row.did)) continue;
-    orphans.push(row.did);
-    findings.push({
-      severity: 'warning',
-      scope: 'row',
-      code: 'no_data_for_day',
-      row: row.row,
-      did: row.did,
-      message: `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
-      fix: 'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
-    });
-  }
-  const unknown = [...day.dids].filter((did) => !rosterDids.has(did));
+function noDataFinding(row: RosterRow, reportDate: string): Finding {
+  return {
+    severity: 'warning',
+    scope: 'row',
+    code: 'no_data_for_day',
+    row: row.row,
+    did: row.did,
+    message: `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
+    fix: 'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
+  };
+}
+
+/** The day's DIDs that are not in the roster, with a correction when one is clear (near-match.ts). */
+function unknownDids(day: DayData, rosterDids: StringTable, orphans: readonly string[]): Finding[] {
+  const unknown: string[] = [];
+  for (const did of day.dids) if (!rosterDids.has(did)) unknown.push(did);
   const suggestions =
     orphans.length > MAX_NEAR_MATCH_CANDIDATES
       ? new Map<string, string>()
       : suggestCorrections({ unknownDids: unknown, rosterDids: orphans, didsWithData: day.dids });
-  for (const did of unknown) {
+  return unknown.map((did) => {
     const named = suggestions.get(did);
-    findings.push({
+    return {
       severity: 'warning',
       scope: 'row',
       code: 'did_not_in_roster',
@@ -176,43 +213,30 @@ function crossCheck(rows: readonly RosterRow[], day: DayData, reportDate: string
       fix: named
         ? `If ${named} in the roster is a typo, correct it to ${did}.`
         : 'Add the participant to the roster if they are enrolled.',
-    });
-  }
-  return findings;
+    };
+  });
 }
 
-/** The day's impossible values, for the roster's active participants (the others get no e-mail anyway). */
-function implausibleFindings(rows: readonly RosterRow[], implausible: Map<string, Implausible>): Finding[] {
-  if (implausible.size === 0) return [];
-  return rows
-    .filter((row) => row.status === 'active' && implausible.has(row.did))
-    .map((row) => {
-      const problem = implausible.get(row.did)!;
-      return dataBlockedFinding(row, 'impossible_data', problem.field, problem.message);
-    });
-}
+/** Only the DIDs' table is kept through the dry run, not the checker's other tables. */
+const firstRowOf =
+  (dids: RosterChecker['dids']) =>
+  (did: string): number =>
+    dids.firstRowOf(did);
 
-function classify(rows: readonly RosterRow[], findings: readonly Finding[], day: DayData): Classification[] {
-  const errorCodesByRow = new Map<number, string[]>();
+/** Rows with an error finding of their own are blocked: their error codes by row index. */
+function blockedRows(rows: RowStore, findings: readonly Finding[]): Map<number, string[]> {
+  const codesByLine = new Map<number, string[]>();
   for (const f of findings) {
     if (f.severity !== 'error' || f.scope !== 'row' || f.row === undefined) continue;
-    const codes = errorCodesByRow.get(f.row) ?? [];
+    const codes = codesByLine.get(f.row) ?? [];
     codes.push(f.code);
-    errorCodesByRow.set(f.row, codes);
+    codesByLine.set(f.row, codes);
   }
-  const result: Classification[] = [];
-  for (const row of rows) {
-    const codes = errorCodesByRow.get(row.row);
-    if (codes !== undefined) {
-      result.push({ kind: 'blocked', row, codes });
-      continue;
-    }
-    if (row.status !== 'active') {
-      result.push({ kind: 'skipped', row, reason: `status_${row.status}` });
-      continue;
-    }
-    if (day.dids.has(row.did)) result.push({ kind: 'eligible', row });
-    else result.push({ kind: 'skipped', row, reason: 'no_data_for_day' });
+  const blocked = new Map<number, string[]>();
+  if (codesByLine.size === 0) return blocked;
+  for (let i = 0; i < rows.length; i++) {
+    const codes = codesByLine.get(rows.lineAt(i));
+    if (codes !== undefined) blocked.set(i, codes);
   }
-  return result;
+  return blocked;
 }

@@ -69,7 +69,7 @@ describe('mail_updater_messages_total', () => {
       const planned = t.db().prepare("SELECT did FROM messages WHERE state = 'planned'").pluck(true).all() as string[];
       t.close();
       const emails = new Map(
-        readRosterFile(study.ws.fixture.rosterPath).rows.map((r) => [r.did, (r.email ?? '').toLowerCase()]),
+        [...readRosterFile(study.ws.fixture.rosterPath).rows].map((r) => [r.did, (r.email ?? '').toLowerCase()]),
       );
       const [deferredTo, droppedTo] = [emails.get(planned[0]!)!, emails.get(planned[1]!)!];
       let broken = true;

@@ -86,7 +86,7 @@ describe('GET /metrics', () => {
       expect(lastSend).toBeLessThanOrEqual(Date.now() / 1000);
       expect(value(samples, 'mail_updater_smtp_credential_expiry_days')).toBeGreaterThan(20_000);
 
-      const roster = readRosterFile(study.ws.env.PARTICIPANTS_CSV_PATH!).rows;
+      const roster = [...readRosterFile(study.ws.env.PARTICIPANTS_CSV_PATH!).rows];
       for (const status of ['active', 'paused', 'withdrawn', 'opted_out'])
         expect(value(samples, 'mail_updater_participants', { status }), status).toBe(
           roster.filter((r) => r.status === status).length,

@@ -55,7 +55,7 @@ describe('report and onboarding with a custom compliance query', () => {
       .get(day) as number;
     compliance.close();
     expect(tableIncomplete).toBeGreaterThan(0);
-    const active = readRosterFile(study.ws.fixture.rosterPath).rows.filter(
+    const active = [...readRosterFile(study.ws.fixture.rosterPath).rows].filter(
       (r) => r.status === 'active' && withData.has(r.did),
     );
     const left = active[0]!.did;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateParticipants, validationText } from '../../commands/validate-participants.js';
 import { execute } from '../../src/command.js';
@@ -140,7 +141,7 @@ describe('validate-participants', () => {
     );
     const t = testContext(ws);
     const validation = (await execute(validateParticipants, t.ctx, { reportDate: ws.reportDate })).data;
-    expect(validation.participants.map((p) => [p.row.did, p.kind])).toEqual([
+    expect([...validation.participants].map((p) => [p.row.did, p.kind])).toEqual([
       ['P0001', 'skipped'],
       ['P0002', 'blocked'],
       ['P0003', 'blocked'],
@@ -152,6 +153,39 @@ describe('validate-participants', () => {
     // The CLI may quote the offending value; the Slack form (values: false) does not.
     expect(validationText(validation)).toContain('"sleeping"');
     expect(validationText(validation, false)).not.toContain('sleeping');
+  });
+});
+
+describe('validate-participants on a large roster', () => {
+  it('classifies 5,000 participants exactly as a naive join of the CSV and the day (the compact tables grow many times)', async () => {
+    ws = makeWorkspace({ participants: 5_000, days: 2 });
+    const t = testContext(ws);
+    const validation = (await execute(validateParticipants, t.ctx, { reportDate: ws.reportDate })).data;
+    t.close();
+    // The naive way: every row's cells, and the day's DIDs in a Set.
+    const db = new Database(ws.fixture.dbPath, { readonly: true });
+    const withData = new Set(
+      db.prepare('SELECT did FROM daily_compliance WHERE day = ?').pluck().all(ws.reportDate) as string[],
+    );
+    db.close();
+    const [header, ...lines] = readFileSync(ws.fixture.rosterPath, 'utf8').trim().split(/\r?\n/);
+    const columns = header!.split(',');
+    const rows = lines.map((line) => Object.fromEntries(line.split(',').map((v, i) => [columns[i], v])));
+    const active = rows.filter((r) => (r.status || 'active') === 'active');
+    const roster = new Set(rows.map((r) => r.did));
+    expect(rows.length).toBe(5_000);
+    const kinds = [...validation.participants].map((p) => `${p.row.row}:${p.row.did}:${p.kind}`);
+    expect(kinds).toEqual(
+      rows.map((r, i) => {
+        const status = r.status || 'active';
+        const kind = status === 'active' && withData.has(r.did!) ? 'eligible' : 'skipped';
+        return `${i + 2}:${r.did}:${kind}`;
+      }),
+    );
+    const codes = (code: string) => validation.findings.filter((f) => f.code === code).map((f) => f.did);
+    expect(codes('no_data_for_day')).toEqual(active.filter((r) => !withData.has(r.did!)).map((r) => r.did));
+    expect(codes('did_not_in_roster')).toEqual([...withData].filter((did) => !roster.has(did)));
+    for (const [i, r] of rows.entries()) expect(validation.rowOfDid(r.did!)).toBe(i);
   });
 });
 

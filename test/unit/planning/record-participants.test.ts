@@ -55,9 +55,10 @@ describe('recordParticipants', () => {
       reportDate: '2026-11-30',
       runBlocked: false,
       participants: [
-        { kind: 'skipped', row: row('D1', 2), reason: 'withdrawn' },
-        { kind: 'blocked', row: row('D2', 3), codes: ['email_invalid'] },
+        { kind: 'skipped', row: row('D1', 2), index: 0, reason: 'withdrawn' },
+        { kind: 'blocked', row: row('D2', 3), index: 1, codes: ['email_invalid'] },
       ],
+      rowOfDid: (did: string) => ['D1', 'D2'].indexOf(did),
     } as unknown as DayValidation;
     const renderer = { render: async () => [], close: async () => undefined } as unknown as Renderer;
     await recordParticipants({ db, config: {} as Config, validation, writer, renderer });

@@ -12,7 +12,7 @@ describe('reading the roster CSV', () => {
   it('reads a valid roster, defaulting an empty status to active', () => {
     const roster = parseRoster(scenario('valid.csv'));
     expect(roster.findings).toEqual([]);
-    expect(roster.rows.map((r) => [r.row, r.did, r.status, r.firstName])).toEqual([
+    expect([...roster.rows].map((r) => [r.row, r.did, r.status, r.firstName])).toEqual([
       [2, 'P0001', 'active', 'Ana'],
       [3, 'P0002', 'active', 'Zoë'],
     ]);
@@ -22,20 +22,20 @@ describe('reading the roster CSV', () => {
     const roster = parseRoster(scenario('bom-crlf.csv'));
     expect(roster.findings).toEqual([]);
     expect(roster.columns).toEqual(['did', 'email', 'first_name']);
-    expect(roster.rows[1]).toMatchObject({ did: 'P0002', email: 'bo@example.org', firstName: 'Bo' });
+    expect(roster.rows.at(1)!).toMatchObject({ did: 'P0002', email: 'bo@example.org', firstName: 'Bo' });
   });
 
   it('numbers rows by the line they start on, across a value spanning lines and a blank line', () => {
     const csv =
       'did,email,first_name,status,site\nP0001,a@example.org,Ana,,"North\nwing"\n\nP0002,b@example.org, Bo ,PAUSED,South\nP0003,c@example.org\n';
     const roster = parseRoster(Buffer.from(csv));
-    expect(roster.rows.map((r) => [r.row, r.did, r.firstName, r.status, r.shapeOk])).toEqual([
+    expect([...roster.rows].map((r) => [r.row, r.did, r.firstName, r.status, r.shapeOk])).toEqual([
       [2, 'P0001', 'Ana', 'active', true],
       [5, 'P0002', 'Bo', 'paused', true],
       [6, 'P0003', '', 'active', false],
     ]);
-    expect(roster.rows[0]!.values).toEqual(['P0001', 'a@example.org', 'Ana', '', 'North\nwing']);
-    expect(roster.rows[2]!.values).toEqual(['P0003', 'c@example.org']);
+    expect(roster.rows.at(0)!.values).toEqual(['P0001', 'a@example.org', 'Ana', '', 'North\nwing']);
+    expect(roster.rows.at(2)!.values).toEqual(['P0003', 'c@example.org']);
     expect(roster.findings).toMatchObject([{ code: 'column_count', row: 6 }]);
   });
 
@@ -48,7 +48,7 @@ describe('reading the roster CSV', () => {
   it('reports binary junk as "not text"', () => {
     const junk = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x00]), randomBytes(512)]);
     const { findings, rows } = parseRoster(junk);
-    expect(rows).toEqual([]);
+    expect(rows.length).toBe(0);
     expect(findings).toMatchObject([{ code: 'roster_not_text', scope: 'run' }]);
   });
 
@@ -67,7 +67,7 @@ describe('reading the roster CSV', () => {
       'did,email,first_name\r\nP0001,ana@example.org,Ana\r\nP0002,bo@example.org",Bo\r\nP0003,cy@example.org,Cy\r\n',
     );
     const { findings, rows } = parseRoster(roster);
-    expect(rows).toEqual([]);
+    expect(rows.length).toBe(0);
     expect(findings).toMatchObject([{ code: 'roster_malformed', row: 3, column: 'email' }]);
     expect(JSON.stringify(findings)).not.toContain('@example.org');
     expect(findings[0]!.message).toContain('On line 3, the email value has a double quote inside it');
@@ -95,7 +95,7 @@ describe('reading the roster CSV', () => {
     const roster = Buffer.from('did,email\r\nP0001,ana@example.org\nP0002,bo@example.org\r\nP0003,cy@example.org\n');
     const { findings, rows } = parseRoster(roster);
     expect(findings).toEqual([]);
-    expect(rows.map((r) => [r.row, r.did])).toEqual([
+    expect([...rows].map((r) => [r.row, r.did])).toEqual([
       [2, 'P0001'],
       [3, 'P0002'],
       [4, 'P0003'],
@@ -116,7 +116,7 @@ describe('reading the roster CSV', () => {
       ['column_count', 3, undefined],
       ['column_count', 4, undefined],
     ]);
-    expect(rows.map((r) => r.shapeOk)).toEqual([true, false, false]);
+    expect([...rows].map((r) => r.shapeOk)).toEqual([true, false, false]);
   });
 
   it('reports a missing required column and a duplicated column', () => {
@@ -146,8 +146,8 @@ describe('roster values are bounded', () => {
     ]);
     expect(roster.findings[0]!.message).toContain('1,001 characters');
     expect(JSON.stringify(roster.findings)).not.toContain('nnnnnnnnnn');
-    expect(roster.rows.map((r) => r.firstName)).toEqual(['', 'Bo', 'Cy']);
-    expect(roster.rows[1]!.did).toBe('');
+    expect([...roster.rows].map((r) => r.firstName)).toEqual(['', 'Bo', 'Cy']);
+    expect(roster.rows.at(1)!.did).toBe('');
   });
 
   it('blocks a row that is too long as a whole', () => {
@@ -162,7 +162,7 @@ describe('an absurd roster record', () => {
   it('over MAX_RECORD_CHARS is a whole-file error naming the line, not a crash', () => {
     const csv = `did,email,first_name\nP001,a@example.org,Ana\nP002,b@example.org,${'q'.repeat(33 * 1024 * 1024)}\n`;
     const roster = parseRoster(Buffer.from(csv));
-    expect(roster.rows).toEqual([]);
+    expect(roster.rows.length).toBe(0);
     expect(roster.findings.map((f) => [f.code, f.scope, f.row])).toEqual([['roster_row_too_large', 'run', 3]]);
     expect(roster.findings[0]!.message).toBe('Line 3 of the roster is over 32 MB long; the roster cannot be read.');
   });
@@ -176,7 +176,7 @@ describe('an absurd roster record', () => {
       for (const bytes of [le, Buffer.concat([Buffer.from([0xfe, 0xff]), be])]) {
         const roster = parseRoster(bytes);
         expect(roster.findings).toEqual([]);
-        expect(roster.rows[0]).toMatchObject({ did: 'P0001', firstName: 'Zoë' });
+        expect(roster.rows.at(0)!).toMatchObject({ did: 'P0001', firstName: 'Zoë' });
       }
     });
 
@@ -186,7 +186,7 @@ describe('an absurd roster record', () => {
         'latin1',
       );
       const { findings, rows } = parseRoster(bytes);
-      expect(rows).toEqual([]);
+      expect(rows.length).toBe(0);
       expect(findings).toHaveLength(1);
       expect(findings[0]).toMatchObject({ code: 'roster_encoding', scope: 'run', severity: 'error', row: 3 });
       expect(findings[0]?.message).toContain('line 3');
@@ -199,7 +199,7 @@ describe('an absurd roster record', () => {
         ['\t', 'tabs'],
       ] as const) {
         const { findings, rows } = parseRoster(Buffer.from(csv.replaceAll(',', separator)));
-        expect(rows).toEqual([]);
+        expect(rows.length).toBe(0);
         expect(findings).toHaveLength(1);
         expect(findings[0]).toMatchObject({ code: 'roster_separator', scope: 'run', row: 1 });
         expect(findings[0]?.message).toContain(named);

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { RowStore } from '../../../src/roster/row-store.js';
+
+const layout = { did: 0, email: 1, status: 2, firstName: 3, lastName: -1, timezone: 4 };
+
+describe('RowStore', () => {
+  it('gives back every row as it was added, line numbers included, across every growth', () => {
+    const store = new RowStore(layout, 16); // a small first buffer: it has to grow many times
+    const expected: { line: number; values: string[]; shapeOk: boolean }[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const values = [`P${i}`, `p${i}@example.org`, i % 7 === 0 ? 'Paused' : '', `Zoë ${i}`, 'Europe/Berlin'];
+      if (i % 1000 === 3) values.pop(); // a short row
+      const row = { line: i * 2 + 2, values, shapeOk: values.length === 5 };
+      store.push(row.line, row.values, row.shapeOk);
+      expected.push(row);
+    }
+    expect(store.length).toBe(expected.length);
+    let i = 0;
+    for (const row of store) {
+      const want = expected[i]!;
+      expect(row.row).toBe(want.line);
+      expect(store.lineAt(i)).toBe(want.line);
+      expect(row.values).toEqual(want.values);
+      expect(row.did).toBe(want.values[0]);
+      expect(row.email).toBe(want.values[1]);
+      expect(row.status).toBe(i % 7 === 0 ? 'paused' : 'active');
+      expect(row.firstName).toBe(want.values[3]);
+      expect(row.lastName).toBe('');
+      expect(row.timezone).toBe(want.values[4] ?? '');
+      expect(row.shapeOk).toBe(want.shapeOk);
+      i++;
+    }
+    expect(store.at(expected.length)).toBeUndefined();
+    expect(store.at(-1)).toBeUndefined();
+  });
+});

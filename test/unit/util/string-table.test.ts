@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { StringTable } from '../../../src/util/string-table.js';
+
+/** A tiny deterministic generator, so that a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1103515245) + 12345) | 0;
+    return (state >>> 8) / 0x1000000;
+  };
+}
+
+describe('StringTable', () => {
+  it('answers exactly like a Set, across every growth of its arrays, with numbers in order of adding', () => {
+    const next = random(7);
+    const alphabet = ['a', 'B', '0', '.', '_', 'é', 'ø', '東', '😀', ' '];
+    const table = new StringTable();
+    const reference = new Map<string, number>();
+    for (let i = 0; i < 60_000; i++) {
+      const length = Math.floor(next() * 12);
+      let key = '';
+      for (let j = 0; j < length; j++) key += alphabet[Math.floor(next() * alphabet.length)];
+      const index = table.add(key);
+      if (!reference.has(key)) reference.set(key, reference.size);
+      expect(index).toBe(reference.get(key));
+    }
+    expect(table.size).toBe(reference.size);
+    for (const [key, index] of reference) {
+      expect(table.indexOf(key)).toBe(index);
+      expect(table.keyAt(index)).toBe(key);
+    }
+    expect([...table]).toEqual([...reference.keys()]);
+    for (let i = 0; i < 5_000; i++) {
+      const absent = `absent-${i}`;
+      expect(table.has(absent)).toBe(reference.has(absent));
+    }
+  });
+
+  it('keeps 100,000 DIDs and finds each of them (the size of a large study)', () => {
+    const table = new StringTable();
+    for (let i = 0; i < 100_000; i++) table.add(`P${String(i).padStart(6, '0')}`);
+    let missing = 0;
+    for (let i = 0; i < 100_000; i++) if (!table.has(`P${String(i).padStart(6, '0')}`)) missing++;
+    expect(missing).toBe(0);
+    expect(table.has('P100000')).toBe(false);
+    expect(table.has('')).toBe(false);
+    table.add('');
+    expect(table.has('')).toBe(true);
+  });
+});
