@@ -3,7 +3,7 @@ import { defineCommand } from '../src/command.js';
 import { ExitCode } from '../src/errors.js';
 import { countFindings, describeFinding, type Finding } from '../src/finding.js';
 import { suppressionIndex } from '../src/storage/suppressions.js';
-import { recordSeen } from '../src/validation/onboarding.js';
+import { seenRecorder } from '../src/validation/onboarding.js';
 import { type DayValidation, validateDay } from '../src/validation/validate-day.js';
 import { ensureDefaultFixture } from './default-fixture.js';
 import { dateFlag, jsonFlag, reportDateOption } from './options.js';
@@ -80,8 +80,9 @@ export const validateParticipants = defineCommand({
     ensureDefaultFixture(ctx);
     // Suppressions (bounces, opt-outs) live in the state DB; a fresh checkout has none yet.
     const suppressed = existsSync(ctx.config.STATE_DB_PATH) ? suppressionIndex(ctx.stateDb()) : undefined;
-    const validation = validateDay(ctx.config, options.reportDate, suppressed);
-    recordSeen(ctx.stateDb(), ctx.config, validation, ctx.now());
+    const seen = seenRecorder(ctx.stateDb(), ctx.config, ctx.now());
+    const validation = validateDay(ctx.config, options.reportDate, suppressed, seen.add);
+    seen.finish();
     return validation;
   },
   exitCode: (validation) => (countFindings(validation.findings).errors === 0 ? ExitCode.ok : ExitCode.problemsFound),

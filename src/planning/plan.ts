@@ -27,7 +27,7 @@ import type { StateDb } from '../storage/state-db.js';
 import { suppressionIndex } from '../storage/suppressions.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { collectGarbage } from '../util/heap.js';
-import { recordSeen } from '../validation/onboarding.js';
+import { seenRecorder } from '../validation/onboarding.js';
 import { validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
@@ -79,10 +79,11 @@ export function newRunId(reportDate: string, at: Date): string {
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config, logger } = deps;
   refuseWhileSending(db, reportDate);
-  const validation = validateDay(config, reportDate, suppressionIndex(db));
+  const seen = seenRecorder(db, config, deps.now());
+  const validation = validateDay(config, reportDate, suppressionIndex(db), seen.add);
+  seen.finish();
   collectGarbage(); // the roster's parsing
   const startedAt = deps.now();
-  recordSeen(db, config, validation, startedAt);
   const runId = newRunId(reportDate, startedAt);
   const log = logger.child({ component: 'plan', run_id: runId, report_date: reportDate });
   // loadConfig has already checked that a set MAIL_FROM parses.

@@ -13,6 +13,7 @@ import type { StateDb } from '../storage/state-db.js';
 import { collectGarbage } from '../util/heap.js';
 import { dataBlockedFinding } from '../validation/data-findings.js';
 import type { Classification, DayValidation } from '../validation/validate-day.js';
+import { EligibleRows } from './eligible-rows.js';
 import type { PlanWriter } from './plan-writer.js';
 import type { RenderJob } from './render-message.js';
 import type { Renderer } from './render-pool.js';
@@ -20,7 +21,7 @@ import type { Renderer } from './render-pool.js';
 /** A duplicated DID is blocked on every row; the ledger keeps one row for it (its first). */
 function* dedupeByDid(validation: DayValidation): Generator<Classification> {
   for (const entry of validation.participants) {
-    if (entry.row.did === '' || validation.rowOfDid(entry.row.did) !== entry.index) continue;
+    if (entry.row.did === '' || !validation.participants.isFirstOfDid(entry.index)) continue;
     yield entry;
   }
 }
@@ -64,9 +65,8 @@ export async function recordParticipants({
   const failures: Finding[] = [];
   // First the participants who get no message; the eligible ones wait for their data.
   const reached = didsReachedOn(db, validation.reportDate);
-  // The eligible rows by index: each is made again from the roster's bytes when its data comes.
-  const waiting = new Uint8Array(validation.participants.length);
-  let total = 0;
+  const { rows } = validation.roster;
+  const eligible = new EligibleRows(rows, validation.participants.counts().eligible);
   for (const entry of dedupeByDid(validation)) {
     const { row } = entry;
     if (entry.kind === 'blocked') writer.block(row, entry.codes);
@@ -74,14 +74,12 @@ export async function recordParticipants({
     else if (reached.has(row.did))
       writer.skip(row, reached.get(row.did) === 'sent' ? 'already_sent' : 'outcome_unknown_in_earlier_run');
     else if (validation.runBlocked) writer.block(row, ['run_blocked']);
-    else {
-      waiting[entry.index] = 1;
-      total++;
-    }
+    else eligible.add(row.did, entry.index);
   }
 
   // Then the messages, streaming the compliance rows in batches; while one batch is rendered,
   // the next is read and the previous one recorded. Nothing waits with a transaction open.
+  const total = eligible.size;
   let inFlight: Promise<void> | undefined;
   let batches = 0;
   const submit = async (batch: { jobs: RenderJob[]; rows: Map<string, RosterRow> }): Promise<void> => {
@@ -120,10 +118,9 @@ export async function recordParticipants({
       let batch = { jobs: [] as RenderJob[], rows: new Map<string, RosterRow>() };
       for (const data of iterateDay(compliance, validation.query.sql, validation.query.source, validation.reportDate)) {
         const did = String(data.did);
-        const index = validation.rowOfDid(did);
-        if (index === -1 || waiting[index] !== 1) continue;
-        waiting[index] = 0; // a DID's first row of data only
-        const row = validation.roster.rows.at(index)!;
+        const found = eligible.take(did); // a DID's first row of data only
+        if (found === undefined) continue;
+        const { row } = found;
         batch.rows.set(did, row);
         batch.jobs.push({
           did,
@@ -145,8 +142,7 @@ export async function recordParticipants({
     }
   }
   // Rows that vanished from the compliance DB between validation and now.
-  for (let i = 0; i < waiting.length; i++)
-    if (waiting[i] === 1) writer.skip(validation.roster.rows.at(i)!, 'no_data_for_day');
+  for (const index of eligible.remaining()) writer.skip(rows.at(index)!, 'no_data_for_day');
   // The caller awaits next (the render pool's shutdown): no transaction may stay open across it,
   // or a concurrent sender's claim would wait on it, and a crash would roll the rows back.
   writer.commit();

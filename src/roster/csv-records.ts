@@ -15,7 +15,18 @@
 import { parse } from 'csv-parse/sync';
 import { MAX_RECORD_CHARS } from './bounds.js';
 
-export type OnRecord = (record: string[], row: number) => void;
+/**
+ * A record's values and the line it starts on. The plain reader also gives where the record is in
+ * the bytes (`span`), so that a caller can keep the bytes instead of the values and read the
+ * record again with `recordValues`.
+ */
+export type OnRecord = (record: string[], row: number, span?: RecordSpan) => void;
+
+export interface RecordSpan {
+  start: number;
+  end: number;
+  quoted: boolean;
+}
 
 /** Quoting that no CSV reader can make sense of, found before any record was handed on. */
 export class CsvQuoteError extends Error {
@@ -87,20 +98,25 @@ export function readPlainCsv(bytes: Buffer, onRecord: OnRecord): boolean {
   if (checked instanceof CsvQuoteError) throw checked;
   if (!checked) return false;
   walkRecords(bytes, (start, end, quoted, line) => {
-    const source = bytes.toString('utf8', start, end);
-    onRecord(quoted ? quotedValues(source) : source.split(','), line);
+    onRecord(recordValues(bytes, start, end, quoted), line, { start, end, quoted });
   });
   return true;
 }
 
-type RecordSpan = (start: number, end: number, quoted: boolean, line: number) => void;
+/** The values of a record the plain reader found between `start` and `end` (see OnRecord). */
+export function recordValues(bytes: Buffer, start: number, end: number, quoted: boolean): string[] {
+  const source = bytes.toString('utf8', start, end);
+  return quoted ? quotedValues(source) : source.split(',');
+}
+
+type SpanVisitor = (start: number, end: number, quoted: boolean, line: number) => void;
 
 /**
  * The records' byte spans (line ending excluded; empty lines skipped, as csv-parse's
  * skip_empty_lines). False where csv-parse should read it instead (a CR alone, a record over
  * 1 MB); a CsvQuoteError where the quoting is wrong.
  */
-function walkRecords(bytes: Buffer, onSpan?: RecordSpan): boolean | CsvQuoteError {
+function walkRecords(bytes: Buffer, onSpan?: SpanVisitor): boolean | CsvQuoteError {
   const n = bytes.length;
   let line = 1;
   let i = 0;

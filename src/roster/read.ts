@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
-import { CsvQuoteError, readCsvRecords } from './csv-records.js';
+import { CsvQuoteError, type RecordSpan, readCsvRecords } from './csv-records.js';
 import { decodeRoster, headerLine, isBlank, separatorFinding } from './encoding.js';
-import { type Layout, RowStore, SEP } from './row-store.js';
+import { cleanValues, type Layout, RowStore } from './row-store.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -42,8 +42,11 @@ export function readRosterBytes(path: string): Buffer {
   }
 }
 
-export function readRosterFile(path: string): Roster {
-  return parseRoster(readRosterBytes(path));
+/** Each row, as it is read, is also handed to `onRow`: one pass for the reading and the checks. */
+export type OnRow = (row: RosterRow, index: number) => void;
+
+export function readRosterFile(path: string, onRow?: OnRow): Roster {
+  return parseRoster(readRosterBytes(path), onRow);
 }
 
 const NO_COLUMNS: Layout = { did: -1, email: -1, status: -1, firstName: -1, lastName: -1, timezone: -1 };
@@ -61,7 +64,11 @@ export function rosterFields(columns: readonly string[], row: RosterRow): Record
   return fields;
 }
 
-export function parseRoster(bytes: Buffer): Roster {
+/**
+ * `onRow` sees every row as it is read; if the file then turns out unreadable (only csv-parse,
+ * for unusual files, finds that late), the roster comes back with no rows and a run error.
+ */
+export function parseRoster(bytes: Buffer, onRow?: OnRow): Roster {
   const empty = (finding: Finding, value?: string): Roster => ({
     columns: [],
     rows: new RowStore(NO_COLUMNS),
@@ -85,7 +92,7 @@ export function parseRoster(bytes: Buffer): Roster {
   let rows = new RowStore(NO_COLUMNS);
   const findings: Finding[] = [];
   let headerBroken = false;
-  const onRecord = (record: string[], row: number): void => {
+  const onRecord = (record: string[], row: number, span?: RecordSpan): void => {
     if (columns === undefined) {
       columns = record.map((name) => name.trim().toLowerCase());
       findings.push(...headerFindings(columns));
@@ -99,11 +106,11 @@ export function parseRoster(bytes: Buffer): Roster {
         lastName: at('last_name'),
         timezone: at('timezone'),
       };
-      rows = new RowStore(layout, bytes.length);
+      rows = new RowStore(layout, decoded.utf8, bytes.length);
       return;
     }
     if (headerBroken) return;
-    for (let i = 0; i < record.length; i++) record[i] = record[i]!.trim().replaceAll(SEP, ' ');
+    cleanValues(record);
     const oversized = boundRecord(columns, record, row);
     if (oversized.length > 0) findings.push(...oversized);
     const shapeOk = record.length === columns.length;
@@ -118,7 +125,9 @@ export function parseRoster(bytes: Buffer): Roster {
         // No DID: on a misaligned row the "did" cell may hold a name.
       });
     }
-    rows.push(row, record, shapeOk);
+    // A value cut to its bound is kept as cut: such a row is not read again from the file.
+    const made = rows.push(row, record, shapeOk, oversized.length === 0 ? span : undefined);
+    onRow?.(made, rows.length - 1);
   };
   try {
     readCsvRecords(decoded, onRecord);

@@ -1,10 +1,10 @@
 /**
- * The roster's rows, held as UTF-8 bytes in one buffer for as long as a dry run needs them. A
- * row object is made only when one is asked for (`at`, iteration) and dropped after use: a
- * 100,000-row roster is then its file's size in memory, not the 30 MB of objects and strings it
- * took as rows, and the dry run's memory does not grow with the study.
+ * The roster's rows, held as UTF-8 bytes for as long as a dry run needs them. A row object is
+ * made only when one is asked for (`at`, iteration) and dropped after use: a 100,000-row roster
+ * is then its file's size in memory, not the 30 MB of objects and strings it took as rows.
  */
 import { grow } from '../util/string-table.js';
+import { type RecordSpan, recordValues } from './csv-records.js';
 
 /** Between a packed row's values: a control character no value we keep contains (read.ts replaces it). */
 export const SEP = '\u001f';
@@ -81,54 +81,91 @@ class PackedRow implements RosterRow {
   }
 }
 
+const mayBeSpace = (code: number): boolean => code <= 32 || code >= 0x7f;
+
+/** A record's values as kept: trimmed, and without SEP (which separates them when packed). */
+export function cleanValues(record: string[]): string[] {
+  for (let i = 0; i < record.length; i++) {
+    let value = record[i]!;
+    // Most values need neither: looking first is cheaper than making new strings. Beyond ASCII,
+    // trim() knows which characters are spaces (U+00A0, U+3000, ...).
+    if (value.length > 0 && (mayBeSpace(value.charCodeAt(0)) || mayBeSpace(value.charCodeAt(value.length - 1))))
+      value = value.trim();
+    if (value.includes(SEP)) value = value.replaceAll(SEP, ' ');
+    record[i] = value;
+  }
+  return record;
+}
+
+/**
+ * Rows by position. A plain roster's rows stay where they are in the file's bytes (which are kept
+ * anyway while the file is read, so nothing is copied) and are read again when asked for; the
+ * rows csv-parse read (unusual files) are packed into a buffer of their own.
+ */
 export class RowStore implements Iterable<RosterRow> {
-  private bytes: Buffer;
+  private arena: Buffer | undefined;
   private used = 0;
   private count = 0;
-  /** starts[i] .. starts[i + 1]: row i's packed values. */
-  private starts = new Uint32Array(1025);
+  /** starts[i] .. ends[i]: row i's bytes (the record in the file, or its packed values). */
+  private starts = new Uint32Array(1024);
+  private ends = new Uint32Array(1024);
   private lines = new Uint32Array(1024);
-  private shapes = new Uint8Array(1024);
+  /** Bit 0: the values line up with the header. Bit 1: the record has quoted values. */
+  private flags = new Uint8Array(1024);
 
-  /** `expectedBytes`: about how much the rows take (the file's size), so the buffer rarely grows. */
+  /**
+   * `file`: the roster's UTF-8 bytes, for rows pushed with their span (read.ts). `expectedBytes`:
+   * about how much the other rows take, so that their buffer rarely grows.
+   */
   constructor(
     private readonly layout: Layout,
-    expectedBytes = 64 * 1024,
-  ) {
-    this.bytes = Buffer.allocUnsafe(Math.max(1024, expectedBytes));
-  }
+    private readonly file?: Buffer,
+    private readonly expectedBytes = 64 * 1024,
+  ) {}
 
   get length(): number {
     return this.count;
   }
 
-  /** Adds a row: its line number and its values (trimmed, without SEP), in header order. */
-  push(line: number, values: readonly string[], shapeOk: boolean): void {
+  /**
+   * Adds a row: its line number, its values (cleaned, in header order) and, for a plain record of
+   * `file`, where it is. Returns the row, made from the values already at hand.
+   */
+  push(line: number, values: readonly string[], shapeOk: boolean, span?: RecordSpan): RosterRow {
     const packed = values.join(SEP);
-    const length = Buffer.byteLength(packed, 'utf8');
-    if (this.used + length > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    this.bytes.write(packed, this.used, 'utf8');
-    this.used += length;
     const index = this.count++;
     if (index === this.lines.length) {
-      this.lines = grow(this.lines, this.lines.length * 2);
-      this.shapes = grow(this.shapes, this.lines.length);
-      this.starts = grow(this.starts, this.lines.length + 1);
+      const length = index * 2;
+      this.starts = grow(this.starts, length);
+      this.ends = grow(this.ends, length);
+      this.lines = grow(this.lines, length);
+      this.flags = grow(this.flags, length);
     }
-    this.starts[index + 1] = this.used;
+    if (span !== undefined && this.file !== undefined) {
+      this.starts[index] = span.start;
+      this.ends[index] = span.end;
+      this.flags[index] = (shapeOk ? 1 : 0) | (span.quoted ? 2 : 0);
+    } else {
+      const [start, end] = this.pack(packed);
+      this.starts[index] = start;
+      this.ends[index] = end;
+      this.flags[index] = (shapeOk ? 1 : 0) | 4;
+    }
     this.lines[index] = line;
-    this.shapes[index] = shapeOk ? 1 : 0;
+    return new PackedRow(line, packed, this.layout, shapeOk);
   }
 
   /** Row `index` (from 0) as a fresh object, or undefined past the end. */
   at(index: number): RosterRow | undefined {
     if (index < 0 || index >= this.count) return undefined;
-    const packed = this.bytes.toString('utf8', this.starts[index]!, this.starts[index + 1]!);
-    return new PackedRow(this.lines[index]!, packed, this.layout, this.shapes[index] === 1);
+    const flags = this.flags[index]!;
+    const start = this.starts[index]!;
+    const end = this.ends[index]!;
+    const packed =
+      (flags & 4) !== 0
+        ? this.arena!.toString('utf8', start, end)
+        : cleanValues(recordValues(this.file!, start, end, (flags & 2) !== 0)).join(SEP);
+    return new PackedRow(this.lines[index]!, packed, this.layout, (flags & 1) !== 0);
   }
 
   /** Row `index`'s line number, without making the row. */
@@ -138,5 +175,19 @@ export class RowStore implements Iterable<RosterRow> {
 
   *[Symbol.iterator](): Iterator<RosterRow> {
     for (let i = 0; i < this.count; i++) yield this.at(i)!;
+  }
+
+  private pack(packed: string): [number, number] {
+    const length = Buffer.byteLength(packed, 'utf8');
+    if (this.arena === undefined) this.arena = Buffer.allocUnsafe(Math.max(1024, this.expectedBytes));
+    if (this.used + length > this.arena.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + length));
+      this.arena.copy(grown, 0, 0, this.used);
+      this.arena = grown;
+    }
+    const start = this.used;
+    this.arena.write(packed, start, 'utf8');
+    this.used += length;
+    return [start, this.used];
   }
 }

@@ -158,7 +158,8 @@ class KeyedRows {
   private firstRow = new Int32Array(1024);
   readonly repeated = new Map<number, number[]>();
 
-  add(key: string, rowIndex: number): void {
+  /** True when the key is new. */
+  add(key: string, rowIndex: number): boolean {
     const size = this.keys.size;
     const k = this.keys.add(key);
     if (k === size) {
@@ -168,11 +169,12 @@ class KeyedRows {
         this.firstRow = grown;
       }
       this.firstRow[k] = rowIndex;
-      return;
+      return true;
     }
     const group = this.repeated.get(k);
     if (group === undefined) this.repeated.set(k, [this.firstRow[k]!, rowIndex]);
     else group.push(rowIndex);
+    return false;
   }
 
   /** The rows with this key, in order ([] when none). */
@@ -180,12 +182,6 @@ class KeyedRows {
     const k = this.keys.indexOf(key);
     if (k === -1) return [];
     return this.repeated.get(k) ?? [this.firstRow[k]!];
-  }
-
-  /** The first row with this DID (or key), or -1. */
-  firstRowOf(key: string): number {
-    const k = this.keys.indexOf(key);
-    return k === -1 ? -1 : this.firstRow[k]!;
   }
 }
 
@@ -204,16 +200,16 @@ enum Rule {
 /** Checks rows one at a time (`check`), then the whole roster (`finish`). */
 export class RosterChecker {
   private readonly found: Finding[][] = Array.from({ length: 8 }, () => []);
-  /** Non-empty DIDs: duplicates, and later which row has a DID (validate-day.ts). */
-  readonly dids = new KeyedRows();
+  private readonly dids = new KeyedRows();
   private readonly activeAddresses = new KeyedRows();
   /** Withdrawn or opted-out rows by address: rarely many. */
   private readonly suppressedBy = new Map<string, RosterRow[]>();
 
-  constructor(private readonly source: RowSource) {}
-
-  /** `row` is `source.at(index)`, passed in so that it is made only once. */
-  check(row: RosterRow, index: number): void {
+  /**
+   * Row `index` (from 0) of the roster, in order. True when the row has a DID no earlier row had
+   * (a DID's first row: the one the ledger keeps when the DID is repeated).
+   */
+  check(row: RosterRow, index: number): boolean {
     const add = (rule: Rule, finding: Finding | undefined): void => {
       if (finding !== undefined) this.found[rule]!.push(finding);
     };
@@ -222,32 +218,30 @@ export class RosterChecker {
     add(Rule.status, statusFinding(row));
     add(Rule.timezone, timezoneFinding(row));
     add(Rule.names, namesFinding(row));
-    if (row.did !== '') this.dids.add(row.did, index);
+    const firstOfDid = row.did !== '' && this.dids.add(row.did, index);
     const address = row.email.trim() === '' ? undefined : addressKey(row.email);
-    if (address === undefined) return;
+    if (address === undefined) return firstOfDid;
     if (row.status === 'active') this.activeAddresses.add(address, index);
     else if (row.status === 'withdrawn' || row.status === 'opted_out') {
       const group = this.suppressedBy.get(address);
       if (group === undefined) this.suppressedBy.set(address, [row]);
       else group.push(row);
     }
+    return firstOfDid;
   }
 
-  /** Every finding, in rule order. */
-  finish(): Finding[] {
-    this.repeatedDids();
-    this.repeatedAddresses();
-    this.addressesOfWithdrawn();
+  /** Every finding, in rule order; `source` gives the rows checked (by index) again. */
+  finish(source: RowSource): Finding[] {
+    const rows = (indexes: readonly number[]): RosterRow[] => indexes.map((i) => source.at(i)!);
+    this.repeatedDids(rows);
+    this.repeatedAddresses(rows);
+    this.addressesOfWithdrawn(source);
     return this.found.flat();
   }
 
-  private rows(indexes: readonly number[]): RosterRow[] {
-    return indexes.map((i) => this.source.at(i)!);
-  }
-
-  private repeatedDids(): void {
+  private repeatedDids(rows: (indexes: readonly number[]) => RosterRow[]): void {
     for (const indexes of this.dids.repeated.values()) {
-      const group = this.rows(indexes);
+      const group = rows(indexes);
       for (const row of group)
         this.found[Rule.didUnique]!.push(
           rowFinding(
@@ -262,9 +256,9 @@ export class RosterChecker {
     }
   }
 
-  private repeatedAddresses(): void {
+  private repeatedAddresses(rows: (indexes: readonly number[]) => RosterRow[]): void {
     for (const indexes of this.activeAddresses.repeated.values()) {
-      const group = this.rows(indexes);
+      const group = rows(indexes);
       for (const row of group)
         this.found[Rule.emailUnique]!.push(
           rowFinding(
@@ -283,14 +277,14 @@ export class RosterChecker {
    * Someone who withdrew or opted out is not written to again under another DID: an active row
    * whose address (case-insensitive, trimmed) is on a withdrawn or opted-out row is blocked.
    */
-  private addressesOfWithdrawn(): void {
+  private addressesOfWithdrawn(source: RowSource): void {
     const hits: { index: number; by: RosterRow[] }[] = [];
     for (const [address, by] of this.suppressedBy)
       for (const index of this.activeAddresses.rowsOf(address)) hits.push({ index, by });
     hits.sort((a, b) => a.index - b.index);
     const label = (r: RosterRow) => `${rowLabel(r)} (${r.status.replace('_', ' ')})`;
     for (const { index, by } of hits) {
-      const row = this.source.at(index)!;
+      const row = source.at(index)!;
       this.found[Rule.emailSuppressed]!.push(
         rowFinding(
           row,
@@ -306,7 +300,7 @@ export class RosterChecker {
 }
 
 export function checkRosterRows(rows: RowSource): Finding[] {
-  const checker = new RosterChecker(rows);
+  const checker = new RosterChecker();
   for (let i = 0; i < rows.length; i++) checker.check(rows.at(i)!, i);
-  return checker.finish();
+  return checker.finish(rows);
 }

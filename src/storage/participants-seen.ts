@@ -4,23 +4,27 @@ import type { StateDb } from './state-db.js';
 /** DIDs per statement: the JSON of a chunk is short-lived, and SQLite does the lookups. */
 const SEEN_CHUNK = 4096;
 
-/** Records `day` (YYYY-MM-DD, STUDY_TZ) as the first-seen day of every DID not seen before. */
-export function recordFirstSeen(db: StateDb, dids: Iterable<string>, day: string): void {
-  // One statement per few thousand DIDs: an upsert per DID cost a 100,000-participant validation
-  // 0.4 s in calls, and reading every seen DID into a Set held 100,000 strings through the run.
+/**
+ * Records `day` (YYYY-MM-DD, STUDY_TZ) as the first-seen day of every DID added that was not seen
+ * before, a few thousand DIDs a statement: an upsert per DID cost a 100,000-participant
+ * validation 0.4 s in calls, and reading every seen DID into a Set held 100,000 strings.
+ */
+export function firstSeenWriter(db: StateDb, day: string): { add: (did: string) => void; finish: () => void } {
   const insert = db.prepare(
     'INSERT INTO participants_seen (did, first_seen) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (did) DO NOTHING',
   );
-  db.transaction(() => {
-    let chunk: string[] = [];
-    for (const did of dids) {
-      chunk.push(did);
-      if (chunk.length < SEEN_CHUNK) continue;
-      insert.run(day, JSON.stringify(chunk));
-      chunk = [];
-    }
+  let chunk: string[] = [];
+  const flush = (): void => {
     if (chunk.length > 0) insert.run(day, JSON.stringify(chunk));
-  })();
+    chunk = [];
+  };
+  return {
+    add: (did) => {
+      chunk.push(did);
+      if (chunk.length >= SEEN_CHUNK) flush();
+    },
+    finish: flush,
+  };
 }
 
 /** DIDs first seen on or before `day` (only those not reminded yet, unless `includeReminded`). */

@@ -7,7 +7,7 @@
 const EMPTY = -1;
 
 /** FNV-1a over UTF-16 code units; collisions are resolved by comparing the keys themselves. */
-function hashOf(key: string): number {
+export function hashOf(key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return hash | 0;

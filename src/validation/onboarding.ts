@@ -10,10 +10,9 @@ import { didsWithAnyData } from '../compliance/completion.js';
 import { openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import { readRosterFile } from '../roster/read.js';
-import { didsWithQueryRows, firstSeenBy, recordFirstSeen } from '../storage/participants-seen.js';
+import { didsWithQueryRows, firstSeenBy, firstSeenWriter } from '../storage/participants-seen.js';
 import type { StateDb } from '../storage/state-db.js';
 import { addDays, localDateTime } from '../util/dates.js';
-import type { DayValidation } from './validate-day.js';
 
 export interface OnboardingOverdue {
   did: string;
@@ -24,12 +23,13 @@ export interface OnboardingOverdue {
   reminded_at: string | null;
 }
 
-/** Every active participant of a validation is "seen" today (STUDY_TZ), if not seen before. */
-export function recordSeen(db: StateDb, config: Config, validation: DayValidation, now: Date): void {
-  const active = function* () {
-    for (const row of validation.roster.rows) if (row.status === 'active' && row.did !== '') yield row.did;
-  };
-  recordFirstSeen(db, active(), localDateTime(now, config.STUDY_TZ).date);
+/**
+ * Every active participant of a validation is "seen" today (STUDY_TZ), if not seen before: pass
+ * `seen.add` to validateDay (which calls it for each active row as it reads the roster), then
+ * call `seen.finish()` once validation is done.
+ */
+export function seenRecorder(db: StateDb, config: Config, now: Date): ReturnType<typeof firstSeenWriter> {
+  return firstSeenWriter(db, localDateTime(now, config.STUDY_TZ).date);
 }
 
 const daysBetween = (from: string, to: string): number =>

@@ -34,7 +34,14 @@ export class Participants implements Iterable<Classification> {
     private readonly standings: Uint8Array,
     /** Error codes of the blocked rows, by row index. */
     private readonly blocked: ReadonlyMap<number, string[]>,
+    /** 1 for the first row of each DID (RosterChecker.check). */
+    private readonly firstOfDid: Uint8Array,
   ) {}
+
+  /** A repeated DID's later rows are blocked like its first; the ledger keeps the first only. */
+  isFirstOfDid(index: number): boolean {
+    return this.firstOfDid[index] === 1;
+  }
 
   get length(): number {
     return this.rows.length;

@@ -19,12 +19,12 @@ import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
-import { type Roster, type RosterRow, readRosterFile } from '../roster/read.js';
+import { parseRoster, type Roster, type RosterRow, readRosterBytes } from '../roster/read.js';
 import type { RowStore } from '../roster/row-store.js';
 import { RosterChecker } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
 import { longDate } from '../util/dates.js';
-import type { StringTable } from '../util/string-table.js';
+import { grow } from '../util/string-table.js';
 import { dataBlockedFinding } from './data-findings.js';
 import { suggestCorrections } from './near-match.js';
 import { Participants, standingOf } from './participants.js';
@@ -42,8 +42,6 @@ export interface DayValidation {
   findings: Finding[];
   /** One entry per roster row, in roster order. */
   participants: Participants;
-  /** The roster row index of a DID (its first row), or -1. */
-  rowOfDid: (did: string) => number;
   /** A run-level error blocks every message. */
   runBlocked: boolean;
   /** Fields a template may use. */
@@ -56,8 +54,14 @@ export const BUILT_IN_FIELDS = ['report_date', 'report_date_long'] as const;
 const MAX_NEAR_MATCH_CANDIDATES = 5_000;
 
 /** `suppressed`: the state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
-export function validateDay(config: Config, reportDate: string, suppressed?: SuppressionIndex): DayValidation {
-  const roster = readRosterFile(config.PARTICIPANTS_CSV_PATH);
+export function validateDay(
+  config: Config,
+  reportDate: string,
+  suppressed?: SuppressionIndex,
+  /** Called with the DID of every active row as it is read (onboarding.ts seenRecorder). */
+  onActive?: (did: string) => void,
+): DayValidation {
+  const rosterBytes = readRosterBytes(config.PARTICIPANTS_CSV_PATH);
   const query = loadQuery(config.COMPLIANCE_QUERY_PATH);
   const templates = loadTemplates(config.TEMPLATE_DIR);
   const db = openComplianceDb(config.COMPLIANCE_DB_PATH);
@@ -77,24 +81,31 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     db.close();
   }
 
-  // One pass over the roster: its own rules, then each row against the day's data and the
-  // suppressions. Rows are made one at a time from the roster's bytes and dropped.
-  const rows = roster.rows;
-  const checker = new RosterChecker(rows);
-  const standings = new Uint8Array(rows.length);
+  // One pass over the roster as it is read: its own rules, then each row against the day's data
+  // and the suppressions. Nothing per row is kept but a byte or two.
+  const checker = new RosterChecker();
+  let standings = new Uint8Array(1024);
+  let firstOfDid = new Uint8Array(1024);
+  /** Which of the day's DIDs a roster row has: the others are not in the roster. */
+  const inRoster = new Uint8Array(day.dids.size);
   const withoutData: Finding[] = [];
   const orphans: string[] = [];
   const impossible: Finding[] = [];
   const suppressions: Finding[] = [];
   const checkSuppressions = suppressed !== undefined && !isEmpty(suppressed);
-  for (let i = 0; i < rows.length; i++) {
-    const row = rows.at(i)!;
-    checker.check(row, i);
+  const roster = parseRoster(rosterBytes, (row, i) => {
+    if (i === standings.length) {
+      standings = grow(standings, i * 2);
+      firstOfDid = grow(firstOfDid, i * 2);
+    }
+    if (checker.check(row, i)) firstOfDid[i] = 1;
+    const withData = row.did === '' ? -1 : day.dids.indexOf(row.did);
+    if (withData !== -1) inRoster[withData] = 1;
     const active = row.status === 'active' && row.did !== '';
-    const hasData = active && day.dids.has(row.did);
-    standings[i] = standingOf(row, hasData);
-    if (!active) continue;
-    if (!hasData && day.dids.size > 0) {
+    standings[i] = standingOf(row, active && withData !== -1);
+    if (!active) return;
+    onActive?.(row.did);
+    if (withData === -1 && day.dids.size > 0) {
       orphans.push(row.did);
       withoutData.push(noDataFinding(row, reportDate));
     }
@@ -103,9 +114,11 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
       impossible.push(dataBlockedFinding(row, 'impossible_data', problem.field, problem.message));
     const suppression = checkSuppressions ? suppressionFinding(row, suppressed) : undefined;
     if (suppression !== undefined) suppressions.push(suppression);
-  }
+  });
 
-  const findings: Finding[] = [...roster.findings, ...checker.finish()];
+  // A roster csv-parse found unreadable part-way has no rows: what the pass saw of it is dropped.
+  const readable = roster.rows.length > 0;
+  const findings: Finding[] = [...roster.findings, ...(readable ? checker.finish(roster.rows) : [])];
   if (day.dids.size === 0) {
     findings.push({
       severity: 'error',
@@ -144,11 +157,12 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     // A syntax error is already named precisely; the render check would only repeat it, garbled.
     if (!templateProblems.some((p) => p.code !== undefined))
       findings.push(...renderCheck(templates, availableFields, reportDate));
-    findings.push(...withoutData, ...unknownDids(day, checker.dids.keys, orphans), ...impossible, ...suppressions);
+    findings.push(...withoutData, ...unknownDids(day, inRoster, orphans), ...impossible, ...suppressions);
   }
 
   const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
-  const participants = new Participants(rows, standings, blockedRows(rows, findings));
+  const { rows } = roster;
+  const participants = new Participants(rows, standings, blockedRows(rows, findings), firstOfDid);
   return {
     reportDate,
     roster,
@@ -157,7 +171,6 @@ export function validateDay(config: Config, reportDate: string, suppressed?: Sup
     query,
     findings,
     participants,
-    rowOfDid: firstRowOf(checker.dids),
     runBlocked,
     availableFields,
   };
@@ -195,9 +208,9 @@ function noDataFinding(row: RosterRow, reportDate: string): Finding {
 }
 
 /** The day's DIDs that are not in the roster, with a correction when one is clear (near-match.ts). */
-function unknownDids(day: DayData, rosterDids: StringTable, orphans: readonly string[]): Finding[] {
+function unknownDids(day: DayData, inRoster: Uint8Array, orphans: readonly string[]): Finding[] {
   const unknown: string[] = [];
-  for (const did of day.dids) if (!rosterDids.has(did)) unknown.push(did);
+  for (let k = 0; k < inRoster.length; k++) if (inRoster[k] === 0) unknown.push(day.dids.keyAt(k));
   const suggestions =
     orphans.length > MAX_NEAR_MATCH_CANDIDATES
       ? new Map<string, string>()
@@ -216,12 +229,6 @@ function unknownDids(day: DayData, rosterDids: StringTable, orphans: readonly st
     };
   });
 }
-
-/** Only the DIDs' table is kept through the dry run, not the checker's other tables. */
-const firstRowOf =
-  (dids: RosterChecker['dids']) =>
-  (did: string): number =>
-    dids.firstRowOf(did);
 
 /** Rows with an error finding of their own are blocked: their error codes by row index. */
 function blockedRows(rows: RowStore, findings: readonly Finding[]): Map<number, string[]> {

@@ -14,6 +14,7 @@ import type { Renderer } from '../../../src/planning/render-pool.js';
 import type { RosterRow } from '../../../src/roster/read.js';
 import { insertPlanningRun } from '../../../src/storage/runs.js';
 import { openStateDb } from '../../../src/storage/state-db.js';
+import { Participants, standingOf } from '../../../src/validation/participants.js';
 import type { DayValidation } from '../../../src/validation/validate-day.js';
 
 const dirs: string[] = [];
@@ -51,14 +52,18 @@ describe('recordParticipants', () => {
       expiresAt: at,
     });
     const writer = new PlanWriter(db, dir, { id: 'r1', reportDate: '2026-11-30', templateHash: 'h', ts: at });
+    // D1 paused (skipped), D2 blocked by a finding of its own.
+    const roster = [{ ...row('D1', 2), status: 'paused' }, row('D2', 3)];
     const validation = {
       reportDate: '2026-11-30',
       runBlocked: false,
-      participants: [
-        { kind: 'skipped', row: row('D1', 2), index: 0, reason: 'withdrawn' },
-        { kind: 'blocked', row: row('D2', 3), index: 1, codes: ['email_invalid'] },
-      ],
-      rowOfDid: (did: string) => ['D1', 'D2'].indexOf(did),
+      roster: { rows: roster },
+      participants: new Participants(
+        roster,
+        Uint8Array.from([standingOf(roster[0]!, true), standingOf(roster[1]!, true)]),
+        new Map([[1, ['email_invalid']]]),
+        Uint8Array.from([1, 1]),
+      ),
     } as unknown as DayValidation;
     const renderer = { render: async () => [], close: async () => undefined } as unknown as Renderer;
     await recordParticipants({ db, config: {} as Config, validation, writer, renderer });

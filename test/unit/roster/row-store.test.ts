@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { RowStore } from '../../../src/roster/row-store.js';
+import { readPlainCsv } from '../../../src/roster/csv-records.js';
+import { cleanValues, RowStore } from '../../../src/roster/row-store.js';
 
 const layout = { did: 0, email: 1, status: 2, firstName: 3, lastName: -1, timezone: 4 };
 
 describe('RowStore', () => {
   it('gives back every row as it was added, line numbers included, across every growth', () => {
-    const store = new RowStore(layout, 16); // a small first buffer: it has to grow many times
+    const store = new RowStore(layout, undefined, 16); // a small first buffer: it has to grow many times
     const expected: { line: number; values: string[]; shapeOk: boolean }[] = [];
     for (let i = 0; i < 20_000; i++) {
       const values = [`P${i}`, `p${i}@example.org`, i % 7 === 0 ? 'Paused' : '', `Zoë ${i}`, 'Europe/Berlin'];
@@ -32,5 +33,22 @@ describe('RowStore', () => {
     }
     expect(store.at(expected.length)).toBeUndefined();
     expect(store.at(-1)).toBeUndefined();
+  });
+
+  it("keeps a plain record as its place in the file's bytes and reads it again, quotes and spaces included", () => {
+    const file = Buffer.from('did,email\r\n P1 ,"a@x.org"\r\n"P,2","b ""q""@x.org"\nP3,c@x.org');
+    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, file);
+    let header = true;
+    expect(
+      readPlainCsv(file, (record, line, span) => {
+        if (header) header = false;
+        else expect(store.push(line, cleanValues(record), true, span).values).toEqual(record);
+      }),
+    ).toBe(true);
+    expect([...store].map((row) => [row.row, row.did, row.email])).toEqual([
+      [2, 'P1', 'a@x.org'],
+      [3, 'P,2', 'b "q"@x.org'],
+      [4, 'P3', 'c@x.org'],
+    ]);
   });
 });
