@@ -18,7 +18,7 @@ import { maskEmail } from '../../src/util/mask.js';
 import { FIXTURE_RUN_ID, fixtureMessageId, fixtureToken } from '../support/bounce-fixtures.js';
 import { connectImap, mailStackAvailable, startMailStack } from '../support/mail-stack.js';
 import { paths } from '../support/mail-stack-config.js';
-import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
+import { measuredEnv, measuredNode, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -138,8 +138,8 @@ export async function benchCheckBounces(report: Report = printRow, fmt: Fmt = de
       LOG_LEVEL: 'warn',
     };
     const started = performance.now();
-    const child = spawnSync(process.execPath, ['--import', PEAK_RSS_IMPORT, CLI, 'check-bounces', '--json'], {
-      env,
+    const child = spawnSync(process.execPath, [...measuredNode(), CLI, 'check-bounces', '--json'], {
+      env: measuredEnv(env),
       encoding: 'utf8',
       cwd: dir,
       maxBuffer: 64 * 1024 * 1024,

@@ -7,6 +7,8 @@
  * /proc/self/status is the new program's own; maxRSS is the fallback where there is no /proc.
  */
 
+import { NODE_FLAGS, RUNTIME_ENV } from '../../src/util/runtime-settings.js';
+
 /** `node --import <this>`: prints `MAXRSS=<KiB> CPU=<µs>` on stderr as the child exits. */
 export const PEAK_RSS_IMPORT =
   'data:text/javascript,' +
@@ -28,3 +30,10 @@ export function peakOf(stderr: string): { rssMb: number; cpuMs: number } | undef
   if (kib === undefined || cpu === undefined) return undefined;
   return { rssMb: Number(kib) / 1024, cpuMs: Number(cpu) / 1000 };
 }
+
+/**
+ * `node` arguments and environment for running the CLI as the service runs it (src/util/runtime-settings.ts),
+ * reporting its peak memory: `spawn(process.execPath, [...measuredNode(), CLI, ...args], { env: measuredEnv(env) })`.
+ */
+export const measuredNode = (): string[] => [...NODE_FLAGS, '--import', PEAK_RSS_IMPORT];
+export const measuredEnv = <T extends object>(env: T): T & Record<string, string> => ({ ...RUNTIME_ENV, ...env });

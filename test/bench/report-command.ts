@@ -18,7 +18,7 @@ import { generateFixture } from '../../fixtures/generate.js';
 import { iterateDay, loadQuery, openComplianceDb } from '../../src/compliance/db.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { addDays, yesterdayIn } from '../../src/util/dates.js';
-import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
+import { measuredEnv, measuredNode, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -78,8 +78,8 @@ function reportOnce(
   const started = performance.now();
   const child = spawnSync(
     process.execPath,
-    ['--import', PEAK_RSS_IMPORT, CLI, 'report', '--weeks', '8', '--json', '--out', join(dir, 'r.png')],
-    { env, encoding: 'utf8' },
+    [...measuredNode(), CLI, 'report', '--weeks', '8', '--json', '--out', join(dir, 'r.png')],
+    { env: measuredEnv(env), encoding: 'utf8' },
   );
   const ms = performance.now() - started;
   const peak = peakOf(child.stderr);

@@ -18,7 +18,7 @@ import { envelopeOf } from '../../src/sending/eml.js';
 import { openStateDb } from '../../src/storage/state-db.js';
 import { startSmtpSink } from '../support/smtp-sink.js';
 import { benchCheckBounces } from './check-bounces.js';
-import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
+import { measuredEnv, measuredNode, peakOf } from './peak-rss.js';
 import { type RawMessage, sendPipelined } from './raw-smtp.js';
 import { benchReport } from './report.js';
 import { benchReportCommand } from './report-command.js';
@@ -80,8 +80,8 @@ function measureCli(
   env: Env,
 ): Promise<{ ms: number; maxRssMb: number; stdout: string; code: number | null }> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', PEAK_RSS_IMPORT, CLI, ...args], {
-    env: { PATH: process.env.PATH, ...env },
+  const child = spawn(process.execPath, [...measuredNode(), CLI, ...args], {
+    env: measuredEnv({ PATH: process.env.PATH, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
