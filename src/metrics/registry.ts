@@ -62,9 +62,14 @@ function rosterStatusReader(path: string): () => Map<string, number> {
     const key = `${stat.mtimeMs}:${stat.size}`;
     if (cached?.key !== key) {
       const counts = new Map<string, number>();
-      for (const row of readRosterFile(path).rows) {
-        const status = (ROSTER_STATUSES as readonly string[]).includes(row.status) ? row.status : 'other';
-        counts.set(status, (counts.get(status) ?? 0) + 1);
+      const { rows } = readRosterFile(path);
+      try {
+        for (const row of rows) {
+          const status = (ROSTER_STATUSES as readonly string[]).includes(row.status) ? row.status : 'other';
+          counts.set(status, (counts.get(status) ?? 0) + 1);
+        }
+      } finally {
+        rows.close();
       }
       cached = { key, counts };
     }

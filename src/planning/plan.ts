@@ -28,7 +28,7 @@ import { suppressionIndex } from '../storage/suppressions.js';
 import { ensurePrivateDir } from '../util/fs.js';
 import { collectGarbage } from '../util/heap.js';
 import { seenRecorder } from '../validation/onboarding.js';
-import { validateDay } from '../validation/validate-day.js';
+import { type DayValidation, validateDay } from '../validation/validate-day.js';
 import { PlanWriter } from './plan-writer.js';
 import { recordParticipants } from './record-participants.js';
 import { createRenderer } from './render-pool.js';
@@ -77,11 +77,21 @@ export function newRunId(reportDate: string, at: Date): string {
 }
 
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
-  const { db, config, logger } = deps;
+  const { db, config } = deps;
   refuseWhileSending(db, reportDate);
   const seen = seenRecorder(db, config, deps.now());
   const validation = validateDay(config, reportDate, suppressionIndex(db), seen.add);
-  seen.finish();
+  try {
+    seen.finish();
+    return await planValidated(deps, validation, requestedBy);
+  } finally {
+    validation.roster.rows.close(); // the roster file, which the rows were read from
+  }
+}
+
+async function planValidated(deps: PlanDeps, validation: DayValidation, requestedBy: string): Promise<PlanSummary> {
+  const { db, config, logger } = deps;
+  const { reportDate } = validation;
   collectGarbage(); // the roster's parsing
   const startedAt = deps.now();
   const runId = newRunId(reportDate, startedAt);

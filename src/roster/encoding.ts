@@ -20,7 +20,7 @@ function fileError(code: string, message: string, fix: string, row?: number): Fi
  */
 export type Decoded = { utf8: Buffer; text: () => string } | { finding: Finding };
 
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function fromText(text: string): Decoded {
   return { utf8: Buffer.from(text, 'utf8'), text: () => text };

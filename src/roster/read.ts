@@ -2,13 +2,13 @@
  * Reads the roster CSV into rows keyed by normalised column names. Anything wrong with the file
  * itself (not text, malformed quoting, missing columns) comes back as findings, never a throw.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, type Stats } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 import { CsvQuoteError, type RecordSpan, readCsvRecords } from './csv-records.js';
-import { decodeRoster, headerLine, isBlank, separatorFinding } from './encoding.js';
-import { cleanValues, type Layout, RowStore } from './row-store.js';
+import { decodeRoster, headerLine, isBlank, separatorFinding, UTF8_BOM } from './encoding.js';
+import { bytesInMemory, cleanValues, type Layout, type RowBytes, RowStore } from './row-store.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -32,21 +32,93 @@ export function readRosterBytes(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT'
-        ? `The roster PARTICIPANTS_CSV_PATH=${path} does not exist. Point PARTICIPANTS_CSV_PATH at the roster CSV, or run \`npx mail-updater create-fixture\` for a local test roster.`
-        : `Cannot read the roster PARTICIPANTS_CSV_PATH=${path} (${code ?? 'error'}). Check the path and its permissions.`,
-      'roster_unreadable',
-    );
+    throw rosterUnreadable(path, error);
   }
+}
+
+function rosterUnreadable(path: string, error: unknown): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UsageError(
+    code === 'ENOENT'
+      ? `The roster PARTICIPANTS_CSV_PATH=${path} does not exist. Point PARTICIPANTS_CSV_PATH at the roster CSV, or run \`npx mail-updater create-fixture\` for a local test roster.`
+      : `Cannot read the roster PARTICIPANTS_CSV_PATH=${path} (${code ?? 'error'}). Check the path and its permissions.`,
+    'roster_unreadable',
+  );
 }
 
 /** Each row, as it is read, is also handed to `onRow`: one pass for the reading and the checks. */
 export type OnRow = (row: RosterRow, index: number) => void;
 
+/** The roster as read, its file still open: `parseOpenRoster` next (or `close()`). */
+export interface OpenRoster {
+  bytes: Buffer;
+  file: FileRows;
+}
+
+/** Reads the roster, keeping the file open for the rows to be read again later (row-store.ts). */
+export function openRosterFile(path: string): OpenRoster {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw rosterUnreadable(path, error);
+  }
+  try {
+    const bytes = readFileSync(fd);
+    return { bytes, file: rowsInFile(fd, path, fstatSync(fd), bytes.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0) };
+  } catch (error) {
+    closeSync(fd);
+    throw rosterUnreadable(path, error);
+  }
+}
+
+/** Parses an opened roster; the rows keep the file (closed by `rows.close()`, or when dropped). */
+export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow): Roster {
+  let roster: Roster | undefined;
+  try {
+    roster = parseRoster(opened.bytes, onRow, opened.file);
+    return roster;
+  } finally {
+    if (!roster?.rows.readsFrom(opened.file)) opened.file.close();
+  }
+}
+
+/** Reads and parses the roster (see openRosterFile and parseOpenRoster). */
 export function readRosterFile(path: string, onRow?: OnRow): Roster {
-  return parseRoster(readRosterBytes(path), onRow);
+  return parseOpenRoster(openRosterFile(path), onRow);
+}
+
+/** Rows kept as places in the open file, `base` bytes in (after a byte order mark). */
+type FileRows = RowBytes & { base: number; close: () => void };
+
+/**
+ * Rows read again from the open file, at `base` (after a byte order mark). The file must be as
+ * it was read: edited in place meanwhile (a rename over it is fine, the open file is the old
+ * one), the rows could be another participant's, so that is an error, not a guess.
+ */
+function rowsInFile(fd: number, path: string, stat: Stats, base: number): FileRows {
+  let closed = false;
+  const changed = (): UsageError =>
+    new UsageError(
+      `The roster PARTICIPANTS_CSV_PATH=${path} was changed while it was in use (edited in place); this run stopped, and nothing was sent. Run it again; to change the roster during a run, replace the file (write a new one and rename it) instead.`,
+      'roster_changed',
+    );
+  return {
+    base,
+    changed,
+    read: (start, end) => {
+      const now = fstatSync(fd);
+      if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) throw changed();
+      const bytes = Buffer.allocUnsafe(end - start);
+      readSync(fd, bytes, 0, bytes.length, base + start);
+      return bytes;
+    },
+    close: () => {
+      if (closed) return;
+      closed = true;
+      closeSync(fd);
+    },
+  };
 }
 
 const NO_COLUMNS: Layout = { did: -1, email: -1, status: -1, firstName: -1, lastName: -1, timezone: -1 };
@@ -68,7 +140,7 @@ export function rosterFields(columns: readonly string[], row: RosterRow): Record
  * `onRow` sees every row as it is read; if the file then turns out unreadable (only csv-parse,
  * for unusual files, finds that late), the roster comes back with no rows and a run error.
  */
-export function parseRoster(bytes: Buffer, onRow?: OnRow): Roster {
+export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Roster {
   const empty = (finding: Finding, value?: string): Roster => ({
     columns: [],
     rows: new RowStore(NO_COLUMNS),
@@ -106,7 +178,12 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow): Roster {
         lastName: at('last_name'),
         timezone: at('timezone'),
       };
-      rows = new RowStore(layout, decoded.utf8, bytes.length);
+      // Rows are read again from the file when its bytes are the text (UTF-8), else from memory.
+      const inFile =
+        file !== undefined &&
+        decoded.utf8.buffer === bytes.buffer &&
+        decoded.utf8.byteOffset - bytes.byteOffset === file.base;
+      rows = new RowStore(layout, inFile ? file : bytesInMemory(decoded.utf8), bytes.length);
       return;
     }
     if (headerBroken) return;

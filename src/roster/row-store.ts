@@ -3,7 +3,7 @@
  * made only when one is asked for (`at`, iteration) and dropped after use: a 100,000-row roster
  * is then its file's size in memory, not the 30 MB of objects and strings it took as rows.
  */
-import { grow } from '../util/string-table.js';
+import { grow, hashOf } from '../util/string-table.js';
 import { type RecordSpan, recordValues } from './csv-records.js';
 
 /** Between a packed row's values: a control character no value we keep contains (read.ts replaces it). */
@@ -97,9 +97,23 @@ export function cleanValues(record: string[]): string[] {
   return record;
 }
 
+/** Where a plain roster's records are read again from: the file (read.ts) or bytes in memory. */
+export interface RowBytes {
+  /** The bytes from `start` to `end` of the roster as it was read (its UTF-8, no byte order mark). */
+  read(start: number, end: number): Buffer;
+  close?(): void;
+  /** The error for a record that no longer reads as it did (the file was edited in place). */
+  changed?(): Error;
+}
+
+export const bytesInMemory = (bytes: Buffer): RowBytes => ({ read: (start, end) => bytes.subarray(start, end) });
+
+/** A store dropped without close() still closes its file. */
+const closeWhenDropped = new FinalizationRegistry<RowBytes>((bytes) => bytes.close?.());
+
 /**
- * Rows by position. A plain roster's rows stay where they are in the file's bytes (which are kept
- * anyway while the file is read, so nothing is copied) and are read again when asked for; the
+ * Rows by position. A plain roster's rows are not copied: each is its place in the file, read
+ * again when asked for, so a 100,000-row dry run holds 13 bytes a row instead of the roster; the
  * rows csv-parse read (unusual files) are packed into a buffer of their own.
  */
 export class RowStore implements Iterable<RosterRow> {
@@ -112,16 +126,31 @@ export class RowStore implements Iterable<RosterRow> {
   private lines = new Uint32Array(1024);
   /** Bit 0: the values line up with the header. Bit 1: the record has quoted values. */
   private flags = new Uint8Array(1024);
+  /** A hash of each record's values as first read: a record read again must match it. */
+  private sums = new Int32Array(1024);
 
   /**
-   * `file`: the roster's UTF-8 bytes, for rows pushed with their span (read.ts). `expectedBytes`:
-   * about how much the other rows take, so that their buffer rarely grows.
+   * `file`: where rows pushed with their span are read again (read.ts); the store closes it.
+   * `expectedBytes`: about how much the other rows take, so that their buffer rarely grows.
    */
   constructor(
     private readonly layout: Layout,
-    private readonly file?: Buffer,
+    private readonly file?: RowBytes,
     private readonly expectedBytes = 64 * 1024,
   ) {}
+
+  /** True once a row is kept as its place in `bytes` (the store then closes them). */
+  readsFrom(bytes: RowBytes): boolean {
+    return this.file === bytes && this.usesFile;
+  }
+  private usesFile = false;
+
+  /** Closes the roster file, if rows are read from it; rows read from it afterwards fail. */
+  close(): void {
+    if (!this.usesFile) return;
+    closeWhenDropped.unregister(this);
+    this.file?.close?.();
+  }
 
   get length(): number {
     return this.count;
@@ -140,11 +169,17 @@ export class RowStore implements Iterable<RosterRow> {
       this.ends = grow(this.ends, length);
       this.lines = grow(this.lines, length);
       this.flags = grow(this.flags, length);
+      this.sums = grow(this.sums, length);
     }
     if (span !== undefined && this.file !== undefined) {
+      if (!this.usesFile) {
+        this.usesFile = true;
+        if (this.file.close !== undefined) closeWhenDropped.register(this, this.file, this);
+      }
       this.starts[index] = span.start;
       this.ends[index] = span.end;
       this.flags[index] = (shapeOk ? 1 : 0) | (span.quoted ? 2 : 0);
+      this.sums[index] = hashOf(packed);
     } else {
       const [start, end] = this.pack(packed);
       this.starts[index] = start;
@@ -161,10 +196,13 @@ export class RowStore implements Iterable<RosterRow> {
     const flags = this.flags[index]!;
     const start = this.starts[index]!;
     const end = this.ends[index]!;
-    const packed =
-      (flags & 4) !== 0
-        ? this.arena!.toString('utf8', start, end)
-        : cleanValues(recordValues(this.file!, start, end, (flags & 2) !== 0)).join(SEP);
+    let packed: string;
+    if ((flags & 4) !== 0) packed = this.arena!.toString('utf8', start, end);
+    else {
+      packed = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0)).join(SEP);
+      // Not the values validated (an edit in place that kept the size and time): never use them.
+      if (hashOf(packed) !== this.sums[index]) throw this.file!.changed?.() ?? new Error('The roster changed.');
+    }
     return new PackedRow(this.lines[index]!, packed, this.layout, (flags & 1) !== 0);
   }
 

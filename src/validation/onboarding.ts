@@ -46,7 +46,12 @@ export function overdueOnboarding(
   const candidates = firstSeenBy(db, addDays(today, -config.ONBOARDING_GRACE_DAYS), includeReminded);
   if (candidates.length === 0) return [];
   const active = new Set<string>();
-  for (const row of readRosterFile(config.PARTICIPANTS_CSV_PATH).rows) if (row.status === 'active') active.add(row.did);
+  const { rows } = readRosterFile(config.PARTICIPANTS_CSV_PATH);
+  try {
+    for (const row of rows) if (row.status === 'active') active.add(row.did);
+  } finally {
+    rows.close();
+  }
   const stillActive = candidates.filter((c) => active.has(c.did));
   const withData = hasData(db, config, stillActive);
   return stillActive

@@ -19,7 +19,7 @@ import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
-import { parseRoster, type Roster, type RosterRow, readRosterBytes } from '../roster/read.js';
+import { openRosterFile, parseOpenRoster, type Roster, type RosterRow } from '../roster/read.js';
 import type { RowStore } from '../roster/row-store.js';
 import { RosterChecker } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
@@ -61,24 +61,19 @@ export function validateDay(
   /** Called with the DID of every active row as it is read (onboarding.ts seenRecorder). */
   onActive?: (did: string) => void,
 ): DayValidation {
-  const rosterBytes = readRosterBytes(config.PARTICIPANTS_CSV_PATH);
-  const query = loadQuery(config.COMPLIANCE_QUERY_PATH);
-  const templates = loadTemplates(config.TEMPLATE_DIR);
-  const db = openComplianceDb(config.COMPLIANCE_DB_PATH);
+  const opened = openRosterFile(config.PARTICIPANTS_CSV_PATH);
   let day: DayData;
+  let query: { sql: string; source: string };
+  let templates: Templates;
   let newest: string | undefined;
-  let implausible = new Map<string, Implausible>();
+  let implausible: Map<string, Implausible>;
   try {
-    const builtIn = query.source === 'built-in';
-    const suspects: string[] = [];
-    const listing = builtIn ? (d: ComplianceDb, date: string) => builtInDayDids(d, date, suspects) : undefined;
-    day = queryDay(db, query.sql, query.source, reportDate, listing);
-    newest = day.dids.size === 0 ? latestDay(db) : undefined;
-    if (builtIn) implausible = builtInDayImplausible(db, reportDate, suspects);
+    query = loadQuery(config.COMPLIANCE_QUERY_PATH);
+    templates = loadTemplates(config.TEMPLATE_DIR);
+    ({ day, newest, implausible } = queryTheDay(config, query, reportDate));
   } catch (error) {
-    throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
-  } finally {
-    db.close();
+    opened.file.close();
+    throw error;
   }
 
   // One pass over the roster as it is read: its own rules, then each row against the day's data
@@ -93,7 +88,7 @@ export function validateDay(
   const impossible: Finding[] = [];
   const suppressions: Finding[] = [];
   const checkSuppressions = suppressed !== undefined && !isEmpty(suppressed);
-  const roster = parseRoster(rosterBytes, (row, i) => {
+  const roster = parseOpenRoster(opened, (row, i) => {
     if (i === standings.length) {
       standings = grow(standings, i * 2);
       firstOfDid = grow(firstOfDid, i * 2);
@@ -174,6 +169,30 @@ export function validateDay(
     runBlocked,
     availableFields,
   };
+}
+
+/** The day's DIDs (and, for the built-in query, its impossible values); the newest day when it has none. */
+function queryTheDay(
+  config: Config,
+  query: { sql: string; source: string },
+  reportDate: string,
+): { day: DayData; newest: string | undefined; implausible: Map<string, Implausible> } {
+  const db = openComplianceDb(config.COMPLIANCE_DB_PATH);
+  try {
+    const builtIn = query.source === 'built-in';
+    const suspects: string[] = [];
+    const listing = builtIn ? (d: ComplianceDb, date: string) => builtInDayDids(d, date, suspects) : undefined;
+    const day = queryDay(db, query.sql, query.source, reportDate, listing);
+    return {
+      day,
+      newest: day.dids.size === 0 ? latestDay(db) : undefined,
+      implausible: builtIn ? builtInDayImplausible(db, reportDate, suspects) : new Map(),
+    };
+  } catch (error) {
+    throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
+  } finally {
+    db.close();
+  }
 }
 
 /** Every template is rendered once with placeholder values, so a broken one fails here, not mid-run. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readPlainCsv } from '../../../src/roster/csv-records.js';
-import { cleanValues, RowStore } from '../../../src/roster/row-store.js';
+import { bytesInMemory, cleanValues, RowStore } from '../../../src/roster/row-store.js';
 
 const layout = { did: 0, email: 1, status: 2, firstName: 3, lastName: -1, timezone: 4 };
 
@@ -37,7 +37,7 @@ describe('RowStore', () => {
 
   it("keeps a plain record as its place in the file's bytes and reads it again, quotes and spaces included", () => {
     const file = Buffer.from('did,email\r\n P1 ,"a@x.org"\r\n"P,2","b ""q""@x.org"\nP3,c@x.org');
-    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, file);
+    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, bytesInMemory(file));
     let header = true;
     expect(
       readPlainCsv(file, (record, line, span) => {
@@ -50,5 +50,18 @@ describe('RowStore', () => {
       [3, 'P,2', 'b "q"@x.org'],
       [4, 'P3', 'c@x.org'],
     ]);
+  });
+
+  it('refuses a record that no longer reads as it did (bytes changed under it), and only that one', () => {
+    const file = Buffer.from('did,email\nP1,a@x.org\nP2,b@x.org\n');
+    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, bytesInMemory(file));
+    let header = true;
+    readPlainCsv(file, (record, line, span) => {
+      if (header) header = false;
+      else store.push(line, cleanValues(record), true, span);
+    });
+    file.write('z', file.indexOf('a@x.org')); // same size, same place
+    expect(() => store.at(0)).toThrow(/changed/);
+    expect(store.at(1)!.email).toBe('b@x.org');
   });
 });

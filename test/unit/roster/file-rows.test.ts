@@ -1,0 +1,78 @@
+/**
+ * A plain roster's rows are read again from the open file when they are used (a dry run's
+ * messages) instead of being held. The file must then be the one validated: an edit in place
+ * stops the run; a new file renamed over it (the Qualtrics sync, an editor) does not matter.
+ */
+import { mkdtempSync, readdirSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/errors.js';
+import { readRosterFile } from '../../../src/roster/read.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mu-file-rows-'));
+const roster = (name: string, text: string | Buffer): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+const openFiles = (): number => readdirSync('/proc/self/fd').length;
+const rows = 'did,email,first_name\r\nP1,a@x.org,Ana\r\n"P2"," b@x.org ","Bo, Jr."\nP3,c@x.org,Zoë\n';
+
+describe('rows read again from the roster file', () => {
+  it('come back as they were read, after a byte order mark too', () => {
+    for (const text of [rows, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(rows)])]) {
+      const { rows: store } = readRosterFile(roster('plain.csv', text));
+      expect([...store].map((r) => [r.row, r.did, r.email, r.firstName])).toEqual([
+        [2, 'P1', 'a@x.org', 'Ana'],
+        [3, 'P2', 'b@x.org', 'Bo, Jr.'],
+        [4, 'P3', 'c@x.org', 'Zoë'],
+      ]);
+      store.close();
+    }
+  });
+
+  it('stop with roster_changed when the file is edited in place, and not when a new file is renamed over it', () => {
+    const path = roster('edited.csv', rows);
+    const edited = readRosterFile(path);
+    writeFileSync(path, rows.replace('a@x.org', 'z@x.org'));
+    expect(() => edited.rows.at(0)).toThrow(UsageError);
+    expect(() => edited.rows.at(0)).toThrow(/changed while it was in use/);
+    edited.rows.close();
+
+    // Same size, and the time put back as it was: the record itself no longer matches.
+    const path3 = roster('same-size.csv', rows);
+    const sneaky = readRosterFile(path3);
+    const { atime, mtime } = statSync(path3);
+    writeFileSync(path3, rows.replace('a@x.org', 'z@x.org'));
+    utimesSync(path3, atime, mtime);
+    expect(() => sneaky.rows.at(0)).toThrow(/changed while it was in use/);
+    sneaky.rows.close();
+
+    const path2 = roster('replaced.csv', rows);
+    const replaced = readRosterFile(path2);
+    writeFileSync(`${path2}.new`, rows.replace('a@x.org', 'z@x.org'));
+    renameSync(`${path2}.new`, path2);
+    expect(replaced.rows.at(0)!.email).toBe('a@x.org');
+    replaced.rows.close();
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'leave no file open: closed by close(), and at once for a roster with no rows to keep',
+    () => {
+      const before = openFiles();
+      const plain = roster('p.csv', rows);
+      const headerOnly = roster('h.csv', 'did,email\n');
+      const broken = roster('b.csv', 'did,email\nP1,"a@x.org\n');
+      const utf16 = roster('u.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rows, 'utf16le')]));
+      for (let i = 0; i < 20; i++) {
+        readRosterFile(plain).rows.close();
+        readRosterFile(headerOnly);
+        readRosterFile(broken);
+        readRosterFile(utf16); // read into memory: the file is closed at once
+      }
+      expect(openFiles()).toBe(before);
+      expect(readRosterFile(utf16).rows.at(1)!.firstName).toBe('Bo, Jr.');
+    },
+  );
+});
