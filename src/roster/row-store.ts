@@ -3,7 +3,7 @@
  * made only when one is asked for (`at`, iteration) and dropped after use: a 100,000-row roster
  * is then its file's size in memory, not the 30 MB of objects and strings it took as rows.
  */
-import { grow, hashOf } from '../util/string-table.js';
+import { grow } from '../util/string-table.js';
 import { type RecordSpan, recordValues } from './csv-records.js';
 
 /** Between a packed row's values: a control character no value we keep contains (read.ts replaces it). */
@@ -38,47 +38,46 @@ export interface Layout {
   timezone: number;
 }
 
-/** The value at `index` of a packed row ('' when there is none). */
-function valueAt(packed: string, index: number): string {
-  if (index < 0) return '';
-  let start = 0;
-  for (let i = 0; i < index; i++) {
-    start = packed.indexOf(SEP, start) + 1;
-    if (start === 0) return '';
-  }
-  const end = packed.indexOf(SEP, start);
-  return end === -1 ? packed.slice(start) : packed.slice(start, end);
-}
-
-/** One row, made from its packed values; the other values are sliced out on demand. */
-class PackedRow implements RosterRow {
+/** One row, made from its values (cleaned, in header order). */
+class ValuesRow implements RosterRow {
   readonly did: string;
   readonly email: string;
   readonly status: string;
 
   constructor(
     readonly row: number,
-    private readonly packed: string,
+    readonly values: string[],
     private readonly layout: Layout,
     readonly shapeOk: boolean,
   ) {
-    this.did = valueAt(packed, layout.did);
-    this.email = valueAt(packed, layout.email);
-    this.status = valueAt(packed, layout.status).toLowerCase() || 'active';
+    this.did = this.at(layout.did);
+    this.email = this.at(layout.email);
+    this.status = this.at(layout.status).toLowerCase() || 'active';
   }
 
   get firstName(): string {
-    return valueAt(this.packed, this.layout.firstName);
+    return this.at(this.layout.firstName);
   }
   get lastName(): string {
-    return valueAt(this.packed, this.layout.lastName);
+    return this.at(this.layout.lastName);
   }
   get timezone(): string {
-    return valueAt(this.packed, this.layout.timezone);
+    return this.at(this.layout.timezone);
   }
-  get values(): string[] {
-    return this.packed.split(SEP);
+
+  private at(index: number): string {
+    return index < 0 ? '' : (this.values[index] ?? '');
   }
+}
+
+/** A hash of a record's values, to tell that a record read again is the one validated. */
+function hashOfValues(values: readonly string[]): number {
+  let hash = 0x811c9dc5;
+  for (const value of values) {
+    for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
+    hash = Math.imul(hash ^ 0x1f, 0x01000193);
+  }
+  return hash | 0;
 }
 
 const mayBeSpace = (code: number): boolean => code <= 32 || code >= 0x7f;
@@ -160,8 +159,7 @@ export class RowStore implements Iterable<RosterRow> {
    * Adds a row: its line number, its values (cleaned, in header order) and, for a plain record of
    * `file`, where it is. Returns the row, made from the values already at hand.
    */
-  push(line: number, values: readonly string[], shapeOk: boolean, span?: RecordSpan): RosterRow {
-    const packed = values.join(SEP);
+  push(line: number, values: string[], shapeOk: boolean, span?: RecordSpan): RosterRow {
     const index = this.count++;
     if (index === this.lines.length) {
       const length = index * 2;
@@ -179,15 +177,15 @@ export class RowStore implements Iterable<RosterRow> {
       this.starts[index] = span.start;
       this.ends[index] = span.end;
       this.flags[index] = (shapeOk ? 1 : 0) | (span.quoted ? 2 : 0);
-      this.sums[index] = hashOf(packed);
+      this.sums[index] = hashOfValues(values);
     } else {
-      const [start, end] = this.pack(packed);
+      const [start, end] = this.pack(values.join(SEP));
       this.starts[index] = start;
       this.ends[index] = end;
       this.flags[index] = (shapeOk ? 1 : 0) | 4;
     }
     this.lines[index] = line;
-    return new PackedRow(line, packed, this.layout, shapeOk);
+    return new ValuesRow(line, values, this.layout, shapeOk);
   }
 
   /** Row `index` (from 0) as a fresh object, or undefined past the end. */
@@ -196,14 +194,14 @@ export class RowStore implements Iterable<RosterRow> {
     const flags = this.flags[index]!;
     const start = this.starts[index]!;
     const end = this.ends[index]!;
-    let packed: string;
-    if ((flags & 4) !== 0) packed = this.arena!.toString('utf8', start, end);
+    let values: string[];
+    if ((flags & 4) !== 0) values = this.arena!.toString('utf8', start, end).split(SEP);
     else {
-      packed = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0)).join(SEP);
+      values = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0));
       // Not the values validated (an edit in place that kept the size and time): never use them.
-      if (hashOf(packed) !== this.sums[index]) throw this.file!.changed?.() ?? new Error('The roster changed.');
+      if (hashOfValues(values) !== this.sums[index]) throw this.file!.changed?.() ?? new Error('The roster changed.');
     }
-    return new PackedRow(this.lines[index]!, packed, this.layout, (flags & 1) !== 0);
+    return new ValuesRow(this.lines[index]!, values, this.layout, (flags & 1) !== 0);
   }
 
   /** Row `index`'s line number, without making the row. */
