@@ -81,7 +81,10 @@ export const validateParticipants = defineCommand({
     // Suppressions (bounces, opt-outs) live in the state DB; a fresh checkout has none yet.
     const suppressed = existsSync(ctx.config.STATE_DB_PATH) ? suppressionIndex(ctx.stateDb()) : undefined;
     const seen = seenRecorder(ctx.stateDb(), ctx.config, ctx.now());
-    const validation = validateDay(ctx.config, options.reportDate, suppressed, seen.add);
+    const validation = validateDay(ctx.config, options.reportDate, {
+      ...(suppressed === undefined ? {} : { suppressed }),
+      onActive: seen.add,
+    });
     seen.finish();
     return validation;
   },

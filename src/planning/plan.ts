@@ -80,7 +80,11 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const { db, config } = deps;
   refuseWhileSending(db, reportDate);
   const seen = seenRecorder(db, config, deps.now());
-  const validation = validateDay(config, reportDate, suppressionIndex(db), seen.add);
+  const validation = validateDay(config, reportDate, {
+    suppressed: suppressionIndex(db),
+    onActive: seen.add,
+    rowsFromFile: true,
+  });
   try {
     seen.finish();
     return await planValidated(deps, validation, requestedBy);

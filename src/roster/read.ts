@@ -83,9 +83,9 @@ export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow): Roster {
   }
 }
 
-/** Reads and parses the roster (see openRosterFile and parseOpenRoster). */
+/** Reads and parses the roster; its rows are read again from memory (see openRosterFile for a dry run's). */
 export function readRosterFile(path: string, onRow?: OnRow): Roster {
-  return parseOpenRoster(openRosterFile(path), onRow);
+  return parseRoster(readRosterBytes(path), onRow);
 }
 
 /** Rows kept as places in the open file, `base` bytes in (after a byte order mark). */
@@ -107,10 +107,12 @@ function rowsInFile(fd: number, path: string, stat: Stats, base: number): FileRo
     base,
     changed,
     read: (start, end) => {
+      // A closed number may be another file's by now: never read through it.
+      if (closed) throw new Error('The roster file was read after it was closed.');
       const now = fstatSync(fd);
       if (now.size !== stat.size || now.mtimeMs !== stat.mtimeMs) throw changed();
-      const bytes = Buffer.allocUnsafe(end - start);
-      readSync(fd, bytes, 0, bytes.length, base + start);
+      const bytes = Buffer.alloc(end - start);
+      if (readSync(fd, bytes, 0, bytes.length, base + start) !== bytes.length) throw changed();
       return bytes;
     },
     close: () => {
@@ -164,6 +166,7 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
   let rows = new RowStore(NO_COLUMNS);
   const findings: Finding[] = [];
   let headerBroken = false;
+  let deferred = false;
   const onRecord = (record: string[], row: number, span?: RecordSpan): void => {
     if (columns === undefined) {
       columns = record.map((name) => name.trim().toLowerCase());
@@ -204,7 +207,10 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
     }
     // A value cut to its bound is kept as cut: such a row is not read again from the file.
     const made = rows.push(row, record, shapeOk, oversized.length === 0 ? span : undefined);
-    onRow?.(made, rows.length - 1);
+    // csv-parse (span undefined) may still find the file unreadable further on: its rows are
+    // handed on once it has read them all, so that nothing acts on part of a broken roster.
+    if (span !== undefined) onRow?.(made, rows.length - 1);
+    else deferred = true;
   };
   try {
     readCsvRecords(decoded, onRecord);
@@ -232,6 +238,7 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
     );
   }
   if (columns === undefined) return empty(runError('roster_empty', 'The roster has no header row.', fileFix));
+  if (deferred && onRow !== undefined && !headerBroken) for (let i = 0; i < rows.length; i++) onRow(rows.at(i)!, i);
   if (headerBroken) return { columns, rows: new RowStore(NO_COLUMNS), findings };
   if (rows.length === 0) {
     findings.push(

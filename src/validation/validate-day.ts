@@ -19,7 +19,15 @@ import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
-import { openRosterFile, parseOpenRoster, type Roster, type RosterRow } from '../roster/read.js';
+import {
+  type OnRow,
+  openRosterFile,
+  parseOpenRoster,
+  parseRoster,
+  type Roster,
+  type RosterRow,
+  readRosterBytes,
+} from '../roster/read.js';
 import type { RowStore } from '../roster/row-store.js';
 import { RosterChecker } from '../roster/rules.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
@@ -53,15 +61,23 @@ export const BUILT_IN_FIELDS = ['report_date', 'report_date_long'] as const;
 
 const MAX_NEAR_MATCH_CANDIDATES = 5_000;
 
-/** `suppressed`: the state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
-export function validateDay(
-  config: Config,
-  reportDate: string,
-  suppressed?: SuppressionIndex,
-  /** Called with the DID of every active row as it is read (onboarding.ts seenRecorder). */
-  onActive?: (did: string) => void,
-): DayValidation {
-  const opened = openRosterFile(config.PARTICIPANTS_CSV_PATH);
+export interface ValidateOptions {
+  /** The state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
+  suppressed?: SuppressionIndex;
+  /** Called with the DID of every active row of a readable roster (onboarding.ts seenRecorder). */
+  onActive?: (did: string) => void;
+  /**
+   * Keep the roster file open and read its rows again from it (a dry run, which closes it with
+   * `roster.rows.close()`), instead of holding the file's bytes: memory that does not grow with
+   * the study, for a file that must not be edited in place meanwhile.
+   */
+  rowsFromFile?: boolean;
+}
+
+export function validateDay(config: Config, reportDate: string, options: ValidateOptions = {}): DayValidation {
+  const { suppressed, onActive } = options;
+  const path = config.PARTICIPANTS_CSV_PATH;
+  const opened = options.rowsFromFile ? openRosterFile(path) : { bytes: readRosterBytes(path), file: undefined };
   let day: DayData;
   let query: { sql: string; source: string };
   let templates: Templates;
@@ -72,7 +88,7 @@ export function validateDay(
     templates = loadTemplates(config.TEMPLATE_DIR);
     ({ day, newest, implausible } = queryTheDay(config, query, reportDate));
   } catch (error) {
-    opened.file.close();
+    opened.file?.close();
     throw error;
   }
 
@@ -88,7 +104,7 @@ export function validateDay(
   const impossible: Finding[] = [];
   const suppressions: Finding[] = [];
   const checkSuppressions = suppressed !== undefined && !isEmpty(suppressed);
-  const roster = parseOpenRoster(opened, (row, i) => {
+  const visit: OnRow = (row, i) => {
     if (i === standings.length) {
       standings = grow(standings, i * 2);
       firstOfDid = grow(firstOfDid, i * 2);
@@ -109,66 +125,71 @@ export function validateDay(
       impossible.push(dataBlockedFinding(row, 'impossible_data', problem.field, problem.message));
     const suppression = checkSuppressions ? suppressionFinding(row, suppressed) : undefined;
     if (suppression !== undefined) suppressions.push(suppression);
-  });
-
-  // A roster csv-parse found unreadable part-way has no rows: what the pass saw of it is dropped.
-  const readable = roster.rows.length > 0;
-  const findings: Finding[] = [...roster.findings, ...(readable ? checker.finish(roster.rows) : [])];
-  if (day.dids.size === 0) {
-    findings.push({
-      severity: 'error',
-      scope: 'run',
-      code: 'compliance_not_updated',
-      message: `The compliance database has no rows for ${reportDate}${newest ? `; the newest day in it is ${newest}` : ''}.`,
-      fix: 'Check that the compliance pipeline ran for that day (or pass --date for a day it covers). For the local fixture, run `npx mail-updater create-fixture` again.',
-    });
-  }
-
-  // A roster that cannot be read stops here: checking templates against its (missing) columns or
-  // the database against its (missing) rows would only bury the one real error under hundreds.
-  const rosterUnreadable = roster.findings.some((f) => f.severity === 'error' && f.scope === 'run');
-  const availableFields = new Set<string>([
-    ...day.columns,
-    ...roster.columns.filter((c) => c !== ''),
-    ...BUILT_IN_FIELDS,
-    // Display strings computed per participant from the query's columns (src/mail/view-model.ts).
-    ...derivedFieldsFor(day.columns),
-  ]);
-  const templateProblems = rosterUnreadable ? [] : checkTemplates(templates, availableFields);
-  for (const problem of templateProblems) {
-    findings.push({
-      severity: 'error',
-      scope: 'run',
-      code: problem.code ?? 'template_field_unknown',
-      column: problem.part,
-      message: problem.message,
-      fix:
-        problem.code === undefined
-          ? 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).'
-          : 'Correct the tag at the named line and column in TEMPLATE_DIR.',
-    });
-  }
-  if (!rosterUnreadable) {
-    // A syntax error is already named precisely; the render check would only repeat it, garbled.
-    if (!templateProblems.some((p) => p.code !== undefined))
-      findings.push(...renderCheck(templates, availableFields, reportDate));
-    findings.push(...withoutData, ...unknownDids(day, inRoster, orphans), ...impossible, ...suppressions);
-  }
-
-  const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
-  const { rows } = roster;
-  const participants = new Participants(rows, standings, blockedRows(rows, findings), firstOfDid);
-  return {
-    reportDate,
-    roster,
-    day: { columns: day.columns, didCount: day.dids.size },
-    templates,
-    query,
-    findings,
-    participants,
-    runBlocked,
-    availableFields,
   };
+  const roster = opened.file === undefined ? parseRoster(opened.bytes, visit) : parseOpenRoster(opened, visit);
+  try {
+    // An unreadable roster has no rows, and the pass saw none (parseRoster hands csv-parse's rows
+    // on only once it has read them all).
+    const findings: Finding[] = [...roster.findings, ...checker.finish(roster.rows)];
+    if (day.dids.size === 0) {
+      findings.push({
+        severity: 'error',
+        scope: 'run',
+        code: 'compliance_not_updated',
+        message: `The compliance database has no rows for ${reportDate}${newest ? `; the newest day in it is ${newest}` : ''}.`,
+        fix: 'Check that the compliance pipeline ran for that day (or pass --date for a day it covers). For the local fixture, run `npx mail-updater create-fixture` again.',
+      });
+    }
+
+    // A roster that cannot be read stops here: checking templates against its (missing) columns or
+    // the database against its (missing) rows would only bury the one real error under hundreds.
+    const rosterUnreadable = roster.findings.some((f) => f.severity === 'error' && f.scope === 'run');
+    const availableFields = new Set<string>([
+      ...day.columns,
+      ...roster.columns.filter((c) => c !== ''),
+      ...BUILT_IN_FIELDS,
+      // Display strings computed per participant from the query's columns (src/mail/view-model.ts).
+      ...derivedFieldsFor(day.columns),
+    ]);
+    const templateProblems = rosterUnreadable ? [] : checkTemplates(templates, availableFields);
+    for (const problem of templateProblems) {
+      findings.push({
+        severity: 'error',
+        scope: 'run',
+        code: problem.code ?? 'template_field_unknown',
+        column: problem.part,
+        message: problem.message,
+        fix:
+          problem.code === undefined
+            ? 'Use a field the query or roster provides (see `validate-participants --json` → fields), or add it to the query (COMPLIANCE_QUERY_PATH).'
+            : 'Correct the tag at the named line and column in TEMPLATE_DIR.',
+      });
+    }
+    if (!rosterUnreadable) {
+      // A syntax error is already named precisely; the render check would only repeat it, garbled.
+      if (!templateProblems.some((p) => p.code !== undefined))
+        findings.push(...renderCheck(templates, availableFields, reportDate));
+      findings.push(...withoutData, ...unknownDids(day, inRoster, orphans), ...impossible, ...suppressions);
+    }
+
+    const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
+    const { rows } = roster;
+    const participants = new Participants(rows, standings, blockedRows(rows, findings), firstOfDid);
+    return {
+      reportDate,
+      roster,
+      day: { columns: day.columns, didCount: day.dids.size },
+      templates,
+      query,
+      findings,
+      participants,
+      runBlocked,
+      availableFields,
+    };
+  } catch (error) {
+    roster.rows.close(); // the dry run that would have closed it never gets the rows
+    throw error;
+  }
 }
 
 /** The day's DIDs (and, for the built-in query, its impossible values); the newest day when it has none. */

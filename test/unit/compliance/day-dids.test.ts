@@ -129,4 +129,29 @@ describe('the cheap DID listing for validation', () => {
       db.close();
     }
   });
+
+  it('lists DIDs stored as numbers as the dry run reads them (1.0 is "1"), not as SQLite writes them', () => {
+    const db = new Database(join(dir, 'real-dids.db'));
+    try {
+      db.exec(`CREATE TABLE daily_compliance (did, day TEXT NOT NULL,
+        surveys_completed INTEGER NOT NULL, surveys_expected INTEGER NOT NULL, wear_minutes INTEGER,
+        last_sync_at TEXT)`);
+      const insert = db.prepare('INSERT INTO daily_compliance VALUES (?, ?, ?, ?, 60, NULL)');
+      insert.run(1.5, '2026-11-23', 2, 3);
+      db.prepare("INSERT INTO daily_compliance VALUES (1.0, '2026-11-23', 2, 3, 60, NULL)").run();
+      insert.run('P3', '2026-11-23', 4, 3); // completed > expected
+      const suspects: string[] = [];
+      const listed = [...builtInDayDids(db, '2026-11-23', suspects)].sort();
+      const asRendered = (
+        db.prepare("SELECT did FROM daily_compliance WHERE day = '2026-11-23'").pluck().all() as unknown[]
+      )
+        .map(String)
+        .sort();
+      expect(listed).toEqual(asRendered);
+      expect(listed).toEqual(['1', '1.5', 'P3']);
+      expect(suspects).toEqual(['P3']);
+    } finally {
+      db.close();
+    }
+  });
 });

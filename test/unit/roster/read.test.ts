@@ -212,4 +212,18 @@ describe('an absurd roster record', () => {
       ]);
     });
   });
+
+  it("hands csv-parse's rows on only once the whole file is read: none from a file that turns out broken", () => {
+    const seen: string[] = [];
+    const onRow = (row: { did: string }) => seen.push(row.did);
+    // Lone CR line endings go to csv-parse; the quote on the last row is never closed.
+    const good = parseRoster(Buffer.from('did,email\rP1,a@x.org\rP2,b@x.org\r'), onRow);
+    expect(good.rows.length).toBe(2);
+    expect(seen).toEqual(['P1', 'P2']);
+    seen.length = 0;
+    const broken = parseRoster(Buffer.from('did,email\rP1,a@x.org\rP2,b@x.org\rP3,"c@x.org\r'), onRow);
+    expect(broken.rows.length).toBe(0);
+    expect(broken.findings[0]).toMatchObject({ code: 'roster_malformed' });
+    expect(seen).toEqual([]);
+  });
 });
