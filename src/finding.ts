@@ -23,6 +23,30 @@ export interface Finding {
   value?: string;
 }
 
+/**
+ * A finding about one participant (their roster row, named by DID): what blocks or warns about
+ * that participant only. `column` when one cell is at fault.
+ */
+export function participantFinding(
+  row: { row: number; did: string },
+  severity: Severity,
+  code: string,
+  message: string,
+  fix: string,
+  column?: string,
+): Finding {
+  return {
+    severity,
+    scope: 'row',
+    code,
+    row: row.row,
+    did: row.did,
+    ...(column === undefined ? {} : { column }),
+    message,
+    fix,
+  };
+}
+
 /** The finding without the roster value: what may leave the operator's terminal. */
 export function withoutValue(f: Finding): Finding {
   if (f.value === undefined) return f;

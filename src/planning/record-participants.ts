@@ -5,7 +5,7 @@
 import { completionCode } from '../compliance/completion.js';
 import { iterateDay, openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
-import type { Finding } from '../finding.js';
+import { type Finding, participantFinding } from '../finding.js';
 import { type RosterRow, rosterFields } from '../roster/read.js';
 import { type MessageTokens, recordTokens } from '../storage/bounces.js';
 import { didsReachedOn } from '../storage/messages.js';
@@ -39,15 +39,13 @@ const RENDER_BATCH = 200;
 const GC_EVERY_BATCHES = 20;
 
 function renderFailed(row: RosterRow, reason: string): Finding {
-  return {
-    severity: 'error',
-    scope: 'row',
-    code: 'render_failed',
-    row: row.row,
-    did: row.did,
-    message: `The message for ${row.did} could not be rendered (${reason}); this participant is not e-mailed, the others are.`,
-    fix: "Look for an unusually long or malformed value in this participant's roster row or compliance data (or a template problem), correct it, and run the dry run again.",
-  };
+  return participantFinding(
+    row,
+    'error',
+    'render_failed',
+    `The message for ${row.did} could not be rendered (${reason}); this participant is not e-mailed, the others are.`,
+    "Look for an unusually long or malformed value in this participant's roster row or compliance data (or a template problem), correct it, and run the dry run again.",
+  );
 }
 
 /**

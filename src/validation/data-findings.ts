@@ -4,7 +4,7 @@
  * block that participant only. Validation finds the day's own impossible values; rendering finds
  * the rest (study-to-date values, empty fields) with the same wording.
  */
-import type { Finding } from '../finding.js';
+import { type Finding, participantFinding } from '../finding.js';
 
 export function dataBlockedFinding(
   row: { row: number; did: string },
@@ -13,17 +13,14 @@ export function dataBlockedFinding(
   /** Quotes compliance numbers and field names only, never roster values (it may go to Slack). */
   detail: string,
 ): Finding {
-  return {
-    severity: 'error',
-    scope: 'row',
+  return participantFinding(
+    row,
+    'error',
     code,
-    row: row.row,
-    did: row.did,
-    column: field,
-    message: `${detail}; ${row.did} is not e-mailed today, the others are.`,
-    fix:
-      code === 'impossible_data'
-        ? "Ask the compliance pipeline team to check this participant's data for the day; nobody is told a number that cannot be true."
-        : 'Give the field a value for this participant (roster or compliance query), or remove it from the template.',
-  };
+    `${detail}; ${row.did} is not e-mailed today, the others are.`,
+    code === 'impossible_data'
+      ? "Ask the compliance pipeline team to check this participant's data for the day; nobody is told a number that cannot be true."
+      : 'Give the field a value for this participant (roster or compliance query), or remove it from the template.',
+    field,
+  );
 }

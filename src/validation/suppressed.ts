@@ -4,7 +4,7 @@
  * (`opted_out_by_participant`); a warning for repeated soft bounces (`email_soft_bouncing`).
  * The findings name the DID and date, never the address.
  */
-import type { Finding } from '../finding.js';
+import { type Finding, participantFinding } from '../finding.js';
 import type { RosterRow } from '../roster/read.js';
 import { addressHash, SOFT_BOUNCE_WINDOW, type SuppressionIndex } from '../storage/suppressions.js';
 
@@ -30,39 +30,33 @@ export function suppressionFinding(row: RosterRow, index: SuppressionIndex): Fin
   if (row.status !== 'active' || row.did === '') return undefined;
   const byDid = index.byDid.get(row.did);
   if (byDid?.kind === 'opted_out')
-    return {
-      severity: 'error',
-      scope: 'row',
-      code: 'opted_out_by_participant',
-      row: row.row,
-      did: row.did,
-      column: 'status',
-      message: `${row.did} asked to stop the daily e-mails on ${byDid.at.slice(0, 10)}; they are not e-mailed.`,
-      fix: `Follow up with the participant (this is not a withdrawal from the study) and set the row to opted_out. If they want the e-mails again: mail-updater suppression remove ${row.did}.`,
-    };
+    return participantFinding(
+      row,
+      'error',
+      'opted_out_by_participant',
+      `${row.did} asked to stop the daily e-mails on ${byDid.at.slice(0, 10)}; they are not e-mailed.`,
+      `Follow up with the participant (this is not a withdrawal from the study) and set the row to opted_out. If they want the e-mails again: mail-updater suppression remove ${row.did}.`,
+      'status',
+    );
   const bounced = row.email.trim() === '' ? undefined : index.byAddressHash.get(addressHash(row.email));
   const hit = bounced ?? (byDid?.kind === 'bounced' ? byDid : undefined);
   if (hit !== undefined)
-    return {
-      severity: 'error',
-      scope: 'row',
-      code: 'email_bouncing',
-      row: row.row,
-      did: row.did,
-      column: 'email',
-      message: `Mail to ${row.did}'s address bounced on ${hit.at.slice(0, 10)} (${hit.status ?? 'no status'}); it is not e-mailed.`,
-      fix: `Correct the address in the roster (a changed address is tried again), or after checking it: mail-updater suppression remove ${row.did}.`,
-    };
+    return participantFinding(
+      row,
+      'error',
+      'email_bouncing',
+      `Mail to ${row.did}'s address bounced on ${hit.at.slice(0, 10)} (${hit.status ?? 'no status'}); it is not e-mailed.`,
+      `Correct the address in the roster (a changed address is tried again), or after checking it: mail-updater suppression remove ${row.did}.`,
+      'email',
+    );
   const softCount = index.softBouncing?.get(row.did);
   if (softCount === undefined) return undefined;
-  return {
-    severity: 'warning',
-    scope: 'row',
-    code: 'email_soft_bouncing',
-    row: row.row,
-    did: row.did,
-    column: 'email',
-    message: `Mail to ${row.did}'s address was deferred or soft-bounced in ${softCount} of the last ${SOFT_BOUNCE_WINDOW} sends; it is still e-mailed.`,
-    fix: 'Check the address with the participant (a full mailbox or a misspelt domain); nothing is blocked until it bounces hard.',
-  };
+  return participantFinding(
+    row,
+    'warning',
+    'email_soft_bouncing',
+    `Mail to ${row.did}'s address was deferred or soft-bounced in ${softCount} of the last ${SOFT_BOUNCE_WINDOW} sends; it is still e-mailed.`,
+    'Check the address with the participant (a full mailbox or a misspelt domain); nothing is blocked until it bounces hard.',
+    'email',
+  );
 }

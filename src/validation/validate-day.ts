@@ -16,7 +16,7 @@ import {
 } from '../compliance/db.js';
 import type { Implausible } from '../compliance/plausibility.js';
 import type { Config } from '../config.js';
-import type { Finding } from '../finding.js';
+import { type Finding, participantFinding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
 import {
@@ -236,15 +236,13 @@ function renderCheck(templates: Templates, fields: Set<string>, reportDate: stri
 }
 
 function noDataFinding(row: RosterRow, reportDate: string): Finding {
-  return {
-    severity: 'warning',
-    scope: 'row',
-    code: 'no_data_for_day',
-    row: row.row,
-    did: row.did,
-    message: `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
-    fix: 'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
-  };
+  return participantFinding(
+    row,
+    'warning',
+    'no_data_for_day',
+    `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
+    'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
+  );
 }
 
 /** The day's DIDs that are not in the roster, with a correction when one is clear (near-match.ts). */
