@@ -3,7 +3,7 @@
  * made only when one is asked for (`at`, iteration) and dropped after use: a 100,000-row roster
  * is then its file's size in memory, not the 30 MB of objects and strings it took as rows.
  */
-import { grow } from '../util/string-table.js';
+import { grow, Utf8Arena } from '../util/string-table.js';
 import { type RecordSpan, recordValues } from './csv-records.js';
 
 /** Between a packed row's values: a control character no value we keep contains (read.ts replaces it). */
@@ -112,12 +112,12 @@ const closeWhenDropped = new FinalizationRegistry<RowBytes>((bytes) => bytes.clo
 
 /**
  * Rows by position. A plain roster's rows are not copied: each is its place in the file, read
- * again when asked for, so a 100,000-row dry run holds 13 bytes a row instead of the roster; the
+ * again when asked for, so a 100,000-row dry run holds 17 bytes a row instead of the roster; the
  * rows csv-parse read (unusual files) are packed into a buffer of their own.
  */
 export class RowStore implements Iterable<RosterRow> {
-  private arena: Buffer | undefined;
-  private used = 0;
+  /** The rows csv-parse read, packed (made on the first one). */
+  private arena: Utf8Arena | undefined;
   private count = 0;
   /** starts[i] .. ends[i]: row i's bytes (the record in the file, or its packed values). */
   private starts = new Uint32Array(1024);
@@ -195,7 +195,7 @@ export class RowStore implements Iterable<RosterRow> {
     const start = this.starts[index]!;
     const end = this.ends[index]!;
     let values: string[];
-    if ((flags & 4) !== 0) values = this.arena!.toString('utf8', start, end).split(SEP);
+    if ((flags & 4) !== 0) values = this.arena!.text(start, end).split(SEP);
     else {
       values = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0));
       // Not the values validated (an edit in place that kept the size and time): never use them.
@@ -214,16 +214,8 @@ export class RowStore implements Iterable<RosterRow> {
   }
 
   private pack(packed: string): [number, number] {
-    const length = Buffer.byteLength(packed, 'utf8');
-    if (this.arena === undefined) this.arena = Buffer.allocUnsafe(Math.max(1024, this.expectedBytes));
-    if (this.used + length > this.arena.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.used + length));
-      this.arena.copy(grown, 0, 0, this.used);
-      this.arena = grown;
-    }
-    const start = this.used;
-    this.arena.write(packed, start, 'utf8');
-    this.used += length;
-    return [start, this.used];
+    this.arena ??= new Utf8Arena(this.expectedBytes);
+    const start = this.arena.end;
+    return [start, this.arena.append(packed)];
   }
 }

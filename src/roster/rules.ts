@@ -9,7 +9,7 @@
 import type { Finding } from '../finding.js';
 import { isValidEmail } from '../mail/address.js';
 import { isValidTimeZone } from '../util/dates.js';
-import { StringTable } from '../util/string-table.js';
+import { grow, StringTable } from '../util/string-table.js';
 import { ROSTER_STATUSES, type RosterRow } from './read.js';
 
 /** DIDs become file names (outbox/dry-run/D/<DID>.eml), so they are kept to a safe alphabet. */
@@ -163,11 +163,7 @@ class KeyedRows {
     const size = this.keys.size;
     const k = this.keys.add(key);
     if (k === size) {
-      if (k >= this.firstRow.length) {
-        const grown = new Int32Array(this.firstRow.length * 2);
-        grown.set(this.firstRow);
-        this.firstRow = grown;
-      }
+      if (k === this.firstRow.length) this.firstRow = grow(this.firstRow, k * 2);
       this.firstRow[k] = rowIndex;
       return true;
     }

@@ -13,9 +13,40 @@ export function hashOf(key: string): number {
   return hash | 0;
 }
 
-export class StringTable implements Iterable<string> {
-  private bytes = Buffer.allocUnsafe(1024);
+/** Strings appended as UTF-8 into one growing buffer, read back by their byte range. */
+export class Utf8Arena {
+  private bytes: Buffer;
   private used = 0;
+
+  constructor(initialBytes = 1024) {
+    this.bytes = Buffer.allocUnsafe(Math.max(1024, initialBytes));
+  }
+
+  /** Appends `text`; returns where its bytes end (they start where the previous ones ended). */
+  append(text: string): number {
+    const length = Buffer.byteLength(text, 'utf8');
+    if (this.used + length > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    this.bytes.write(text, this.used, 'utf8');
+    this.used += length;
+    return this.used;
+  }
+
+  /** Bytes written so far: where the next string will start. */
+  get end(): number {
+    return this.used;
+  }
+
+  text(start: number, end: number): string {
+    return this.bytes.toString('utf8', start, end);
+  }
+}
+
+export class StringTable implements Iterable<string> {
+  private readonly arena = new Utf8Arena();
   /** starts[i] .. starts[i + 1]: key i's bytes. */
   private starts = new Uint32Array(257);
   private hashes = new Int32Array(256);
@@ -60,7 +91,7 @@ export class StringTable implements Iterable<string> {
   }
 
   keyAt(index: number): string {
-    return this.bytes.toString('utf8', this.starts[index]!, this.starts[index + 1]!);
+    return this.arena.text(this.starts[index]!, this.starts[index + 1]!);
   }
 
   *[Symbol.iterator](): Iterator<string> {
@@ -68,20 +99,13 @@ export class StringTable implements Iterable<string> {
   }
 
   private store(index: number, key: string, hash: number): void {
-    const length = Buffer.byteLength(key, 'utf8');
-    if (this.used + length > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    this.bytes.write(key, this.used, 'utf8');
-    this.used += length;
+    const end = this.arena.append(key);
     if (index === this.hashes.length) {
       this.hashes = grow(this.hashes, this.hashes.length * 2);
       this.starts = grow(this.starts, this.hashes.length + 1);
     }
     this.hashes[index] = hash;
-    this.starts[index + 1] = this.used;
+    this.starts[index + 1] = end;
   }
 
   private rehash(): void {
