@@ -101,7 +101,10 @@ export interface RowBytes {
   /** The bytes from `start` to `end` of the roster as it was read (its UTF-8, no byte order mark). */
   read(start: number, end: number): Buffer;
   close?(): void;
-  /** The error for a record that no longer reads as it did (the file was edited in place). */
+  /**
+   * The error for a record that no longer reads as it did (the file was edited in place). Bytes
+   * that cannot change (in memory) have none, and their rows are not hashed.
+   */
   changed?(): Error;
 }
 
@@ -177,7 +180,7 @@ export class RowStore implements Iterable<RosterRow> {
       this.starts[index] = span.start;
       this.ends[index] = span.end;
       this.flags[index] = (shapeOk ? 1 : 0) | (span.quoted ? 2 : 0);
-      this.sums[index] = hashOfValues(values);
+      if (this.file.changed !== undefined) this.sums[index] = hashOfValues(values);
     } else {
       const [start, end] = this.pack(values.join(SEP));
       this.starts[index] = start;
@@ -199,7 +202,8 @@ export class RowStore implements Iterable<RosterRow> {
     else {
       values = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0));
       // Not the values validated (an edit in place that kept the size and time): never use them.
-      if (hashOfValues(values) !== this.sums[index]) throw this.file!.changed?.() ?? new Error('The roster changed.');
+      const { changed } = this.file!;
+      if (changed !== undefined && hashOfValues(values) !== this.sums[index]) throw changed();
     }
     return new ValuesRow(this.lines[index]!, values, this.layout, (flags & 1) !== 0);
   }

@@ -54,7 +54,9 @@ describe('RowStore', () => {
 
   it('refuses a record that no longer reads as it did (bytes changed under it), and only that one', () => {
     const file = Buffer.from('did,email\nP1,a@x.org\nP2,b@x.org\n');
-    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, bytesInMemory(file));
+    // A file's bytes (read.ts) can change under the store; bytes in memory cannot, and have no `changed`.
+    const fileLike = { ...bytesInMemory(file), changed: () => new Error('The roster changed.') };
+    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, fileLike);
     let header = true;
     readPlainCsv(file, (record, line, span) => {
       if (header) header = false;
