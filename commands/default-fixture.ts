@@ -5,14 +5,15 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { generateFixture } from '../fixtures/generate.js';
 import type { CommandContext } from '../src/command.js';
 import { DEFAULT_COMPLIANCE_DB_PATH, DEFAULT_PARTICIPANTS_CSV_PATH } from '../src/config.js';
 import { yesterdayIn } from '../src/util/dates.js';
 
 export const FIXTURE_DEFAULTS = { participants: 200, days: 14, seed: 42 } as const;
 
-export function ensureDefaultFixture(ctx: Pick<CommandContext, 'config' | 'now' | 'logger' | 'progress'>): void {
+export async function ensureDefaultFixture(
+  ctx: Pick<CommandContext, 'config' | 'now' | 'logger' | 'progress'>,
+): Promise<void> {
   const { config } = ctx;
   // A real data setting means a real study: never mix a generated roster or DB into it.
   if ((config.explicitDataVariables ?? []).length > 0) return;
@@ -20,6 +21,8 @@ export function ensureDefaultFixture(ctx: Pick<CommandContext, 'config' | 'now' 
   const rosterMissing =
     config.PARTICIPANTS_CSV_PATH === DEFAULT_PARTICIPANTS_CSV_PATH && !existsSync(DEFAULT_PARTICIPANTS_CSV_PATH);
   if (!dbMissing && !rosterMissing) return;
+  // Loaded only to make the fixture: the generator and its CSV writer are not every command's start-up.
+  const { generateFixture } = await import('../fixtures/generate.js');
   const result = generateFixture({
     ...FIXTURE_DEFAULTS,
     endDate: yesterdayIn(config.STUDY_TZ, ctx.now()),

@@ -153,7 +153,7 @@ export const sendDaily = defineCommand<SendDailyOptions, SendDailyResult>({
     };
   },
   async run(ctx, options) {
-    ensureDefaultFixture(ctx);
+    await ensureDefaultFixture(ctx);
     pruneForRetention(ctx, options.reportDate);
     if (!options.dryRun) return liveSend(ctx, options);
     const plan = await planRun(

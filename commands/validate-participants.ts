@@ -77,11 +77,11 @@ export const validateParticipants = defineCommand({
   flags: { date: dateFlag, json: jsonFlag },
   parse: (flags, positionals, ctx) => ({ reportDate: reportDateOption(flags, positionals, ctx) }),
   async run(ctx, options) {
-    ensureDefaultFixture(ctx);
+    await ensureDefaultFixture(ctx);
     // Suppressions (bounces, opt-outs) live in the state DB; a fresh checkout has none yet.
     const suppressed = existsSync(ctx.config.STATE_DB_PATH) ? suppressionIndex(ctx.stateDb()) : undefined;
     const seen = seenRecorder(ctx.stateDb(), ctx.config, ctx.now());
-    const validation = validateDay(ctx.config, options.reportDate, {
+    const validation = await validateDay(ctx.config, options.reportDate, {
       ...(suppressed === undefined ? {} : { suppressed }),
       onActive: seen.add,
     });

@@ -1,10 +1,7 @@
 /**
- * Addresses: validation of roster e-mails and formatting of header mailboxes. Every value that
- * reaches a header passes through here, so CR/LF or other control characters from the roster can
- * never start a new header line.
+ * Addresses: validation of roster e-mails and settings' mailboxes, with no dependency (validation
+ * loads it on every command); header-text.ts formats them for a header.
  */
-import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
-
 // Practical, not RFC 5322-complete: one @, a dotted domain with a 2+ letter TLD, no spaces,
 // quotes, angle brackets or control characters. Rejecting rare-but-legal forms is the safe side.
 const addressPattern = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
@@ -36,23 +33,4 @@ const controlCharacters = /[\u0000-\u001f\u007f\u2028\u2029]+/g;
 /** Control characters (CR, LF, NUL, ...) become spaces; runs of white space collapse. */
 export function stripControl(value: string): string {
   return value.replace(controlCharacters, ' ').replace(/ {2,}/g, ' ').trim();
-}
-
-/** An RFC 5322 mailbox with the display name quoted or RFC 2047-encoded as needed. */
-export function formatMailbox(mailbox: Mailbox): string {
-  const name = mailbox.name === undefined ? '' : stripControl(mailbox.name);
-  if (name === '') return mailbox.address;
-  return `${encodeDisplayName(name)} <${mailbox.address}>`;
-}
-
-function encodeDisplayName(name: string): string {
-  if (!mimeFuncs.isPlainText(name)) return mimeFuncs.encodeWord(name, 'Q', 52);
-  if (/^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/.test(name)) return name;
-  return `"${name.replace(/["\\]/g, '\\$&')}"`;
-}
-
-/** A header's free-text value (the subject): control characters removed, non-ASCII encoded. */
-export function encodeHeaderText(value: string): string {
-  const clean = stripControl(value);
-  return mimeFuncs.isPlainText(clean) ? clean : mimeFuncs.encodeWords(clean, 'Q', 52);
 }

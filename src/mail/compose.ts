@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as qp from 'nodemailer/lib/qp';
-import { encodeHeaderText, formatMailbox, type Mailbox } from './address.js';
+import type { Mailbox } from './address.js';
+import { encodeHeaderText, formatMailbox } from './header-text.js';
 
 export interface ComposeInput {
   from: Mailbox;

@@ -12,7 +12,7 @@
  * Records are decoded per record from UTF-8 bytes, so each is a fresh string: slices of the
  * whole text would keep all of it alive (and two bytes a character, if any name needs that).
  */
-import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { MAX_RECORD_CHARS } from './bounds.js';
 
 /**
@@ -60,10 +60,19 @@ export function readCsvRecords(roster: { utf8: Buffer; text: () => string }, onR
   if (!readPlainCsv(roster.utf8, onRecord)) readWithCsvParse(roster.text(), onRecord);
 }
 
+type CsvParse = typeof import('csv-parse/sync');
+let csvParse: CsvParse['parse'] | undefined;
+
+/** csv-parse, loaded when first needed: only unusual files are read by it, and loading it was 15 ms of every command's start. */
+function csvParser(): CsvParse['parse'] {
+  csvParse ??= (createRequire(import.meta.url)('csv-parse/sync') as CsvParse).parse;
+  return csvParse;
+}
+
 /** csv-parse, keeping no records: the parser's own array of every record was the dry run's largest allocation. */
 export function readWithCsvParse(text: string, onRecord: OnRecord): void {
   let quotedCrs = 0;
-  parse(text, {
+  csvParser()(text, {
     bom: true,
     // Any of the three, mixed: an edited file can have rows of both kinds (csv-parse would
     // otherwise keep only the first it meets and merge the others' rows).

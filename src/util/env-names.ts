@@ -30,6 +30,7 @@ export interface LookalikeName {
 }
 
 const MIN_UNPREFIXED_LENGTH = 6;
+const MAX_UNPREFIXED_DISTANCE = 2;
 
 export function lookalikeNames(
   names: Iterable<string>,
@@ -45,9 +46,14 @@ export function lookalikeNames(
       continue;
     }
     const prefix = prefixes.find((p) => upper.startsWith(p));
+    // Without our prefix only a near miss counts, and names differing in length by more than
+    // MAX_UNPREFIXED_DISTANCE are further apart than that: the environment's other variables
+    // (dozens, on every command) are then mostly not compared at all.
+    if (prefix === undefined && name.length < MIN_UNPREFIXED_LENGTH) continue;
     let nearest: string | undefined;
     let best = Number.POSITIVE_INFINITY;
     for (const candidate of known) {
+      if (prefix === undefined && Math.abs(candidate.length - upper.length) > MAX_UNPREFIXED_DISTANCE) continue;
       // Within our prefix, an abbreviation (STUDY_TZ for STUDY_TIMEZONE) beats any edit distance.
       const sameFamily = prefix !== undefined && candidate.startsWith(prefix);
       const distance =
@@ -60,7 +66,7 @@ export function lookalikeNames(
       }
     }
     if (nearest === undefined) continue;
-    if (prefix !== undefined || (best <= 2 && name.length >= MIN_UNPREFIXED_LENGTH)) result.push({ name, nearest });
+    if (prefix !== undefined || best <= MAX_UNPREFIXED_DISTANCE) result.push({ name, nearest });
   }
   return result;
 }

@@ -1,7 +1,8 @@
 import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
-import { formatMailbox, isValidEmail, parseMailbox } from '../../../src/mail/address.js';
+import { isValidEmail, parseMailbox } from '../../../src/mail/address.js';
 import { composeMessage, contentHash, foldHeader, withDate } from '../../../src/mail/compose.js';
+import { formatMailbox } from '../../../src/mail/header-text.js';
 
 const base = {
   from: { name: 'Study Team', address: 'study@example.org' },
