@@ -111,6 +111,21 @@ function dayStatement(
   return { statement, columns };
 }
 
+/**
+ * Opens the database and prepares the query, and closes it again: the errors of a wrong setting
+ * (no file, not SQLite, SQL that does not compile or has no did column) before anything else is read.
+ */
+export function checkDayQuery(path: string, sql: string, source: string): void {
+  const db = openComplianceDb(path);
+  try {
+    dayStatement(db, sql, source);
+  } catch (error) {
+    throw explainComplianceError(error, path);
+  } finally {
+    db.close();
+  }
+}
+
 function queryFailed(source: string, day: string, error: unknown): UsageError {
   return new UsageError(
     `The compliance query (${source}) failed for ${day}: ${(error as Error).message}. Fix the SQL; it takes one parameter, :day.`,

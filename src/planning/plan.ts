@@ -80,13 +80,16 @@ export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: s
   const { db, config } = deps;
   refuseWhileSending(db, reportDate);
   const seen = seenRecorder(db, config, deps.now());
-  const validation = validateDay(config, reportDate, {
+  const validation = await validateDay(config, reportDate, {
     suppressed: suppressionIndex(db),
     onActive: seen.add,
     rowsFromFile: true,
   });
   try {
     seen.finish();
+    // Validation awaited the compliance database's answer: an approval may have come in meanwhile.
+    // From here to the new run's row nothing awaits, so this check holds when the run is made.
+    refuseWhileSending(db, reportDate);
     return await planValidated(deps, validation, requestedBy);
   } finally {
     validation.roster.rows.close(); // the roster file, which the rows were read from

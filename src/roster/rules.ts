@@ -158,19 +158,24 @@ class KeyedRows {
   private firstRow = new Int32Array(1024);
   readonly repeated = new Map<number, number[]>();
 
-  /** True when the key is new. */
-  add(key: string, rowIndex: number): boolean {
+  /** The key's number (`keys`). */
+  add(key: string, rowIndex: number): number {
     const size = this.keys.size;
     const k = this.keys.add(key);
     if (k === size) {
       if (k === this.firstRow.length) this.firstRow = grow(this.firstRow, k * 2);
       this.firstRow[k] = rowIndex;
-      return true;
+      return k;
     }
     const group = this.repeated.get(k);
     if (group === undefined) this.repeated.set(k, [this.firstRow[k]!, rowIndex]);
     else group.push(rowIndex);
-    return false;
+    return k;
+  }
+
+  /** The row where key number `k` was first seen. */
+  firstRowOf(k: number): number {
+    return this.firstRow[k]!;
   }
 
   /** The rows with this key, in order ([] when none). */
@@ -201,11 +206,18 @@ export class RosterChecker {
   /** Withdrawn or opted-out rows by address: rarely many. */
   private readonly suppressedBy = new Map<string, RosterRow[]>();
 
-  /**
-   * Row `index` (from 0) of the roster, in order. True when the row has a DID no earlier row had
-   * (a DID's first row: the one the ledger keeps when the DID is repeated).
-   */
-  check(row: RosterRow, index: number): boolean {
+  /** The roster's DIDs so far (every non-empty one, valid or not), numbered as `check` returns them. */
+  get didTable(): StringTable {
+    return this.dids.keys;
+  }
+
+  /** The row where the DID numbered `didKey` was first seen: the one the ledger keeps when it is repeated. */
+  firstRowOfDid(didKey: number): number {
+    return this.dids.firstRowOf(didKey);
+  }
+
+  /** Row `index` (from 0) of the roster, in order. Returns its DID's number in `didTable`, or -1 when it has none. */
+  check(row: RosterRow, index: number): number {
     const add = (rule: Rule, finding: Finding | undefined): void => {
       if (finding !== undefined) this.found[rule]!.push(finding);
     };
@@ -214,16 +226,16 @@ export class RosterChecker {
     add(Rule.status, statusFinding(row));
     add(Rule.timezone, timezoneFinding(row));
     add(Rule.names, namesFinding(row));
-    const firstOfDid = row.did !== '' && this.dids.add(row.did, index);
+    const didKey = row.did === '' ? -1 : this.dids.add(row.did, index);
     const address = row.email.trim() === '' ? undefined : addressKey(row.email);
-    if (address === undefined) return firstOfDid;
+    if (address === undefined) return didKey;
     if (row.status === 'active') this.activeAddresses.add(address, index);
     else if (row.status === 'withdrawn' || row.status === 'opted_out') {
       const group = this.suppressedBy.get(address);
       if (group === undefined) this.suppressedBy.set(address, [row]);
       else group.push(row);
     }
-    return firstOfDid;
+    return didKey;
   }
 
   /** Every finding, in rule order; `source` gives the rows checked (by index) again. */

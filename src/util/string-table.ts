@@ -13,6 +13,24 @@ export function hashOf(key: string): number {
   return hash | 0;
 }
 
+/**
+ * hashOf, and whether the key is ASCII (its UTF-8 is then one byte a character), in one loop: the
+ * table then writes and compares such keys byte by byte, without Buffer's calls, which cost more
+ * than the work for keys as short as DIDs and addresses.
+ */
+let lastWasAscii = false;
+function hashNoting(key: string): number {
+  let hash = 0x811c9dc5;
+  let any = 0;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    any |= code;
+    hash = Math.imul(hash ^ code, 0x01000193);
+  }
+  lastWasAscii = any < 0x80;
+  return hash | 0;
+}
+
 /** Strings appended as UTF-8 into one growing buffer, read back by their byte range. */
 export class Utf8Arena {
   private bytes: Buffer;
@@ -22,17 +40,49 @@ export class Utf8Arena {
     this.bytes = Buffer.allocUnsafe(Math.max(1024, initialBytes));
   }
 
-  /** Appends `text`; returns where its bytes end (they start where the previous ones ended). */
-  append(text: string): number {
-    const length = Buffer.byteLength(text, 'utf8');
+  /**
+   * Appends `text` (`ascii`: known to be ASCII); returns where its bytes end (they start where the
+   * previous ones ended).
+   */
+  append(text: string, ascii = false): number {
+    const length = ascii ? text.length : Buffer.byteLength(text, 'utf8');
     if (this.used + length > this.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
       this.bytes.copy(grown, 0, 0, this.used);
       this.bytes = grown;
     }
-    this.bytes.write(text, this.used, 'utf8');
+    if (ascii) for (let i = 0; i < length; i++) this.bytes[this.used + i] = text.charCodeAt(i);
+    else this.bytes.write(text, this.used, 'utf8');
     this.used += length;
     return this.used;
+  }
+
+  /** An arena holding `bytes` (as another's `bytes()` gave them), for reading. */
+  static of(bytes: Uint8Array): Utf8Arena {
+    const arena = new Utf8Arena();
+    arena.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    arena.used = bytes.byteLength;
+    return arena;
+  }
+
+  /** A copy of the bytes written, in an ArrayBuffer of its own (one that can be transferred). */
+  copyOfBytes(): Uint8Array {
+    return new Uint8Array(this.bytes.subarray(0, this.used));
+  }
+
+  /** Whether the bytes from `start` to `end` are `other`'s from `otherStart` to `otherEnd`. */
+  sameBytes(start: number, end: number, other: Utf8Arena, otherStart: number, otherEnd: number): boolean {
+    if (end - start !== otherEnd - otherStart) return false;
+    for (let i = 0; i < end - start; i++) if (this.bytes[start + i] !== other.bytes[otherStart + i]) return false;
+    return true;
+  }
+
+  /** Whether the bytes from `start` to `end` are `text` (`ascii`: known to be ASCII). */
+  equals(start: number, end: number, text: string, ascii: boolean): boolean {
+    if (!ascii) return this.text(start, end) === text;
+    if (end - start !== text.length) return false;
+    for (let i = 0; i < text.length; i++) if (this.bytes[start + i] !== text.charCodeAt(i)) return false;
+    return true;
   }
 
   /** Bytes written so far: where the next string will start. */
@@ -45,13 +95,22 @@ export class Utf8Arena {
   }
 }
 
+/** A StringTable as plain typed arrays: what a worker thread sends (their buffers transferred, not copied). */
+export interface StringTableParts {
+  bytes: Uint8Array;
+  starts: Uint32Array;
+  hashes: Int32Array;
+  slots: Int32Array;
+  count: number;
+}
+
 export class StringTable implements Iterable<string> {
-  private readonly arena = new Utf8Arena();
+  private arena = new Utf8Arena();
   /** starts[i] .. starts[i + 1]: key i's bytes. */
-  private starts = new Uint32Array(257);
-  private hashes = new Int32Array(256);
+  private starts: Uint32Array = new Uint32Array(257);
+  private hashes: Int32Array = new Int32Array(256);
   /** Open addressing: key index + 0, or EMPTY. Never more than half full. */
-  private slots = new Int32Array(512).fill(EMPTY);
+  private slots: Int32Array = new Int32Array(512).fill(EMPTY);
   private count = 0;
 
   get size(): number {
@@ -60,13 +119,64 @@ export class StringTable implements Iterable<string> {
 
   /** The key's number, or -1. */
   indexOf(key: string): number {
-    const hash = hashOf(key);
+    const hash = hashNoting(key);
+    const ascii = lastWasAscii;
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const index = this.slots[slot]!;
       if (index === EMPTY) return -1;
-      if (this.hashes[index] === hash && this.keyAt(index) === key) return index;
+      if (this.hashes[index] === hash && this.keyIs(index, key, ascii)) return index;
     }
+  }
+
+  /**
+   * This table's number for key `k` of `other` (or -1), by the hash `other` keeps and the key's
+   * bytes: joining two tables decodes no key. (Equal strings have equal UTF-16, so equal hashes.)
+   */
+  indexOfKeyOf(other: StringTable, k: number): number {
+    const hash = other.hashes[k]!;
+    const start = other.starts[k]!;
+    const end = other.starts[k + 1]!;
+    const mask = this.slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const index = this.slots[slot]!;
+      if (index === EMPTY) return -1;
+      if (
+        this.hashes[index] === hash &&
+        this.arena.sameBytes(this.starts[index]!, this.starts[index + 1]!, other.arena, start, end)
+      )
+        return index;
+    }
+  }
+
+  /** The table as typed arrays (see StringTableParts); this table is not to be used afterwards. */
+  toParts(): { parts: StringTableParts; transfer: ArrayBuffer[] } {
+    const parts = {
+      bytes: this.arena.copyOfBytes(),
+      starts: this.starts,
+      hashes: this.hashes,
+      slots: this.slots,
+      count: this.count,
+    };
+    // Each array has an ArrayBuffer of its own (made here or by grow()), never a shared one.
+    const transfer = [
+      parts.bytes.buffer,
+      parts.starts.buffer,
+      parts.hashes.buffer,
+      parts.slots.buffer,
+    ] as ArrayBuffer[];
+    return { parts, transfer };
+  }
+
+  /** The table `toParts` gave (in this thread or another). */
+  static fromParts(parts: StringTableParts): StringTable {
+    const table = new StringTable();
+    table.arena = Utf8Arena.of(parts.bytes);
+    table.starts = parts.starts;
+    table.hashes = parts.hashes;
+    table.slots = parts.slots;
+    table.count = parts.count;
+    return table;
   }
 
   has(key: string): boolean {
@@ -75,16 +185,17 @@ export class StringTable implements Iterable<string> {
 
   /** Adds the key if it is new; returns its number either way (compare with `size` to tell). */
   add(key: string): number {
-    const hash = hashOf(key);
+    const hash = hashNoting(key);
+    const ascii = lastWasAscii;
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (; ; slot = (slot + 1) & mask) {
       const index = this.slots[slot]!;
       if (index === EMPTY) break;
-      if (this.hashes[index] === hash && this.keyAt(index) === key) return index;
+      if (this.hashes[index] === hash && this.keyIs(index, key, ascii)) return index;
     }
     const index = this.count++;
-    this.store(index, key, hash);
+    this.store(index, key, hash, ascii);
     this.slots[slot] = index;
     if (this.count * 2 > this.slots.length) this.rehash();
     return index;
@@ -94,12 +205,16 @@ export class StringTable implements Iterable<string> {
     return this.arena.text(this.starts[index]!, this.starts[index + 1]!);
   }
 
+  private keyIs(index: number, key: string, ascii: boolean): boolean {
+    return this.arena.equals(this.starts[index]!, this.starts[index + 1]!, key, ascii);
+  }
+
   *[Symbol.iterator](): Iterator<string> {
     for (let i = 0; i < this.count; i++) yield this.keyAt(i);
   }
 
-  private store(index: number, key: string, hash: number): void {
-    const end = this.arena.append(key);
+  private store(index: number, key: string, hash: number, ascii: boolean): void {
+    const end = this.arena.append(key, ascii);
     if (index === this.hashes.length) {
       this.hashes = grow(this.hashes, this.hashes.length * 2);
       this.starts = grow(this.starts, this.hashes.length + 1);

@@ -4,39 +4,19 @@
  * cannot run at all (missing files, broken query), as UsageError.
  */
 
-import { builtInDayDids, builtInDayImplausible } from '../compliance/day-dids.js';
-import {
-  type ComplianceDb,
-  type DayData,
-  explainComplianceError,
-  latestDay,
-  loadQuery,
-  openComplianceDb,
-  queryDay,
-} from '../compliance/db.js';
-import type { Implausible } from '../compliance/plausibility.js';
+import type { DayResult } from '../compliance/day-query.js';
+import { queryTheDayAside } from '../compliance/day-query-aside.js';
+import { checkDayQuery, type DayData, loadQuery } from '../compliance/db.js';
 import type { Config } from '../config.js';
-import { type Finding, participantFinding } from '../finding.js';
+import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
-import {
-  type OnRow,
-  openRosterFile,
-  parseOpenRoster,
-  parseRoster,
-  type Roster,
-  type RosterRow,
-  readRosterBytes,
-} from '../roster/read.js';
+import { openRosterFile, parseOpenRoster, parseRoster, type Roster, readRosterBytes } from '../roster/read.js';
 import type { RowStore } from '../roster/row-store.js';
-import { RosterChecker } from '../roster/rules.js';
-import type { SuppressionIndex } from '../storage/suppressions.js';
 import { longDate } from '../util/dates.js';
-import { grow } from '../util/string-table.js';
-import { dataBlockedFinding } from './data-findings.js';
+import { DayPass, type DayPassOptions } from './day-pass.js';
 import { suggestCorrections } from './near-match.js';
-import { Participants, standingOf } from './participants.js';
-import { isEmpty, suppressionFinding } from './suppressed.js';
+import { Participants } from './participants.js';
 
 export type { Classification } from './participants.js';
 
@@ -61,11 +41,7 @@ export const BUILT_IN_FIELDS = ['report_date', 'report_date_long'] as const;
 
 const MAX_NEAR_MATCH_CANDIDATES = 5_000;
 
-export interface ValidateOptions {
-  /** The state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
-  suppressed?: SuppressionIndex;
-  /** Called with the DID of every active row of a readable roster (onboarding.ts seenRecorder). */
-  onActive?: (did: string) => void;
+export interface ValidateOptions extends DayPassOptions {
   /**
    * Keep the roster file open and read its rows again from it (a dry run, which closes it with
    * `roster.rows.close()`), instead of holding the file's bytes: memory that does not grow with
@@ -74,63 +50,40 @@ export interface ValidateOptions {
   rowsFromFile?: boolean;
 }
 
-export function validateDay(config: Config, reportDate: string, options: ValidateOptions = {}): DayValidation {
-  const { suppressed, onActive } = options;
+export async function validateDay(
+  config: Config,
+  reportDate: string,
+  options: ValidateOptions = {},
+): Promise<DayValidation> {
   const path = config.PARTICIPANTS_CSV_PATH;
   const opened = options.rowsFromFile ? openRosterFile(path) : { bytes: readRosterBytes(path), file: undefined };
-  let day: DayData;
   let query: { sql: string; source: string };
   let templates: Templates;
-  let newest: string | undefined;
-  let implausible: Map<string, Implausible>;
+  let dayResult: Promise<DayResult>;
   try {
     query = loadQuery(config.COMPLIANCE_QUERY_PATH);
     templates = loadTemplates(config.TEMPLATE_DIR);
-    ({ day, newest, implausible } = queryTheDay(config, query, reportDate));
+    // A wrong setting is said before anything is read or recorded; the day itself is read
+    // beside the roster (day-query-aside.ts), and its errors wait for the roster's pass.
+    checkDayQuery(config.COMPLIANCE_DB_PATH, query.sql, query.source);
+    dayResult = queryTheDayAside({ dbPath: config.COMPLIANCE_DB_PATH, query, reportDate });
+    dayResult.catch(() => undefined); // awaited below: not "unhandled" while the roster is read
   } catch (error) {
     opened.file?.close();
     throw error;
   }
 
-  // One pass over the roster as it is read: its own rules, then each row against the day's data
-  // and the suppressions. Nothing per row is kept but a byte or two.
-  const checker = new RosterChecker();
-  let standings = new Uint8Array(1024);
-  let firstOfDid = new Uint8Array(1024);
-  /** Which of the day's DIDs a roster row has: the others are not in the roster. */
-  const inRoster = new Uint8Array(day.dids.size);
-  const withoutData: Finding[] = [];
-  const orphans: string[] = [];
-  const impossible: Finding[] = [];
-  const suppressions: Finding[] = [];
-  const checkSuppressions = suppressed !== undefined && !isEmpty(suppressed);
-  const visit: OnRow = (row, i) => {
-    if (i === standings.length) {
-      standings = grow(standings, i * 2);
-      firstOfDid = grow(firstOfDid, i * 2);
-    }
-    if (checker.check(row, i)) firstOfDid[i] = 1;
-    const withData = row.did === '' ? -1 : day.dids.indexOf(row.did);
-    if (withData !== -1) inRoster[withData] = 1;
-    const active = row.status === 'active' && row.did !== '';
-    standings[i] = standingOf(row, active && withData !== -1);
-    if (!active) return;
-    onActive?.(row.did);
-    if (withData === -1 && day.dids.size > 0) {
-      orphans.push(row.did);
-      withoutData.push(noDataFinding(row, reportDate));
-    }
-    const problem = implausible.get(row.did);
-    if (problem !== undefined)
-      impossible.push(dataBlockedFinding(row, 'impossible_data', problem.field, problem.message));
-    const suppression = checkSuppressions ? suppressionFinding(row, suppressed) : undefined;
-    if (suppression !== undefined) suppressions.push(suppression);
-  };
-  const roster = opened.file === undefined ? parseRoster(opened.bytes, visit) : parseOpenRoster(opened, visit);
+  // One pass over the roster as it is read: its own rules and the suppressions, then (the join)
+  // each row against the day's data. Nothing per row is kept but a few bytes.
+  const pass = new DayPass(options);
+  const roster =
+    opened.file === undefined ? parseRoster(opened.bytes, pass.visit) : parseOpenRoster(opened, pass.visit);
   try {
+    const { day, newest, implausible } = await dayResult;
+    const joined = pass.join(day, implausible, (i) => roster.rows.lineAt(i), reportDate);
     // An unreadable roster has no rows, and the pass saw none (parseRoster hands csv-parse's rows
     // on only once it has read them all).
-    const findings: Finding[] = [...roster.findings, ...checker.finish(roster.rows)];
+    const findings: Finding[] = [...roster.findings, ...pass.checker.finish(roster.rows)];
     if (day.dids.size === 0) {
       findings.push({
         severity: 'error',
@@ -169,12 +122,17 @@ export function validateDay(config: Config, reportDate: string, options: Validat
       // A syntax error is already named precisely; the render check would only repeat it, garbled.
       if (!templateProblems.some((p) => p.code !== undefined))
         findings.push(...renderCheck(templates, availableFields, reportDate));
-      findings.push(...withoutData, ...unknownDids(day, inRoster, orphans), ...impossible, ...suppressions);
+      findings.push(
+        ...joined.withoutData,
+        ...unknownDids(day, joined.unknown, joined.orphans),
+        ...joined.impossible,
+        ...pass.suppressions,
+      );
     }
 
     const runBlocked = findings.some((f) => f.severity === 'error' && f.scope === 'run');
     const { rows } = roster;
-    const participants = new Participants(rows, standings, blockedRows(rows, findings), firstOfDid);
+    const participants = new Participants(rows, pass.standingsByRow, blockedRows(rows, findings), pass.firstOfDidByRow);
     return {
       reportDate,
       roster,
@@ -189,30 +147,6 @@ export function validateDay(config: Config, reportDate: string, options: Validat
   } catch (error) {
     roster.rows.close(); // the dry run that would have closed it never gets the rows
     throw error;
-  }
-}
-
-/** The day's DIDs (and, for the built-in query, its impossible values); the newest day when it has none. */
-function queryTheDay(
-  config: Config,
-  query: { sql: string; source: string },
-  reportDate: string,
-): { day: DayData; newest: string | undefined; implausible: Map<string, Implausible> } {
-  const db = openComplianceDb(config.COMPLIANCE_DB_PATH);
-  try {
-    const builtIn = query.source === 'built-in';
-    const suspects: string[] = [];
-    const listing = builtIn ? (d: ComplianceDb, date: string) => builtInDayDids(d, date, suspects) : undefined;
-    const day = queryDay(db, query.sql, query.source, reportDate, listing);
-    return {
-      day,
-      newest: day.dids.size === 0 ? latestDay(db) : undefined,
-      implausible: builtIn ? builtInDayImplausible(db, reportDate, suspects) : new Map(),
-    };
-  } catch (error) {
-    throw explainComplianceError(error, config.COMPLIANCE_DB_PATH);
-  } finally {
-    db.close();
   }
 }
 
@@ -235,20 +169,8 @@ function renderCheck(templates: Templates, fields: Set<string>, reportDate: stri
   }
 }
 
-function noDataFinding(row: RosterRow, reportDate: string): Finding {
-  return participantFinding(
-    row,
-    'warning',
-    'no_data_for_day',
-    `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
-    'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
-  );
-}
-
 /** The day's DIDs that are not in the roster, with a correction when one is clear (near-match.ts). */
-function unknownDids(day: DayData, inRoster: Uint8Array, orphans: readonly string[]): Finding[] {
-  const unknown: string[] = [];
-  for (let k = 0; k < inRoster.length; k++) if (inRoster[k] === 0) unknown.push(day.dids.keyAt(k));
+function unknownDids(day: DayData, unknown: readonly string[], orphans: readonly string[]): Finding[] {
   const suggestions =
     orphans.length > MAX_NEAR_MATCH_CANDIDATES
       ? new Map<string, string>()

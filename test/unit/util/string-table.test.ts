@@ -47,4 +47,39 @@ describe('StringTable', () => {
     table.add('');
     expect(table.has('')).toBe(true);
   });
+
+  it('looks up another table’s keys by their bytes, as indexOf would by the string, beyond ASCII too', () => {
+    const next = random(11);
+    const alphabet = ['P', '0', '1', 'é', '東', '😀', '-'];
+    const key = (): string =>
+      Array.from({ length: Math.floor(next() * 6) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const mine = new StringTable();
+    const theirs = new StringTable();
+    for (let i = 0; i < 3_000; i++) mine.add(key());
+    for (let i = 0; i < 3_000; i++) theirs.add(key());
+    let found = 0;
+    for (let k = 0; k < theirs.size; k++) {
+      const expected = mine.indexOf(theirs.keyAt(k));
+      expect(mine.indexOfKeyOf(theirs, k)).toBe(expected);
+      if (expected !== -1) found++;
+    }
+    // Both outcomes occur, so neither answer can be the only one given.
+    expect(found).toBeGreaterThan(100);
+    expect(found).toBeLessThan(theirs.size);
+  });
+
+  it('comes back whole from its parts (what a worker thread sends)', () => {
+    const table = new StringTable();
+    const keys = Array.from({ length: 5_000 }, (_, i) => (i % 7 === 0 ? `Pé${i}` : `P${i}`));
+    for (const key of keys) table.add(key);
+    const { parts, transfer } = table.toParts();
+    expect(transfer).toHaveLength(4);
+    const copy = StringTable.fromParts(structuredClone(parts, { transfer }));
+    expect([...copy]).toEqual(keys);
+    for (const [i, key] of keys.entries()) expect(copy.indexOf(key)).toBe(i);
+    expect(copy.has('P5000')).toBe(false);
+    // It can still grow.
+    expect(copy.add('P5000')).toBe(5_000);
+    expect(copy.indexOf('P4999')).toBe(4_999);
+  });
 });

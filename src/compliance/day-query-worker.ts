@@ -1,0 +1,8 @@
+/** Worker-thread entry for day-query-aside.ts: runs the day's query once, posts the reply and ends. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { queryTheDay } from './day-query.js';
+import { type DayQueryInput, replyOf } from './day-query-aside.js';
+
+const { dbPath, query, reportDate } = workerData as DayQueryInput;
+const { reply, transfer } = replyOf(() => queryTheDay(dbPath, query, reportDate));
+parentPort?.postMessage(reply, transfer);
