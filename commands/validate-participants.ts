@@ -80,13 +80,10 @@ export const validateParticipants = defineCommand({
     await ensureDefaultFixture(ctx);
     // Suppressions (bounces, opt-outs) live in the state DB; a fresh checkout has none yet.
     const suppressed = existsSync(ctx.config.STATE_DB_PATH) ? suppressionIndex(ctx.stateDb()) : undefined;
-    const seen = seenRecorder(ctx.stateDb(), ctx.config, ctx.now());
-    const validation = await validateDay(ctx.config, options.reportDate, {
+    return validateDay(ctx.config, options.reportDate, {
       ...(suppressed === undefined ? {} : { suppressed }),
-      onActive: seen.add,
+      onActive: seenRecorder(ctx.stateDb(), ctx.config, ctx.now()),
     });
-    seen.finish();
-    return validation;
   },
   exitCode: (validation) => (countFindings(validation.findings).errors === 0 ? ExitCode.ok : ExitCode.problemsFound),
   text: (validation) => validationText(validation),

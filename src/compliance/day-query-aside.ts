@@ -24,15 +24,20 @@ export type DayQueryReply =
 
 const workerUrl = new URL('./day-query-worker.js', import.meta.url);
 const compiled = import.meta.url.endsWith('.js');
-/** Whether the query runs in a worker thread here (the built package) or in this thread (TypeScript sources). */
+/** Whether the query can run in a worker thread here (the built package) or only in this thread (TypeScript sources). */
 export const DAY_QUERY_IN_WORKER = compiled;
+/**
+ * A worker takes 50–100 ms to start. A smaller roster is read before that (2 MB is about 25,000
+ * participants), so for it the query runs in this thread, at once.
+ */
+export const WORKER_MIN_ROSTER_BYTES = 2 * 1024 * 1024;
 
 /**
- * The day's result, when the worker has it. Errors reject the promise (a caller that awaits it
- * only later must mark it handled meanwhile).
+ * The day's result, when the worker has it (for a roster of `rosterBytes`). Errors reject the
+ * promise (a caller that awaits it only later must mark it handled meanwhile).
  */
-export function queryTheDayAside(input: DayQueryInput): Promise<DayResult> {
-  if (!compiled) {
+export function queryTheDayAside(input: DayQueryInput, rosterBytes: number): Promise<DayResult> {
+  if (!compiled || rosterBytes < WORKER_MIN_ROSTER_BYTES) {
     try {
       return Promise.resolve(queryTheDay(input.dbPath, input.query, input.reportDate));
     } catch (error) {

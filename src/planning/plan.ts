@@ -79,14 +79,12 @@ export function newRunId(reportDate: string, at: Date): string {
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config } = deps;
   refuseWhileSending(db, reportDate);
-  const seen = seenRecorder(db, config, deps.now());
   const validation = await validateDay(config, reportDate, {
     suppressed: suppressionIndex(db),
-    onActive: seen.add,
+    onActive: seenRecorder(db, config, deps.now()),
     rowsFromFile: true,
   });
   try {
-    seen.finish();
     // Validation awaited the compliance database's answer: an approval may have come in meanwhile.
     // From here to the new run's row nothing awaits, so this check holds when the run is made.
     refuseWhileSending(db, reportDate);

@@ -241,4 +241,14 @@ export const migrations: string[] = [
   -- this, a scan of the whole ledger; with it, only the few soft-bounced messages are read.
   CREATE INDEX messages_soft_bounced ON messages(did) WHERE soft_bounces > 0;
   `,
+  `
+  -- The last set of active DIDs written to participants_seen whole (participants-seen.ts), by a
+  -- fingerprint: a validation of the same set, every one after the roster last changed, then
+  -- writes nothing instead of looking up every DID again.
+  CREATE TABLE participants_seen_set (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    fingerprint TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -11,6 +11,7 @@ import type { Implausible } from '../compliance/plausibility.js';
 import { type Finding, participantFinding } from '../finding.js';
 import type { OnRow } from '../roster/read.js';
 import { RosterChecker } from '../roster/rules.js';
+import type { ActiveDids } from '../storage/participants-seen.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
 import { grow } from '../util/string-table.js';
 import { dataBlockedFinding } from './data-findings.js';
@@ -20,8 +21,8 @@ import { isEmpty, suppressionFinding } from './suppressed.js';
 export interface DayPassOptions {
   /** The state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
   suppressed?: SuppressionIndex | undefined;
-  /** Called with the DID of every active row of a readable roster (onboarding.ts seenRecorder). */
-  onActive?: ((did: string) => void) | undefined;
+  /** Called once the roster is read, with the DIDs of its active rows (onboarding.ts seenRecorder). */
+  onActive?: ((active: ActiveDids) => void) | undefined;
 }
 
 /** What the join found, in roster order. */
@@ -43,7 +44,13 @@ export class DayPass {
   private firstOfDid = new Uint8Array(1024);
   /** Per row: its DID's number in the checker's table, or -1 (no DID). */
   private didKeys = new Int32Array(1024);
+  /** Per row: 1 when it is active and has a DID. */
+  private active = new Uint8Array(1024);
   private rows = 0;
+  /** The active rows' DIDs as a multiset: their count and two sums of independent 32-bit hashes. */
+  private activeCount = 0;
+  private activeSumA = 0;
+  private activeSumB = 0;
   readonly suppressions: Finding[] = [];
   private readonly checkSuppressions: boolean;
 
@@ -56,6 +63,7 @@ export class DayPass {
       this.standings = grow(this.standings, i * 2);
       this.firstOfDid = grow(this.firstOfDid, i * 2);
       this.didKeys = grow(this.didKeys, i * 2);
+      this.active = grow(this.active, i * 2);
     }
     this.rows = i + 1;
     const didKey = this.checker.check(row, i);
@@ -64,12 +72,31 @@ export class DayPass {
     const active = row.status === 'active' && row.did !== '';
     this.standings[i] = standingOf(row, active);
     if (!active) return;
-    this.options.onActive?.(row.did);
+    this.active[i] = 1;
+    this.activeCount++;
+    this.activeSumA = (this.activeSumA + this.checker.didTable.hashAt(didKey)) | 0;
+    this.activeSumB = (this.activeSumB + secondHash(row.did)) | 0;
     if (this.checkSuppressions) {
       const suppression = suppressionFinding(row, this.options.suppressed!);
       if (suppression !== undefined) this.suppressions.push(suppression);
     }
   };
+
+  /** Hands the active rows' DIDs to `onActive`, if given: once the whole roster has been read. */
+  reportActive(): void {
+    const { onActive } = this.options;
+    if (onActive === undefined) return;
+    const count = this.activeCount;
+    const fingerprint = `${count}.${(this.activeSumA >>> 0).toString(16)}.${(this.activeSumB >>> 0).toString(16)}`;
+    const { rows, active, didKeys } = this;
+    const table = this.checker.didTable;
+    onActive({
+      fingerprint,
+      *dids() {
+        for (let i = 0; i < rows; i++) if (active[i] === 1) yield table.keyAt(didKeys[i]!);
+      },
+    });
+  }
 
   /**
    * The rows against the day's DIDs: an active row without data loses its ELIGIBLE standing.
@@ -136,4 +163,15 @@ function noDataFinding(participant: { row: number; did: string }, reportDate: st
     `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
     'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
   );
+}
+
+/** A second 32-bit hash of a DID, independent of FNV-1a (a multiply-xorshift mix), for the fingerprint. */
+function secondHash(key: string): number {
+  let hash = 0x9e3779b9;
+  for (let i = 0; i < key.length; i++) {
+    hash = Math.imul(hash ^ key.charCodeAt(i), 0x85ebca6b);
+    hash ^= hash >>> 13;
+  }
+  hash = Math.imul(hash ^ (hash >>> 16), 0xc2b2ae35);
+  return (hash ^ (hash >>> 16)) | 0;
 }

@@ -10,7 +10,7 @@ import { didsWithAnyData } from '../compliance/completion.js';
 import { openComplianceDb } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import { readRosterFile } from '../roster/read.js';
-import { didsWithQueryRows, firstSeenBy, firstSeenWriter } from '../storage/participants-seen.js';
+import { type ActiveDids, didsWithQueryRows, firstSeenBy, recordFirstSeen } from '../storage/participants-seen.js';
 import type { StateDb } from '../storage/state-db.js';
 import { addDays, localDateTime } from '../util/dates.js';
 
@@ -25,11 +25,13 @@ export interface OnboardingOverdue {
 
 /**
  * Every active participant of a validation is "seen" today (STUDY_TZ), if not seen before: pass
- * `seen.add` to validateDay (which calls it for each active row as it reads the roster), then
- * call `seen.finish()` once validation is done.
+ * the result as validateDay's `onActive`, which calls it once the roster has been read.
  */
-export function seenRecorder(db: StateDb, config: Config, now: Date): ReturnType<typeof firstSeenWriter> {
-  return firstSeenWriter(db, localDateTime(now, config.STUDY_TZ).date);
+export function seenRecorder(db: StateDb, config: Config, now: Date): (active: ActiveDids) => void {
+  const today = localDateTime(now, config.STUDY_TZ).date;
+  return (active) => {
+    recordFirstSeen(db, today, active, now);
+  };
 }
 
 const daysBetween = (from: string, to: string): number =>

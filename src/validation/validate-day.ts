@@ -66,7 +66,7 @@ export async function validateDay(
     // A wrong setting is said before anything is read or recorded; the day itself is read
     // beside the roster (day-query-aside.ts), and its errors wait for the roster's pass.
     checkDayQuery(config.COMPLIANCE_DB_PATH, query.sql, query.source);
-    dayResult = queryTheDayAside({ dbPath: config.COMPLIANCE_DB_PATH, query, reportDate });
+    dayResult = queryTheDayAside({ dbPath: config.COMPLIANCE_DB_PATH, query, reportDate }, opened.bytes.length);
     dayResult.catch(() => undefined); // awaited below: not "unhandled" while the roster is read
   } catch (error) {
     opened.file?.close();
@@ -79,6 +79,7 @@ export async function validateDay(
   const roster =
     opened.file === undefined ? parseRoster(opened.bytes, pass.visit) : parseOpenRoster(opened, pass.visit);
   try {
+    pass.reportActive();
     const { day, newest, implausible } = await dayResult;
     const joined = pass.join(day, implausible, (i) => roster.rows.lineAt(i), reportDate);
     // An unreadable roster has no rows, and the pass saw none (parseRoster hands csv-parse's rows

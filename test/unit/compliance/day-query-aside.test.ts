@@ -14,6 +14,9 @@ import { loadQuery } from '../../../src/compliance/db.js';
 type Aside = typeof import('../../../src/compliance/day-query-aside.js');
 const built = (await import(join(import.meta.dirname, '../../../dist/src/compliance/day-query-aside.js'))) as Aside;
 
+/** A roster size for which the built package uses the worker. */
+const WORKER = built.WORKER_MIN_ROSTER_BYTES;
+
 const dir = mkdtempSync(join(tmpdir(), 'mu-day-aside-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fixture = generateFixture({ participants: 3_000, days: 3, seed: 11, endDate: '2026-11-23', outDir: dir });
@@ -34,7 +37,7 @@ describe('the day query in a worker thread', () => {
     const query = loadQuery(undefined);
     for (const reportDate of ['2026-11-23', '2026-11-22', '2020-01-01']) {
       const here = queryTheDay(dbPath, query, reportDate);
-      const there = await built.queryTheDayAside({ dbPath, query, reportDate });
+      const there = await built.queryTheDayAside({ dbPath, query, reportDate }, WORKER);
       expect([...there.day.dids], reportDate).toEqual([...here.day.dids]);
       expect(there.day.columns).toEqual(here.day.columns);
       expect(there.newest).toBe(here.newest);
@@ -43,10 +46,12 @@ describe('the day query in a worker thread', () => {
       for (const did of here.day.dids) expect(there.day.dids.has(did)).toBe(true);
       expect(there.day.dids.has('P-not-there')).toBe(false);
     }
-    const today = await built.queryTheDayAside({ dbPath, query, reportDate: '2026-11-23' });
+    const today = await built.queryTheDayAside({ dbPath, query, reportDate: '2026-11-23' }, WORKER);
     expect(today.implausible.size).toBe(3);
     expect(today.day.dids.has('P😀2')).toBe(true);
-    expect((await built.queryTheDayAside({ dbPath, query, reportDate: '2020-01-01' })).newest).toBe('2026-11-23');
+    expect((await built.queryTheDayAside({ dbPath, query, reportDate: '2020-01-01' }, WORKER)).newest).toBe(
+      '2026-11-23',
+    );
   });
 
   it('brings the error back as the same UsageError, code and words (a missing file, SQL that fails as it runs)', async () => {
@@ -60,7 +65,9 @@ describe('the day query in a worker thread', () => {
       }
       throw new Error('expected an error');
     })();
-    await expect(built.queryTheDayAside({ dbPath: missing, query, reportDate: '2026-11-23' })).rejects.toMatchObject({
+    await expect(
+      built.queryTheDayAside({ dbPath: missing, query, reportDate: '2026-11-23' }, WORKER),
+    ).rejects.toMatchObject({
       name: 'UsageError',
       code: 'compliance_db_missing',
       message: inThread.message,
@@ -71,7 +78,7 @@ describe('the day query in a worker thread', () => {
     writeFileSync(failing, 'SELECT did FROM daily_compliance WHERE day = :day AND json(did) IS NOT NULL');
     const custom = loadQuery(failing);
     await expect(
-      built.queryTheDayAside({ dbPath: fixture.dbPath, query: custom, reportDate: '2026-11-23' }),
+      built.queryTheDayAside({ dbPath: fixture.dbPath, query: custom, reportDate: '2026-11-23' }, WORKER),
     ).rejects.toMatchObject({
       name: 'UsageError',
       code: 'query_failed',
