@@ -23,7 +23,9 @@ const count = (n: number): string => n.toLocaleString('en-US');
  * Checks one record (already trimmed): an oversized value is replaced by '' in place, so that
  * nothing downstream holds or echoes it. Returns the findings (row scope, errors).
  */
-export function boundRecord(columns: readonly string[], record: string[], row: number): Finding[] {
+const NONE: readonly Finding[] = Object.freeze([]);
+
+export function boundRecord(columns: readonly string[], record: string[], row: number): readonly Finding[] {
   let longest = 0;
   let total = 0;
   for (const value of record) {
@@ -31,7 +33,7 @@ export function boundRecord(columns: readonly string[], record: string[], row: n
     if (value.length > longest) longest = value.length;
   }
   // The common case, every row of a sane roster: nothing to report, nothing allocated.
-  if (longest <= MAX_CELL_CHARS && total <= MAX_ROW_CHARS) return [];
+  if (longest <= MAX_CELL_CHARS && total <= MAX_ROW_CHARS) return NONE;
   const findings: Finding[] = [];
   total = 0;
   const didIndex = columns.indexOf('did');

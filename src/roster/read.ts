@@ -8,7 +8,7 @@ import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 import { CsvQuoteError, type RecordSpan, readCsvRecords } from './csv-records.js';
 import { decodeRoster, headerLine, isBlank, separatorFinding, UTF8_BOM } from './encoding.js';
-import { bytesInMemory, cleanValues, type Layout, type RowBytes, RowStore } from './row-store.js';
+import { bytesInMemory, cleanValues, type Layout, type RowBytes, RowStore, SEP_BYTE } from './row-store.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
 export type RosterStatus = (typeof ROSTER_STATUSES)[number];
@@ -81,6 +81,17 @@ export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow): Roster {
   } finally {
     if (!roster?.rows.readsFrom(opened.file)) opened.file.close();
   }
+}
+
+/**
+ * About how many rows a roster of these bytes has, from the line lengths of its first 64 KB:
+ * enough to size tables once (a wrong guess only costs a growth or some spare room).
+ */
+export function estimatedRows(bytes: Buffer): number {
+  const sampleEnd = Math.min(bytes.length, 64 * 1024);
+  let lines = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1 && i < sampleEnd; i = bytes.indexOf(0x0a, i + 1)) lines++;
+  return lines === 0 ? 1 : Math.ceil((lines * bytes.length) / sampleEnd);
 }
 
 /** Reads and parses the roster; its rows are read again from memory (see openRosterFile for a dry run's). */
@@ -167,6 +178,8 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
   const findings: Finding[] = [];
   let headerBroken = false;
   let deferred = false;
+  // Looked for once in the whole file rather than in each value (csv-parse's rows are always searched).
+  const sepInFile = decoded.utf8.includes(SEP_BYTE);
   const onRecord = (record: string[], row: number, span?: RecordSpan): void => {
     if (columns === undefined) {
       columns = record.map((name) => name.trim().toLowerCase());
@@ -190,7 +203,7 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
       return;
     }
     if (headerBroken) return;
-    cleanValues(record);
+    cleanValues(record, sepInFile || span === undefined);
     const oversized = boundRecord(columns, record, row);
     if (oversized.length > 0) findings.push(...oversized);
     const shapeOk = record.length === columns.length;

@@ -82,19 +82,26 @@ function hashOfValues(values: readonly string[]): number {
 
 const mayBeSpace = (code: number): boolean => code <= 32 || code >= 0x7f;
 
-/** A record's values as kept: trimmed, and without SEP (which separates them when packed). */
-export function cleanValues(record: string[]): string[] {
+/**
+ * A record's values as kept: trimmed, and without SEP (which separates them when packed).
+ * `mayHoldSep` false: the record's bytes are known to have no SEP (read.ts looks once in the
+ * whole file), so that the values are not each searched for it.
+ */
+export function cleanValues(record: string[], mayHoldSep = true): string[] {
   for (let i = 0; i < record.length; i++) {
     let value = record[i]!;
     // Most values need neither: looking first is cheaper than making new strings. Beyond ASCII,
     // trim() knows which characters are spaces (U+00A0, U+3000, ...).
     if (value.length > 0 && (mayBeSpace(value.charCodeAt(0)) || mayBeSpace(value.charCodeAt(value.length - 1))))
       value = value.trim();
-    if (value.includes(SEP)) value = value.replaceAll(SEP, ' ');
+    if (mayHoldSep && value.includes(SEP)) value = value.replaceAll(SEP, ' ');
     record[i] = value;
   }
   return record;
 }
+
+/** The byte of SEP in UTF-8 (it is ASCII). */
+export const SEP_BYTE = 0x1f;
 
 /** Where a plain roster's records are read again from: the file (read.ts) or bytes in memory. */
 export interface RowBytes {
@@ -200,7 +207,8 @@ export class RowStore implements Iterable<RosterRow> {
     let values: string[];
     if ((flags & 4) !== 0) values = this.arena!.text(start, end).split(SEP);
     else {
-      values = cleanValues(recordValues(this.file!.read(start, end), 0, end - start, (flags & 2) !== 0));
+      const bytes = this.file!.read(start, end);
+      values = cleanValues(recordValues(bytes, 0, end - start, (flags & 2) !== 0), bytes.includes(SEP_BYTE));
       // Not the values validated (an edit in place that kept the size and time): never use them.
       const { changed } = this.file!;
       if (changed !== undefined && hashOfValues(values) !== this.sums[index]) throw changed();

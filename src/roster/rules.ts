@@ -146,17 +146,22 @@ function namesFinding(row: RosterRow): Finding | undefined {
   );
 }
 
-/** Trimmed and lower-cased: how two addresses are compared. */
-const addressKey = (email: string): string => email.trim().toLowerCase();
+/** Lower-cased: how two addresses are compared (a row's values are trimmed: RosterRow.values). */
+const addressKey = (email: string): string => email.toLowerCase();
 
 /**
  * Keys seen once or more, and the rows of those seen more than once: the first row of every key
  * in a typed array, groups (rare) in a Map, in the order their second row was seen.
  */
 class KeyedRows {
-  readonly keys = new StringTable();
-  private firstRow = new Int32Array(1024);
+  readonly keys: StringTable;
+  private firstRow: Int32Array;
   readonly repeated = new Map<number, number[]>();
+
+  constructor(expectedKeys: number) {
+    this.keys = new StringTable(expectedKeys);
+    this.firstRow = new Int32Array(Math.max(1024, expectedKeys));
+  }
 
   /** The key's number (`keys`). */
   add(key: string, rowIndex: number): number {
@@ -201,10 +206,16 @@ enum Rule {
 /** Checks rows one at a time (`check`), then the whole roster (`finish`). */
 export class RosterChecker {
   private readonly found: Finding[][] = Array.from({ length: 8 }, () => []);
-  private readonly dids = new KeyedRows();
-  private readonly activeAddresses = new KeyedRows();
+  private readonly dids: KeyedRows;
+  private readonly activeAddresses: KeyedRows;
   /** Withdrawn or opted-out rows by address: rarely many. */
   private readonly suppressedBy = new Map<string, RosterRow[]>();
+
+  /** `expectedRows`: about how many rows will be checked, when known (StringTable's `expectedKeys`). */
+  constructor(expectedRows = 0) {
+    this.dids = new KeyedRows(expectedRows);
+    this.activeAddresses = new KeyedRows(expectedRows);
+  }
 
   /** The roster's DIDs so far (every non-empty one, valid or not), numbered as `check` returns them. */
   get didTable(): StringTable {
@@ -227,7 +238,7 @@ export class RosterChecker {
     add(Rule.timezone, timezoneFinding(row));
     add(Rule.names, namesFinding(row));
     const didKey = row.did === '' ? -1 : this.dids.add(row.did, index);
-    const address = row.email.trim() === '' ? undefined : addressKey(row.email);
+    const address = row.email === '' ? undefined : addressKey(row.email);
     if (address === undefined) return didKey;
     if (row.status === 'active') this.activeAddresses.add(address, index);
     else if (row.status === 'withdrawn' || row.status === 'opted_out') {

@@ -12,9 +12,9 @@ export function isIsoDate(value: string): boolean {
 const zoneValidity = new Map<string, boolean>();
 
 export function isValidTimeZone(zone: string): boolean {
-  if (zone.trim() === '') return false;
   let valid = zoneValidity.get(zone);
   if (valid === undefined) {
+    if (zone.trim() === '') return false;
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: zone });
       valid = true;

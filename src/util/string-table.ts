@@ -105,13 +105,25 @@ export interface StringTableParts {
 }
 
 export class StringTable implements Iterable<string> {
-  private arena = new Utf8Arena();
+  private arena: Utf8Arena;
   /** starts[i] .. starts[i + 1]: key i's bytes. */
-  private starts: Uint32Array = new Uint32Array(257);
-  private hashes: Int32Array = new Int32Array(256);
+  private starts: Uint32Array;
+  private hashes: Int32Array;
   /** Open addressing: key index + 0, or EMPTY. Never more than half full. */
-  private slots: Int32Array = new Int32Array(512).fill(EMPTY);
+  private slots: Int32Array;
   private count = 0;
+
+  /**
+   * `expectedKeys`: about how many keys will be added, when known, so that the arrays are made
+   * once instead of grown (each growth of `slots` places every key again, at random places).
+   */
+  constructor(expectedKeys = 0) {
+    const keys = Math.max(256, expectedKeys);
+    this.arena = new Utf8Arena(keys * 8);
+    this.starts = new Uint32Array(keys + 1);
+    this.hashes = new Int32Array(keys);
+    this.slots = new Int32Array(2 ** Math.ceil(Math.log2(keys * 2))).fill(EMPTY);
+  }
 
   get size(): number {
     return this.count;

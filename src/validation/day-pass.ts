@@ -38,7 +38,7 @@ export interface DayJoin {
 }
 
 export class DayPass {
-  readonly checker = new RosterChecker();
+  readonly checker: RosterChecker;
   /** Per row: its standing (participants.ts), ELIGIBLE for an active row with a DID until the join. */
   private standings = new Uint8Array(1024);
   private firstOfDid = new Uint8Array(1024);
@@ -54,7 +54,12 @@ export class DayPass {
   readonly suppressions: Finding[] = [];
   private readonly checkSuppressions: boolean;
 
-  constructor(private readonly options: DayPassOptions = {}) {
+  /** `expectedRows`: about how many rows the roster has (read.ts estimatedRows), to size the tables once. */
+  constructor(
+    private readonly options: DayPassOptions = {},
+    expectedRows = 0,
+  ) {
+    this.checker = new RosterChecker(expectedRows);
     this.checkSuppressions = options.suppressed !== undefined && !isEmpty(options.suppressed);
   }
 

@@ -11,7 +11,14 @@ import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
 import { derivedFieldsFor } from '../mail/view-model.js';
-import { openRosterFile, parseOpenRoster, parseRoster, type Roster, readRosterBytes } from '../roster/read.js';
+import {
+  estimatedRows,
+  openRosterFile,
+  parseOpenRoster,
+  parseRoster,
+  type Roster,
+  readRosterBytes,
+} from '../roster/read.js';
 import type { RowStore } from '../roster/row-store.js';
 import { longDate } from '../util/dates.js';
 import { DayPass, type DayPassOptions } from './day-pass.js';
@@ -75,7 +82,7 @@ export async function validateDay(
 
   // One pass over the roster as it is read: its own rules and the suppressions, then (the join)
   // each row against the day's data. Nothing per row is kept but a few bytes.
-  const pass = new DayPass(options);
+  const pass = new DayPass(options, estimatedRows(opened.bytes));
   const roster =
     opened.file === undefined ? parseRoster(opened.bytes, pass.visit) : parseOpenRoster(opened, pass.visit);
   try {

@@ -35,6 +35,18 @@ describe('rows read again from the roster file', () => {
     }
   });
 
+  it('turn the packing separator (U+001F) into a space, as read, read again and read by csv-parse', () => {
+    const withSep = 'did,email,first_name\nP1,a@x.org,An\u001fa\nP2,b@x.org,Bo\n';
+    // A lone CR sends the file to csv-parse, whose rows are packed with the separator between values.
+    const viaCsvParse = 'did,email,first_name\rP1,a@x.org,An\u001fa\rP2,b@x.org,Bo\r';
+    const names = (store: Iterable<{ firstName: string }>) => [...store].map((r) => r.firstName);
+    const fromFile = openRoster(roster('sep.csv', withSep)).rows;
+    expect(names(fromFile)).toEqual(['An a', 'Bo']);
+    fromFile.close();
+    expect(names(readRosterFile(roster('sep-memory.csv', withSep)).rows)).toEqual(['An a', 'Bo']);
+    expect(names(readRosterFile(roster('sep-csv-parse.csv', viaCsvParse)).rows)).toEqual(['An a', 'Bo']);
+  });
+
   it('stop with roster_changed when the file is edited in place, and not when a new file is renamed over it', () => {
     const path = roster('edited.csv', rows);
     const edited = openRoster(path);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { parseRoster, readRosterFile } from '../../../src/roster/read.js';
+import { estimatedRows, parseRoster, readRosterFile } from '../../../src/roster/read.js';
 
 const scenario = (name: string): Buffer =>
   readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name));
@@ -225,5 +225,17 @@ describe('an absurd roster record', () => {
     expect(broken.rows.length).toBe(0);
     expect(broken.findings[0]).toMatchObject({ code: 'roster_malformed' });
     expect(seen).toEqual([]);
+  });
+
+  it('estimates the number of rows from the first 64 KB (for sizing tables), close for a uniform roster', () => {
+    const line = (i: number) => `P${String(i).padStart(6, '0')},person.${i}@example.org,Ann,Lee,Europe/London,active\n`;
+    const big = Buffer.from(
+      `did,email,first_name,last_name,timezone,status\n${Array.from({ length: 20_000 }, (_, i) => line(i)).join('')}`,
+    );
+    const estimate = estimatedRows(big);
+    expect(estimate).toBeGreaterThan(19_000);
+    expect(estimate).toBeLessThan(21_500);
+    expect(estimatedRows(Buffer.from('did,email\nP1,a@x.org\n'))).toBe(2);
+    expect(estimatedRows(Buffer.from('did,email'))).toBe(1);
   });
 });
