@@ -45,21 +45,34 @@ export function queryTheDayAside(input: DayQueryInput, rosterBytes: number): Pro
     }
   }
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerUrl, { workerData: input });
     let settled = false;
-    const fail = (error: Error): void => {
+    // The worker could not start or died without answering (its file missing from a partial
+    // deploy, out of memory): the day is read in this thread instead, and its own error, if any,
+    // is the one reported.
+    const inThisThread = (): void => {
       if (settled) return;
       settled = true;
-      reject(error);
+      try {
+        resolve(queryTheDay(input.dbPath, input.query, input.reportDate));
+      } catch (error) {
+        reject(error);
+      }
     };
+    let worker: Worker;
+    try {
+      worker = new Worker(workerUrl, { workerData: input });
+    } catch {
+      inThisThread();
+      return;
+    }
     worker.once('message', (reply: DayQueryReply) => {
+      if (settled) return;
       settled = true;
       if ('error' in reply) reject(errorOf(reply.error));
       else resolve(resultOf(reply));
     });
-    const what = `Reading the compliance database COMPLIANCE_DB_PATH=${input.dbPath} for ${input.reportDate}`;
-    worker.once('error', (error: Error) => fail(new Error(`${what} failed in its worker thread: ${error.message}`)));
-    worker.once('exit', (code) => fail(new Error(`${what} stopped (worker exit code ${code}) before it answered.`)));
+    worker.once('error', inThisThread);
+    worker.once('exit', inThisThread);
   });
 }
 

@@ -15,6 +15,7 @@ import { renderSample, type SamplePreview } from '../mail/sample.js';
 import { outboxPaths } from '../outbox/paths.js';
 import { audit } from '../storage/audit.js';
 import { acquireLock, type HeldLock, lockHolder, sendLockName } from '../storage/locks.js';
+import type { ActiveDids } from '../storage/participants-seen.js';
 import {
   approvedRunInFlight,
   completePlanning,
@@ -79,15 +80,22 @@ export function newRunId(reportDate: string, at: Date): string {
 export async function planRun(deps: PlanDeps, reportDate: string, requestedBy: string): Promise<PlanSummary> {
   const { db, config } = deps;
   refuseWhileSending(db, reportDate);
+  const recordSeen = seenRecorder(db, config, deps.now());
+  let active: ActiveDids | undefined;
   const validation = await validateDay(config, reportDate, {
     suppressed: suppressionIndex(db),
-    onActive: seenRecorder(db, config, deps.now()),
+    onActive: (dids) => {
+      active = dids;
+    },
     rowsFromFile: true,
   });
   try {
     // Validation awaited the compliance database's answer: an approval may have come in meanwhile.
-    // From here to the new run's row nothing awaits, so this check holds when the run is made.
+    // From here to the new run's row nothing awaits, so this check holds when the run is made;
+    // a dry run it refuses records nobody as seen, as one refused at the start.
     refuseWhileSending(db, reportDate);
+    if (active !== undefined) recordSeen(active);
+    active = undefined; // it holds the roster's DID table
     return await planValidated(deps, validation, requestedBy);
   } finally {
     validation.roster.rows.close(); // the roster file, which the rows were read from

@@ -83,15 +83,20 @@ export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow): Roster {
   }
 }
 
+/** The most rows `estimatedRows` answers: the two tables of RosterChecker sized for it take about 14 MB. */
+export const MAX_ESTIMATED_ROWS = 256 * 1024;
+
 /**
  * About how many rows a roster of these bytes has, from the line lengths of its first 64 KB:
- * enough to size tables once (a wrong guess only costs a growth or some spare room).
+ * enough to size tables once (a wrong guess only costs a growth or some spare room). Never more
+ * than MAX_ESTIMATED_ROWS: a file that starts with thousands of empty lines, or is not a roster
+ * at all, must not size tables by the gigabyte; a larger study's tables grow as they fill.
  */
 export function estimatedRows(bytes: Buffer): number {
   const sampleEnd = Math.min(bytes.length, 64 * 1024);
   let lines = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1 && i < sampleEnd; i = bytes.indexOf(0x0a, i + 1)) lines++;
-  return lines === 0 ? 1 : Math.ceil((lines * bytes.length) / sampleEnd);
+  return lines === 0 ? 1 : Math.min(MAX_ESTIMATED_ROWS, Math.ceil((lines * bytes.length) / sampleEnd));
 }
 
 /** Reads and parses the roster; its rows are read again from memory (see openRosterFile for a dry run's). */

@@ -6,7 +6,7 @@ const SEEN_CHUNK = 4096;
 
 /** The active DIDs of one validation, and a fingerprint of them (validation/day-pass.ts). */
 export interface ActiveDids {
-  /** Equal for equal sets of DIDs (with their counts), and different otherwise but by a 2^-64 chance. */
+  /** Equal for equal sets of DIDs (with their counts); util/multiset-fingerprint.ts. */
   fingerprint: string;
   dids(): Iterable<string>;
 }
@@ -14,14 +14,16 @@ export interface ActiveDids {
 /**
  * Records `day` (YYYY-MM-DD, STUDY_TZ) as the first-seen day of every DID that was not seen
  * before, a few thousand DIDs a statement, in one transaction with the set's fingerprint. The
- * same set again (every validation until the roster changes) writes nothing: looking 100,000
- * DIDs up was a tenth of a 100,000-participant validation. Returns whether it wrote.
+ * same set again on the same day (every validation until the roster changes) writes nothing:
+ * looking 100,000 DIDs up was a tenth of a 100,000-participant validation. The first validation
+ * of each day writes in full, so that even a fingerprint equal by chance could not keep a
+ * participant unrecorded past that day. Returns whether it wrote.
  */
 export function recordFirstSeen(db: StateDb, day: string, active: ActiveDids, at: Date): boolean {
-  const last = db.prepare('SELECT fingerprint FROM participants_seen_set WHERE id = 1').pluck(true).get() as
-    | string
+  const last = db.prepare('SELECT fingerprint, day FROM participants_seen_set WHERE id = 1').get() as
+    | { fingerprint: string; day: string }
     | undefined;
-  if (last === active.fingerprint) return false;
+  if (last?.fingerprint === active.fingerprint && last.day === day) return false;
   const insert = db.prepare(
     'INSERT INTO participants_seen (did, first_seen) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (did) DO NOTHING',
   );
@@ -37,9 +39,9 @@ export function recordFirstSeen(db: StateDb, day: string, active: ActiveDids, at
     }
     flush();
     db.prepare(
-      `INSERT INTO participants_seen_set (id, fingerprint, recorded_at) VALUES (1, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, recorded_at = excluded.recorded_at`,
-    ).run(active.fingerprint, at.toISOString());
+      `INSERT INTO participants_seen_set (id, fingerprint, day, recorded_at) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET fingerprint = excluded.fingerprint, day = excluded.day, recorded_at = excluded.recorded_at`,
+    ).run(active.fingerprint, day, at.toISOString());
   })();
   return true;
 }

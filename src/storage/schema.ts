@@ -243,11 +243,12 @@ export const migrations: string[] = [
   `,
   `
   -- The last set of active DIDs written to participants_seen whole (participants-seen.ts), by a
-  -- fingerprint: a validation of the same set, every one after the roster last changed, then
-  -- writes nothing instead of looking up every DID again.
+  -- fingerprint, and the first-seen day it was written for: a validation of the same set on the
+  -- same day writes nothing instead of looking up every DID again.
   CREATE TABLE participants_seen_set (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     fingerprint TEXT NOT NULL,
+    day TEXT NOT NULL,
     recorded_at TEXT NOT NULL
   );
   `,

@@ -213,11 +213,6 @@ export class StringTable implements Iterable<string> {
     return index;
   }
 
-  /** Key `index`'s hash (hashOf). */
-  hashAt(index: number): number {
-    return this.hashes[index]!;
-  }
-
   keyAt(index: number): string {
     return this.arena.text(this.starts[index]!, this.starts[index + 1]!);
   }

@@ -13,6 +13,7 @@ import type { OnRow } from '../roster/read.js';
 import { RosterChecker } from '../roster/rules.js';
 import type { ActiveDids } from '../storage/participants-seen.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
+import { MultisetFingerprint } from '../util/multiset-fingerprint.js';
 import { grow } from '../util/string-table.js';
 import { dataBlockedFinding } from './data-findings.js';
 import { ELIGIBLE, NO_DATA, standingOf } from './participants.js';
@@ -47,10 +48,8 @@ export class DayPass {
   /** Per row: 1 when it is active and has a DID. */
   private active = new Uint8Array(1024);
   private rows = 0;
-  /** The active rows' DIDs as a multiset: their count and two sums of independent 32-bit hashes. */
-  private activeCount = 0;
-  private activeSumA = 0;
-  private activeSumB = 0;
+  /** The active rows' DIDs, as a multiset. */
+  private readonly activeFingerprint = new MultisetFingerprint();
   readonly suppressions: Finding[] = [];
   private readonly checkSuppressions: boolean;
 
@@ -78,25 +77,21 @@ export class DayPass {
     this.standings[i] = standingOf(row, active);
     if (!active) return;
     this.active[i] = 1;
-    this.activeCount++;
-    this.activeSumA = (this.activeSumA + this.checker.didTable.hashAt(didKey)) | 0;
-    this.activeSumB = (this.activeSumB + secondHash(row.did)) | 0;
+    this.activeFingerprint.add(row.did);
     if (this.checkSuppressions) {
       const suppression = suppressionFinding(row, this.options.suppressed!);
       if (suppression !== undefined) this.suppressions.push(suppression);
     }
   };
 
-  /** Hands the active rows' DIDs to `onActive`, if given: once the whole roster has been read. */
+  /** Hands the active rows' DIDs to `onActive`, if given (validateDay: once the day's data is read too). */
   reportActive(): void {
     const { onActive } = this.options;
     if (onActive === undefined) return;
-    const count = this.activeCount;
-    const fingerprint = `${count}.${(this.activeSumA >>> 0).toString(16)}.${(this.activeSumB >>> 0).toString(16)}`;
     const { rows, active, didKeys } = this;
     const table = this.checker.didTable;
     onActive({
-      fingerprint,
+      fingerprint: this.activeFingerprint.toString(),
       *dids() {
         for (let i = 0; i < rows; i++) if (active[i] === 1) yield table.keyAt(didKeys[i]!);
       },
@@ -168,15 +163,4 @@ function noDataFinding(participant: { row: number; did: string }, reportDate: st
     `No compliance data for ${reportDate}; this participant is skipped today (never told "0 of N").`,
     'Nothing to do if the device did not sync; if it persists, check the DID against the compliance database.',
   );
-}
-
-/** A second 32-bit hash of a DID, independent of FNV-1a (a multiply-xorshift mix), for the fingerprint. */
-function secondHash(key: string): number {
-  let hash = 0x9e3779b9;
-  for (let i = 0; i < key.length; i++) {
-    hash = Math.imul(hash ^ key.charCodeAt(i), 0x85ebca6b);
-    hash ^= hash >>> 13;
-  }
-  hash = Math.imul(hash ^ (hash >>> 16), 0xc2b2ae35);
-  return (hash ^ (hash >>> 16)) | 0;
 }

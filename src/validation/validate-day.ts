@@ -86,8 +86,9 @@ export async function validateDay(
   const roster =
     opened.file === undefined ? parseRoster(opened.bytes, pass.visit) : parseOpenRoster(opened, pass.visit);
   try {
-    pass.reportActive();
     const { day, newest, implausible } = await dayResult;
+    // Only a validation that could read the day records anyone as seen (as before the worker).
+    pass.reportActive();
     const joined = pass.join(day, implausible, (i) => roster.rows.lineAt(i), reportDate);
     // An unreadable roster has no rows, and the pass saw none (parseRoster hands csv-parse's rows
     // on only once it has read them all).

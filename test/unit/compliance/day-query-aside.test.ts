@@ -2,7 +2,7 @@
  * The day's query in its worker thread, as the built package runs it (`npm test` builds dist/
  * first): the same result as in this thread, and the same errors, whatever crosses the thread.
  */
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -84,5 +84,30 @@ describe('the day query in a worker thread', () => {
       code: 'query_failed',
       message: expect.stringMatching(/malformed JSON/),
     });
+  });
+
+  it('reads the day in this thread when the worker cannot start (its file missing from a partial deploy)', async () => {
+    // A copy of the built package without the worker's file; under dist/ so that its imports resolve.
+    const root = join(import.meta.dirname, '../../..');
+    const copy = join(root, 'dist', `.partial-deploy-${process.pid}`);
+    cpSync(join(root, 'dist', 'src'), join(copy, 'src'), { recursive: true });
+    rmSync(join(copy, 'src', 'compliance', 'day-query-worker.js'));
+    try {
+      const partial = (await import(join(copy, 'src', 'compliance', 'day-query-aside.js'))) as Aside;
+      const query = loadQuery(undefined);
+      const here = queryTheDay(fixture.dbPath, query, '2026-11-23');
+      const result = await partial.queryTheDayAside(
+        { dbPath: fixture.dbPath, query, reportDate: '2026-11-23' },
+        WORKER,
+      );
+      expect([...result.day.dids]).toEqual([...here.day.dids]);
+      expect(result.day.dids.size).toBeGreaterThan(2_500);
+      // Its own errors are still the ones reported.
+      await expect(
+        partial.queryTheDayAside({ dbPath: join(dir, 'gone.db'), query, reportDate: '2026-11-23' }, WORKER),
+      ).rejects.toMatchObject({ name: 'UsageError', code: 'compliance_db_missing' });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { estimatedRows, parseRoster, readRosterFile } from '../../../src/roster/read.js';
+import { estimatedRows, MAX_ESTIMATED_ROWS, parseRoster, readRosterFile } from '../../../src/roster/read.js';
 
 const scenario = (name: string): Buffer =>
   readFileSync(resolve(import.meta.dirname, '../../../fixtures/scenarios', name));
@@ -237,5 +237,8 @@ describe('an absurd roster record', () => {
     expect(estimate).toBeLessThan(21_500);
     expect(estimatedRows(Buffer.from('did,email\nP1,a@x.org\n'))).toBe(2);
     expect(estimatedRows(Buffer.from('did,email'))).toBe(1);
+    // 64 KB of empty lines and then long rows: a guess of millions would size tables by the gigabyte.
+    const padded = Buffer.concat([Buffer.alloc(64 * 1024, 0x0a), Buffer.alloc(30 * 1024 * 1024, 0x61)]);
+    expect(estimatedRows(padded)).toBe(MAX_ESTIMATED_ROWS);
   });
 });
