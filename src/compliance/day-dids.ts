@@ -21,13 +21,8 @@ const SUSPECT = `(
   OR (last_sync_at IS NOT NULL AND julianday(last_sync_at) IS NULL)
 )`;
 
-export function builtInDayDids(db: Database.Database, day: string, suspects?: string[]): Iterable<string> {
+export function builtInDayDids(db: Database.Database, day: string, suspects: string[]): Iterable<string> {
   // (did, day) is the primary key: one row per DID and day, no DISTINCT needed.
-  if (suspects === undefined)
-    return db
-      .prepare('SELECT did FROM daily_compliance WHERE day = :day')
-      .pluck(true)
-      .iterate({ day }) as Iterable<string>;
   // The whole day as one string (1 a suspect, 0 not, then the DID; RS between): one value
   // instead of 100,000 is most of this query's cost saved, and nothing per DID is left in the
   // young generation for the collector to copy. A DID holding RS itself shows as a wrong count,

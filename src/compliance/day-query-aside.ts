@@ -8,7 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import { UsageError } from '../errors.js';
 import { StringTable, type StringTableParts } from '../util/string-table.js';
-import { type DayQuery, type DayResult, queryTheDay } from './day-query.js';
+import { type DayResult, queryTheDay } from './day-query.js';
+import type { DayQuery } from './db.js';
 import type { Implausible } from './plausibility.js';
 
 export interface DayQueryInput {
@@ -37,32 +38,25 @@ export const WORKER_MIN_ROSTER_BYTES = 2 * 1024 * 1024;
  * promise (a caller that awaits it only later must mark it handled meanwhile).
  */
 export function queryTheDayAside(input: DayQueryInput, rosterBytes: number): Promise<DayResult> {
-  if (!compiled || rosterBytes < WORKER_MIN_ROSTER_BYTES) {
-    try {
-      return Promise.resolve(queryTheDay(input.dbPath, input.query, input.reportDate));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
+  // A throw in the executor rejects: errors of this thread's query reach the caller the same way.
+  const inThisThread = (): Promise<DayResult> =>
+    new Promise((resolve) => resolve(queryTheDay(input.dbPath, input.query, input.reportDate)));
+  if (!compiled || rosterBytes < WORKER_MIN_ROSTER_BYTES) return inThisThread();
   return new Promise((resolve, reject) => {
     let settled = false;
     // The worker could not start or died without answering (its file missing from a partial
     // deploy, out of memory): the day is read in this thread instead, and its own error, if any,
     // is the one reported.
-    const inThisThread = (): void => {
+    const fallBack = (): void => {
       if (settled) return;
       settled = true;
-      try {
-        resolve(queryTheDay(input.dbPath, input.query, input.reportDate));
-      } catch (error) {
-        reject(error);
-      }
+      resolve(inThisThread());
     };
     let worker: Worker;
     try {
       worker = new Worker(workerUrl, { workerData: input });
     } catch {
-      inThisThread();
+      fallBack();
       return;
     }
     worker.once('message', (reply: DayQueryReply) => {
@@ -71,8 +65,8 @@ export function queryTheDayAside(input: DayQueryInput, rosterBytes: number): Pro
       if ('error' in reply) reject(errorOf(reply.error));
       else resolve(resultOf(reply));
     });
-    worker.once('error', inThisThread);
-    worker.once('exit', inThisThread);
+    worker.once('error', fallBack);
+    worker.once('exit', fallBack);
   });
 }
 

@@ -8,18 +8,13 @@ import { builtInDayDids, builtInDayImplausible } from './day-dids.js';
 import {
   type ComplianceDb,
   type DayData,
+  type DayQuery,
   explainComplianceError,
   latestDay,
   openComplianceDb,
   queryDay,
 } from './db.js';
 import type { Implausible } from './plausibility.js';
-
-export interface DayQuery {
-  sql: string;
-  /** 'built-in', or the path of COMPLIANCE_QUERY_PATH. */
-  source: string;
-}
 
 export interface DayResult {
   day: DayData;

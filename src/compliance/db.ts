@@ -66,7 +66,14 @@ export function builtInQueryPath(): string {
   return join(packageRoot(), 'src', 'compliance', 'daily-compliance.sql');
 }
 
-export function loadQuery(queryPath: string | undefined): { sql: string; source: string } {
+/** The compliance query: its SQL, and where it came from. */
+export interface DayQuery {
+  sql: string;
+  /** 'built-in', or the path of COMPLIANCE_QUERY_PATH. */
+  source: string;
+}
+
+export function loadQuery(queryPath: string | undefined): DayQuery {
   const path = queryPath ?? builtInQueryPath();
   try {
     return { sql: readFileSync(path, 'utf8'), source: queryPath === undefined ? 'built-in' : path };
@@ -115,10 +122,10 @@ function dayStatement(
  * Opens the database and prepares the query, and closes it again: the errors of a wrong setting
  * (no file, not SQLite, SQL that does not compile or has no did column) before anything else is read.
  */
-export function checkDayQuery(path: string, sql: string, source: string): void {
+export function checkDayQuery(path: string, query: DayQuery): void {
   const db = openComplianceDb(path);
   try {
-    dayStatement(db, sql, source);
+    dayStatement(db, query.sql, query.source);
   } catch (error) {
     throw explainComplianceError(error, path);
   } finally {

@@ -8,15 +8,13 @@ const EMPTY = -1;
 
 /** FNV-1a over UTF-16 code units; collisions are resolved by comparing the keys themselves. */
 export function hashOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash | 0;
+  return hashNoting(key);
 }
 
 /**
- * hashOf, and whether the key is ASCII (its UTF-8 is then one byte a character), in one loop: the
- * table then writes and compares such keys byte by byte, without Buffer's calls, which cost more
- * than the work for keys as short as DIDs and addresses.
+ * hashOf, noting whether the key is ASCII (its UTF-8 is then one byte a character) in one loop:
+ * the table then writes and compares such keys byte by byte, without Buffer's calls, which cost
+ * more than the work for keys as short as DIDs and addresses.
  */
 let lastWasAscii = false;
 function hashNoting(key: string): number {

@@ -22,7 +22,7 @@ import { isEmpty, suppressionFinding } from './suppressed.js';
 export interface DayPassOptions {
   /** The state DB's suppressions (bounced addresses, opt-outs), when it is at hand. */
   suppressed?: SuppressionIndex | undefined;
-  /** Called once the roster is read, with the DIDs of its active rows (onboarding.ts seenRecorder). */
+  /** Called once the roster and the day have been read, with the DIDs of the active rows (onboarding.ts seenRecorder). */
   onActive?: ((active: ActiveDids) => void) | undefined;
 }
 

@@ -6,7 +6,7 @@
 
 import type { DayResult } from '../compliance/day-query.js';
 import { queryTheDayAside } from '../compliance/day-query-aside.js';
-import { checkDayQuery, type DayData, loadQuery } from '../compliance/db.js';
+import { checkDayQuery, type DayData, type DayQuery, loadQuery } from '../compliance/db.js';
 import type { Config } from '../config.js';
 import type { Finding } from '../finding.js';
 import { checkTemplates, loadTemplates, renderTemplates, type Templates } from '../mail/templates.js';
@@ -33,7 +33,7 @@ export interface DayValidation {
   /** The query's columns and how many DIDs have data on the day (the DIDs themselves are not kept). */
   day: { columns: string[]; didCount: number };
   templates: Templates;
-  query: { sql: string; source: string };
+  query: DayQuery;
   findings: Finding[];
   /** One entry per roster row, in roster order. */
   participants: Participants;
@@ -64,7 +64,7 @@ export async function validateDay(
 ): Promise<DayValidation> {
   const path = config.PARTICIPANTS_CSV_PATH;
   const opened = options.rowsFromFile ? openRosterFile(path) : { bytes: readRosterBytes(path), file: undefined };
-  let query: { sql: string; source: string };
+  let query: DayQuery;
   let templates: Templates;
   let dayResult: Promise<DayResult>;
   try {
@@ -72,7 +72,7 @@ export async function validateDay(
     templates = loadTemplates(config.TEMPLATE_DIR);
     // A wrong setting is said before anything is read or recorded; the day itself is read
     // beside the roster (day-query-aside.ts), and its errors wait for the roster's pass.
-    checkDayQuery(config.COMPLIANCE_DB_PATH, query.sql, query.source);
+    checkDayQuery(config.COMPLIANCE_DB_PATH, query);
     dayResult = queryTheDayAside({ dbPath: config.COMPLIANCE_DB_PATH, query, reportDate }, opened.bytes.length);
     dayResult.catch(() => undefined); // awaited below: not "unhandled" while the roster is read
   } catch (error) {
