@@ -7,14 +7,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { parse as parseDotenv } from 'dotenv';
+import type { parse as ParseDotenv } from 'dotenv';
 import { loadCommand } from '../commands/lazy.js';
 import { type Command, type CommandContext, parseCommandArgs } from './command.js';
 import { type Env, loadConfig, settingNameWarnings } from './config.js';
 import { ConfigError, ExitCode, exitCodeOf, JobRefusedError, UsageError } from './errors.js';
-import { createLogger } from './logger.js';
+import { deferredLogger } from './logger.js';
 import { openStateDb, type StateDb } from './storage/state-db.js';
+import { requireCommonJs } from './util/commonjs.js';
 import { packageRoot } from './util/fs.js';
+
+const parseDotenv = (requireCommonJs('dotenv') as { parse: typeof ParseDotenv }).parse;
 
 /** Where settings come from: .env in the working directory (not the package's), then the environment. */
 function settingsSource(): { path: string; found: boolean; text: string } {
@@ -138,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
   // On a terminal the human output is the interface: info logs (JSON on the same stderr as the
   // progress lines) would interleave with it. Warnings and errors still show; LOG_LEVEL wins.
   const level = env.LOG_LEVEL === undefined && process.stderr.isTTY === true ? 'warn' : config.LOG_LEVEL;
-  const logger = createLogger(level).child({ command: name });
+  const logger = deferredLogger(level).child({ command: name });
   const now = (): Date => new Date();
 
   let db: StateDb | undefined;

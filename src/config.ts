@@ -4,12 +4,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
 import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
 import { SECRET_VARIABLES } from './secrets.js';
+import { requireCommonJs } from './util/commonjs.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 import { lookalikeNames } from './util/env-names.js';
+
+const { z } = requireCommonJs('zod') as typeof import('zod');
 
 /** A `+` in the local part: MAIL_RETURN_PATH asks for per-message tags. */
 function hasTagSlot(address: string | undefined): boolean {
@@ -212,7 +215,7 @@ const schema = z.object({
     .default('info'),
 });
 
-type Parsed = z.output<typeof schema>;
+type Parsed = Zod.output<typeof schema>;
 
 export interface Config extends Omit<Parsed, 'SLACK_OPERATOR_IDS' | 'SLACK_APPROVER_IDS' | 'SEND_DEADLINE'> {
   SLACK_APPROVER_IDS: string[];

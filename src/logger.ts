@@ -4,8 +4,12 @@
  * the first place (log DIDs and masked addresses only).
  */
 import type { Logger as BoltLogger, LogLevel } from '@slack/bolt';
-import { type Logger, pino } from 'pino';
+import type { Logger } from 'pino';
 import { SECRET_VARIABLES } from './secrets.js';
+import { requireCommonJs } from './util/commonjs.js';
+
+/** pino, required when a logger is made (see deferredLogger). */
+const pino = (): typeof import('pino').pino => (requireCommonJs('pino') as typeof import('pino')).pino;
 
 export type { Logger };
 
@@ -13,13 +17,60 @@ const redactedKeys = ['pass', 'password', 'token', 'secret', 'authorization', ..
 
 export function createLogger(level: string, destination: NodeJS.WritableStream | number = 2): Logger {
   const paths = redactedKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
-  const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
-  return pino({ level, base: { app: 'mail-updater' }, redact: { paths, censor: '[redacted]' } }, stream);
+  const stream = typeof destination === 'number' ? pino().destination({ dest: destination, sync: true }) : destination;
+  return pino()({ level, base: { app: 'mail-updater' }, redact: { paths, censor: '[redacted]' } }, stream);
+}
+
+/** pino's numbers for the levels LOG_LEVEL names. */
+const LEVEL_VALUES: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Number.POSITIVE_INFINITY,
+};
+const dropLine = (): void => undefined;
+
+/**
+ * createLogger(level), made at the first line logged at `level` or above: loading pino (about 30
+ * modules) was 25–30 ms of every CLI command's start, and most commands log nothing at the
+ * default level. Lines below `level`, `child` and `isLevelEnabled` answer without it; anything
+ * else makes the logger and is passed on, so the result behaves as pino's own.
+ */
+export function deferredLogger(level: string, make: () => Logger = () => createLogger(level)): Logger {
+  const threshold = LEVEL_VALUES[level] ?? 0;
+  let made: Logger | undefined;
+  const real = (): Logger => {
+    made ??= make();
+    return made;
+  };
+  return new Proxy({} as Logger, {
+    get(_target, property) {
+      if (made === undefined && typeof property === 'string') {
+        const value = LEVEL_VALUES[property];
+        if (value !== undefined && value < threshold) return dropLine;
+        if (property === 'level') return level;
+        if (property === 'isLevelEnabled') return (asked: string) => (LEVEL_VALUES[asked] ?? 0) >= threshold;
+        if (property === 'child')
+          return (bindings: Record<string, unknown>, options?: object) =>
+            options === undefined
+              ? deferredLogger(level, () => real().child(bindings))
+              : real().child(bindings, options);
+      }
+      const value: unknown = Reflect.get(real(), property);
+      return typeof value === 'function' ? value.bind(made) : value;
+    },
+    set(_target, property, value) {
+      return Reflect.set(real(), property, value);
+    },
+  });
 }
 
 /** A logger that drops everything: for library use and tests that do not look at logs. */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino()({ level: 'silent' });
 }
 
 /**

@@ -4,12 +4,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { UsageError } from '../errors.js';
+import { requireCommonJs } from '../util/commonjs.js';
 import { packageRoot } from '../util/fs.js';
 import { StringTable } from '../util/string-table.js';
 
-export type ComplianceDb = Database.Database;
+const Database = requireCommonJs('better-sqlite3') as typeof BetterSqlite3;
+
+export type ComplianceDb = BetterSqlite3.Database;
 export type ComplianceRow = Record<string, unknown> & { did: string };
 
 /** What validation needs of a day: which DIDs have data, and which fields the query provides. */
@@ -85,7 +88,7 @@ export function loadQuery(queryPath: string | undefined): DayQuery {
   }
 }
 
-function prepareQuery(db: ComplianceDb, sql: string, source: string): Database.Statement {
+function prepareQuery(db: ComplianceDb, sql: string, source: string): BetterSqlite3.Statement {
   try {
     return db.prepare(sql);
   } catch (error) {
@@ -101,7 +104,7 @@ function dayStatement(
   db: ComplianceDb,
   sql: string,
   source: string,
-): { statement: Database.Statement; columns: string[] } {
+): { statement: BetterSqlite3.Statement; columns: string[] } {
   const statement = prepareQuery(db, sql, source);
   if (!statement.reader)
     throw new UsageError(
@@ -165,12 +168,12 @@ export function queryDay(
 
 function* didsOf(
   db: ComplianceDb,
-  statement: Database.Statement,
+  statement: BetterSqlite3.Statement,
   sql: string,
   columns: string[],
   day: string,
 ): Generator<unknown> {
-  let wrapped: Database.Statement | undefined;
+  let wrapped: BetterSqlite3.Statement | undefined;
   try {
     wrapped = db.prepare(`SELECT did FROM (${sql.trim().replace(/;+$/, '')}\n)`).pluck(true);
   } catch {

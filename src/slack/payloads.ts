@@ -3,7 +3,10 @@
  * set them, but they arrive over the network: each is parsed against its schema, and anything
  * else is answered with "not a request from this bot" rather than an exception in a listener.
  */
-import { z } from 'zod';
+import type { z as Zod } from 'zod';
+import { requireCommonJs } from '../util/commonjs.js';
+
+const { z } = requireCommonJs('zod') as typeof import('zod');
 
 const runId = z.string().min(1).max(100);
 
@@ -11,8 +14,8 @@ export const ticketRefSchema = z.object({ runId, did: z.string().min(1).max(200)
 /** The metadata of the forms opened from a run's request (reject reason, resend chooser). */
 export const runFormMetadataSchema = z.object({ runId, channel: z.string().max(100) });
 
-export type TicketRefPayload = z.infer<typeof ticketRefSchema>;
-export type RunFormMetadata = z.infer<typeof runFormMetadataSchema>;
+export type TicketRefPayload = Zod.infer<typeof ticketRefSchema>;
+export type RunFormMetadata = Zod.infer<typeof runFormMetadataSchema>;
 
 /** The run ID an Approve/Reject button carries. */
 export function parseRunId(value: string | undefined): string | undefined {
@@ -21,7 +24,7 @@ export function parseRunId(value: string | undefined): string | undefined {
 }
 
 /** A JSON payload (a button value, a modal's private_metadata) checked against its schema. */
-export function parseJsonPayload<T>(schema: z.ZodType<T>, raw: string | undefined): T | undefined {
+export function parseJsonPayload<T>(schema: Zod.ZodType<T>, raw: string | undefined): T | undefined {
   if (raw === undefined || raw.length > 3000) return undefined;
   let value: unknown;
   try {

@@ -4,8 +4,11 @@
  * (a send commits twice per message) cannot keep restarting it; in WAL mode it blocks nobody.
  */
 import { chmodSync, closeSync, existsSync, openSync, renameSync, rmSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { requireCommonJs } from '../util/commonjs.js';
 import type { StateDb } from './state-db.js';
+
+const Database = requireCommonJs('better-sqlite3') as typeof BetterSqlite3;
 
 export interface BackupResult {
   path: string;

@@ -3,12 +3,15 @@
  * bot and a CLI process can read while the other writes; every write is a short transaction.
  */
 import { chmodSync, closeSync, openSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { explainEnvironmentError, type PathSetting, UsageError } from '../errors.js';
+import { requireCommonJs } from '../util/commonjs.js';
 import { ensureParentDir } from '../util/fs.js';
 import { migrations } from './schema.js';
 
-export type StateDb = Database.Database;
+const Database = requireCommonJs('better-sqlite3') as typeof BetterSqlite3;
+
+export type StateDb = BetterSqlite3.Database;
 
 /**
  * The state DB names every participant's DID and masked address: owner-only (0600), as are its

@@ -5,16 +5,27 @@
  * prefixes, or is long enough and within two typos of a known name.
  */
 
-function editDistance(a: string, b: string): number {
+/**
+ * The edit distance of `a` and `b` when it is at most `limit`, else `limit + 1`: a row of the
+ * table whose every cell is over the limit ends the work (most names are far from all of ours,
+ * and this runs for every variable of the environment at every command's start).
+ */
+function editDistanceWithin(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let row = new Array<number>(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+    row[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+      const cell = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = cell;
+      if (cell < rowMin) rowMin = cell;
     }
-    prev = row;
+    if (rowMin > limit) return limit + 1;
+    [prev, row] = [row, prev];
   }
-  return prev[b.length]!;
+  return Math.min(prev[b.length]!, limit + 1);
 }
 
 /** `short` is an abbreviation of `long` (TZ of TIMEZONE): its letters appear in order. */
@@ -56,10 +67,12 @@ export function lookalikeNames(
       if (prefix === undefined && Math.abs(candidate.length - upper.length) > MAX_UNPREFIXED_DISTANCE) continue;
       // Within our prefix, an abbreviation (STUDY_TZ for STUDY_TIMEZONE) beats any edit distance.
       const sameFamily = prefix !== undefined && candidate.startsWith(prefix);
+      // Only a distance below the best so far can change the answer.
+      const limit = prefix === undefined ? Math.min(MAX_UNPREFIXED_DISTANCE, best - 1) : best - 1;
       const distance =
         sameFamily && abbreviates(candidate.slice(prefix.length), upper.slice(prefix.length))
           ? 0.5
-          : editDistance(upper, candidate);
+          : editDistanceWithin(upper, candidate, limit);
       if (distance < best) {
         best = distance;
         nearest = candidate;

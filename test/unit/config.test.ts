@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, requireSendSettings, settingNameWarnings } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
+import { lookalikeNames } from '../../src/util/env-names.js';
 
 const problemsOf = (fn: () => unknown): { variable: string; message: string }[] => {
   try {
@@ -213,6 +214,16 @@ describe('look-alike setting names', () => {
       TERM: 'xterm',
     };
     expect(settingNameWarnings(env)).toEqual([]);
+  });
+
+  it('names the closest setting, not the first close one, and nothing beyond two typos without a prefix', () => {
+    const known = new Set(['ABCDEFGH_X', 'ABCDEFGH', 'SMTP_HOSTNAME_X', 'SMTP_HOST']);
+    expect(lookalikeNames(['ABCDEFGHZ', 'SMTP_HOSX', 'ABCDXXXX', 'ABCDEFXYZ'], known, ['SMTP_'])).toEqual([
+      { name: 'ABCDEFGHZ', nearest: 'ABCDEFGH' },
+      { name: 'SMTP_HOSX', nearest: 'SMTP_HOST' },
+    ]);
+    // Two typos is still near enough.
+    expect(lookalikeNames(['ABCDEFXY'], known, [])).toEqual([{ name: 'ABCDEFXY', nearest: 'ABCDEFGH' }]);
   });
 });
 
