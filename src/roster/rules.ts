@@ -131,11 +131,17 @@ function timezoneFinding(row: RosterRow): Finding | undefined {
   );
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const controlCharacter = /[\u0000-\u001f\u007f]/;
+/** U+0000–U+001F or U+007F: a loop, as names are short and a regular expression's call cost more. */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 function namesFinding(row: RosterRow): Finding | undefined {
-  if (!controlCharacter.test(row.firstName) && !controlCharacter.test(row.lastName)) return undefined;
+  if (!hasControlCharacter(row.firstName) && !hasControlCharacter(row.lastName)) return undefined;
   return rowFinding(
     row,
     'warning',

@@ -87,6 +87,21 @@ describe('roster rules', () => {
 
 const rosterOf = (csv: string) => parseRoster(Buffer.from(csv));
 
+describe('name_control_characters', () => {
+  it('flags U+0001–U+001E and U+007F in either name, and nothing else', () => {
+    // (NUL would make the file look like UTF-16, a tab at either end is trimmed, and U+001F is
+    // read as a space: it is the separator rows are packed with.)
+    const names = ['A\u0001b', 'A\tb', 'a\u001eb', 'Ab\u007f', ' A b ', 'A\u0080b', 'Ab\u00a0c', 'Zoë'];
+    const rows = names.flatMap((name, i) => [`F${i},f${i}@x.org,${name},Last`, `L${i},l${i}@x.org,First,${name}`]);
+    const roster = rosterOf(`did,email,first_name,last_name\n${rows.join('\n')}\n`);
+    expect(roster.findings).toEqual([]);
+    const flagged = checkRosterRows(roster.rows)
+      .filter((f) => f.code === 'name_control_characters')
+      .map((f) => f.did);
+    expect(flagged).toEqual(['F0', 'L0', 'F1', 'L1', 'F2', 'L2', 'F3', 'L3']);
+  });
+});
+
 describe('email_suppressed (issue 9 §5)', () => {
   it('an active row using a withdrawn or opted-out address is blocked, naming both DIDs but not the address', () => {
     const roster = rosterOf(
