@@ -103,7 +103,31 @@ export async function execute<Options, Data>(
     // say which setting, why and what to do, rather than "unexpected error".
     throw explainEnvironmentError(error, pathSettings(ctx.config), stateDbSetting(ctx.config)) ?? error;
   }
-  return { exitCode: spec.exitCode(data), data, text: spec.text(data), json: spec.json(data) };
+  return renderedOnDemand(spec, data);
+}
+
+/**
+ * The text and the JSON are each made when first read: a front end reads one of them, and
+ * rendering the other was the last few percent of validate-participants at 100,000 rows.
+ */
+function renderedOnDemand<Data>(
+  spec: Pick<CommandSpec<unknown, Data>, 'exitCode' | 'text' | 'json'>,
+  data: Data,
+): CommandOutput<Data> {
+  let text: string | undefined;
+  let json: { value: unknown } | undefined;
+  return {
+    exitCode: spec.exitCode(data),
+    data,
+    get text() {
+      text ??= spec.text(data);
+      return text;
+    },
+    get json() {
+      json ??= { value: spec.json(data) };
+      return json.value;
+    },
+  };
 }
 
 /** argv (after the command name) → flags and positionals; unknown options are usage errors. */
