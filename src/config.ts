@@ -8,11 +8,11 @@ import type { z as Zod } from 'zod';
 import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
 import { SECRET_VARIABLES } from './secrets.js';
-import { requireCommonJs } from './util/commonjs.js';
+import { requireZod } from './util/commonjs.js';
 import { isIsoDate, isValidTimeZone, parseClockTime } from './util/dates.js';
 import { lookalikeNames } from './util/env-names.js';
 
-const { z } = requireCommonJs('zod') as typeof import('zod');
+const { z } = requireZod();
 
 /** A `+` in the local part: MAIL_RETURN_PATH asks for per-message tags. */
 function hasTagSlot(address: string | undefined): boolean {

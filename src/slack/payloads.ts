@@ -4,9 +4,9 @@
  * else is answered with "not a request from this bot" rather than an exception in a listener.
  */
 import type { z as Zod } from 'zod';
-import { requireCommonJs } from '../util/commonjs.js';
+import { requireZod } from '../util/commonjs.js';
 
-const { z } = requireCommonJs('zod') as typeof import('zod');
+const { z } = requireZod();
 
 const runId = z.string().min(1).max(100);
 

@@ -11,7 +11,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 /** Lowest first. A path matches the first prefix that begins it. */
 const FLOORS: readonly (readonly string[])[] = [
-  ['src/util/', 'src/errors.ts', 'src/logger.ts', 'src/finding.ts', 'src/secrets.ts'],
+  ['src/util/', 'src/vendor/', 'src/errors.ts', 'src/logger.ts', 'src/finding.ts', 'src/secrets.ts'],
   // fixtures/ builds a stand-in for the pipeline's database, so it sits beside compliance/.
   ['src/storage/', 'src/mail/', 'src/roster/', 'src/compliance/', 'fixtures/'],
   ['src/config.ts'],
