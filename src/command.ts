@@ -57,8 +57,9 @@ export interface CommandSpec<Options, Data> {
 export interface CommandOutput<Data = unknown> {
   exitCode: ExitCode;
   data: Data;
-  text: string;
-  json: unknown;
+  /** Rendered when first read (see renderedOnDemand). */
+  readonly text: string;
+  readonly json: unknown;
 }
 
 export interface ParsedArgs {

@@ -36,19 +36,27 @@ const dropLine = (): void => undefined;
 /**
  * createLogger(level), made at the first line logged at `level` or above: loading pino (about 30
  * modules) was 25–30 ms of every CLI command's start, and most commands log nothing at the
- * default level. Lines below `level`, `child` and `isLevelEnabled` answer without it; anything
- * else makes the logger and is passed on, so the result behaves as pino's own.
+ * default level. Until then, lines below `level`, `level`, `isLevelEnabled` and `child` are
+ * answered here; anything else (a line to log, a level set, `in`, the keys) makes the logger and
+ * is pino's. A child is made from its parent's logger once the parent has one, so it follows a
+ * level set on the parent as pino's children do. (`console.log` of it shows `{}`: Node's inspect
+ * looks at a Proxy's target.)
  */
 export function deferredLogger(level: string, make: () => Logger = () => createLogger(level)): Logger {
+  return deferred(level, make, () => false);
+}
+
+function deferred(level: string, make: () => Logger, parentMade: () => boolean): Logger {
   const threshold = LEVEL_VALUES[level] ?? 0;
   let made: Logger | undefined;
   const real = (): Logger => {
     made ??= make();
     return made;
   };
+  const isMade = (): boolean => made !== undefined || parentMade();
   return new Proxy({} as Logger, {
     get(_target, property) {
-      if (made === undefined && typeof property === 'string') {
+      if (!isMade() && typeof property === 'string') {
         const value = LEVEL_VALUES[property];
         if (value !== undefined && value < threshold) return dropLine;
         if (property === 'level') return level;
@@ -56,14 +64,19 @@ export function deferredLogger(level: string, make: () => Logger = () => createL
         if (property === 'child')
           return (bindings: Record<string, unknown>, options?: object) =>
             options === undefined
-              ? deferredLogger(level, () => real().child(bindings))
+              ? deferred(level, () => real().child(bindings), isMade)
               : real().child(bindings, options);
       }
       const value: unknown = Reflect.get(real(), property);
       return typeof value === 'function' ? value.bind(made) : value;
     },
-    set(_target, property, value) {
-      return Reflect.set(real(), property, value);
+    set: (_target, property, value) => Reflect.set(real(), property, value),
+    has: (_target, property) => Reflect.has(real(), property),
+    ownKeys: () => Reflect.ownKeys(real()),
+    // Configurable, as the (empty, extensible) target requires of a property it does not have.
+    getOwnPropertyDescriptor: (_target, property) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), property);
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
     },
   });
 }

@@ -136,9 +136,11 @@ export class StudyBot implements BotCore {
     });
     const run = currentRun(this.db, reportDate);
     if (run === undefined) throw new UsageError(`The dry run for ${reportDate} did not produce a run.`);
+    // Rendered before anything is posted: a request in the channel is never left without its reply.
+    const { text } = output;
     await this.postRequest(run);
     if (previous !== undefined && previous.id !== run.id) await this.refreshRequest(previous.id);
-    return { run: getRun(this.db, run.id)!, text: output.text };
+    return { run: getRun(this.db, run.id)!, text };
   }
 
   private async postRequest(run: RunRow): Promise<void> {

@@ -11,11 +11,27 @@ import { fileURLToPath } from 'node:url';
 
 export const requireCommonJs = createRequire(import.meta.url);
 
+type Zod = Pick<typeof import('zod'), 'z'>;
+
 /**
  * zod, from its one-file build when `npm run build` made one (src/vendor/zod.ts says why), else
  * from its package: the sources run under the tests have no build beside them.
  */
-export function requireZod(): Pick<typeof import('zod'), 'z'> {
+export function requireZod(): Zod {
   const bundled = fileURLToPath(new URL('../vendor/zod.cjs', import.meta.url));
-  return (existsSync(bundled) ? requireCommonJs(bundled) : requireCommonJs('zod')) as Pick<typeof import('zod'), 'z'>;
+  const installed = (requireCommonJs('zod/package.json') as { version: string }).version;
+  return zodOf(existsSync(bundled) ? bundled : undefined, installed);
+}
+
+/**
+ * The one-file build when it is of the installed version, else the package: a zod updated since
+ * the last build (`npm update` does not build) is used as installed, not as it was bundled.
+ */
+export function zodOf(bundled: string | undefined, installedVersion: string): Zod {
+  if (bundled !== undefined) {
+    const zod = requireCommonJs(bundled) as Zod;
+    const { major, minor, patch } = zod.z.core.version;
+    if (`${major}.${minor}.${patch}` === installedVersion) return zod;
+  }
+  return requireCommonJs('zod') as Zod;
 }

@@ -10,7 +10,7 @@
  * table whose every cell is over the limit ends the work (most names are far from all of ours,
  * and this runs for every variable of the environment at every command's start).
  */
-function editDistanceWithin(a: string, b: string, limit: number): number {
+export function editDistanceWithin(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   let row = new Array<number>(b.length + 1);

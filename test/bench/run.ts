@@ -113,7 +113,9 @@ function pythonValidateOnce(env: Env): number | undefined {
     ],
     { encoding: 'utf8' },
   );
-  return result.status === 0 ? performance.now() - started : undefined;
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+  if (result.status !== 0) throw new Error(`python-validate.py failed (${result.status}):\n${result.stderr}`);
+  return performance.now() - started;
 }
 
 const VALIDATE_ROUNDS = 5;
@@ -129,7 +131,10 @@ async function validateAgainstPython(
   const runs: Awaited<ReturnType<typeof measureCli>>[] = [];
   const python: number[] = [];
   for (let round = 0; round < VALIDATE_ROUNDS; round++) {
-    runs.push(await measureCli(['validate-participants', '--date', REPORT_DATE, '--json'], env));
+    const run = await measureCli(['validate-participants', '--date', REPORT_DATE, '--json'], env);
+    // 0 or 1 (findings): a validation that failed would be timed as a fast one.
+    if (run.code !== 0 && run.code !== 1) throw new Error(`validate-participants exited ${run.code}`);
+    runs.push(run);
     const ms = pythonValidateOnce(env);
     if (ms !== undefined) python.push(ms);
   }
@@ -303,7 +308,12 @@ async function main(): Promise<void> {
   for (const [what, figure, note] of rows) console.log(`| ${what} | ${figure} | ${note} |`);
 }
 
-// The generated study goes whichever way the bench ends (the --*-only runs return early).
+// The generated study goes whichever way the bench ends (the --*-only runs return early; Ctrl-C).
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    rmSync(root, { recursive: true, force: true });
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
 main().then(
   () => rmSync(root, { recursive: true, force: true }),
   (error: unknown) => {

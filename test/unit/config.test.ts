@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, requireSendSettings, settingNameWarnings } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { lookalikeNames } from '../../src/util/env-names.js';
+import { editDistanceWithin, lookalikeNames } from '../../src/util/env-names.js';
 
 const problemsOf = (fn: () => unknown): { variable: string; message: string }[] => {
   try {
@@ -214,6 +214,34 @@ describe('look-alike setting names', () => {
       TERM: 'xterm',
     };
     expect(settingNameWarnings(env)).toEqual([]);
+  });
+
+  it('stops an edit distance at its limit without changing any distance within it (20,000 random pairs)', () => {
+    // The textbook table, in full: the reference.
+    const distance = (a: string, b: string): number => {
+      const table = Array.from({ length: a.length + 1 }, (_, i) =>
+        Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+      );
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++)
+          table[i]![j] = Math.min(
+            table[i - 1]![j]! + 1,
+            table[i]![j - 1]! + 1,
+            table[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+          );
+      return table[a.length]![b.length]!;
+    };
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const word = (): string => Array.from({ length: next(12) }, () => 'ABST_'[next(5)]).join('');
+    for (let k = 0; k < 20_000; k++) {
+      const [a, b, limit] = [word(), word(), next(6)];
+      expect(editDistanceWithin(a, b, limit), `${a} ${b} ${limit}`).toBe(Math.min(distance(a, b), limit + 1));
+    }
+    expect(editDistanceWithin('SMTP_HOST', 'SMPT_HOST', Number.POSITIVE_INFINITY)).toBe(2);
   });
 
   it('names the closest setting, not the first close one, and nothing beyond two typos without a prefix', () => {

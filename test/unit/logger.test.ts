@@ -83,6 +83,18 @@ describe('deferredLogger', () => {
     expect(lines()).toMatchObject([{ level: 30, command: 'status', msg: 'now shown' }]);
   });
 
+  it("follows a level set on the parent, as pino's children do, and answers `in` and its keys as pino", () => {
+    const { stream, lines } = capture();
+    const logger = deferredLogger('info', () => createLogger('info', stream));
+    const child = logger.child({ command: 'serve' });
+    logger.level = 'debug';
+    child.debug('shown at the parent level');
+    expect(lines()).toMatchObject([{ level: 20, command: 'serve', msg: 'shown at the parent level' }]);
+    const fresh = deferredLogger('info', () => createLogger('info', stream));
+    expect('info' in fresh).toBe(true);
+    expect(Object.keys(fresh).sort()).toEqual(Object.keys(createLogger('info', stream)).sort());
+  });
+
   it('leaves pino unloaded in the built package until a line is logged', () => {
     const logger = join(import.meta.dirname, '../../dist/src/logger.js');
     const script = `

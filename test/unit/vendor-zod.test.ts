@@ -3,21 +3,22 @@
  * same version as the package's, and the sources load the package itself.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requireCommonJs, requireZod } from '../../src/util/commonjs.js';
+import { requireCommonJs, requireZod, zodOf } from '../../src/util/commonjs.js';
 
 const root = join(import.meta.dirname, '../..');
 
 describe('zod in one file', () => {
-  it('is what the built configuration loads: no file of the package is read', () => {
+  it('is what the built configuration loads: no code of the package is read (its version is)', () => {
     expect(existsSync(join(root, 'dist/src/vendor/zod.cjs'))).toBe(true);
     const script = `
       import { createRequire } from 'node:module';
       const { loadConfig } = await import(${JSON.stringify(join(root, 'dist/src/config.js'))});
       const config = loadConfig({ STUDY_TZ: 'Europe/London', SMTP_PORT: '2525' });
-      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('zod'));
+      const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('zod') && !k.endsWith('.json'));
       console.log(JSON.stringify({ tz: config.STUDY_TZ, port: config.SMTP_PORT, loaded }));`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
@@ -33,6 +34,24 @@ describe('zod in one file', () => {
     };
     const [major, minor, patch] = version.split('.').map(Number);
     expect(bundled).toContain(`major: ${major},\n  minor: ${minor},\n  patch: ${patch}`);
+  });
+
+  it('is not used when zod was updated since the build: the installed package is', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mu-zod-'));
+    try {
+      const stale = join(dir, 'zod.cjs');
+      writeFileSync(stale, 'exports.z = { core: { version: { major: 4, minor: 0, patch: 1 } } };');
+      const packaged = (requireCommonJs('zod') as typeof import('zod')).z;
+      expect(zodOf(stale, '4.6.7').z).toBe(packaged);
+      const bundle = join(root, 'dist/src/vendor/zod.cjs');
+      const { version } = requireCommonJs('zod/package.json') as { version: string };
+      const bundled = zodOf(bundle, version).z;
+      expect(bundled).not.toBe(packaged);
+      expect(bundled.string().email().safeParse('a@b.org').success).toBe(true);
+      expect(zodOf(bundle, '0.0.0').z).toBe(packaged);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('comes from the package when the sources run (no build beside them)', () => {
