@@ -187,7 +187,12 @@ describe('the approval request in Slack', () => {
     const progress = bot.slack.callsOf('chat.update').filter((c) => c.args.ts === ts && textOf(c).includes('Sending…'));
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(textOf(progress[0])).toMatch(/Sending… \d+ of \d+ done/);
-    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(190);
+    // Updates are reported 200 ms apart at the least; they reach Slack after a queue and a
+    // request, whose delays vary by some milliseconds on a busy machine (184 ms was seen). An
+    // unthrottled update would follow its predecessor within a few milliseconds.
+    for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(120);
+    const span = progress.at(-1)!.at - progress[0]!.at;
+    expect(progress.length).toBeLessThanOrEqual(Math.floor(span / 200) + 2);
   });
 
   it('says "template changed since the last send" when the wording differs from what was last sent', async () => {
