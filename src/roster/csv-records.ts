@@ -12,7 +12,8 @@
  * Records are decoded per record from UTF-8 bytes, so each is a fresh string: slices of the
  * whole text would keep all of it alive (and two bytes a character, if any name needs that).
  */
-import { createRequire } from 'node:module';
+
+import { requireCommonJs } from '../util/commonjs.js';
 import { MAX_RECORD_CHARS } from './bounds.js';
 
 /**
@@ -65,7 +66,7 @@ let csvParse: CsvParse['parse'] | undefined;
 
 /** csv-parse, loaded when first needed: only unusual files are read by it, and loading it was 15 ms of every command's start. */
 function csvParser(): CsvParse['parse'] {
-  csvParse ??= (createRequire(import.meta.url)('csv-parse/sync') as CsvParse).parse;
+  csvParse ??= (requireCommonJs('csv-parse/sync') as CsvParse).parse;
   return csvParse;
 }
 

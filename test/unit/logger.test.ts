@@ -26,14 +26,20 @@ function capture(): { stream: Writable; lines: () => Record<string, unknown>[] }
   return { stream, lines };
 }
 
+/** A deferred logger at `level` over a captured stream, counting how often it made pino's. */
+function counted(level: string) {
+  const { stream, lines } = capture();
+  let made = 0;
+  const logger = deferredLogger(level, () => {
+    made++;
+    return createLogger(level, stream);
+  });
+  return { logger, lines, made: () => made };
+}
+
 describe('deferredLogger', () => {
   it('makes no logger for lines below its level, children, or questions about the level', () => {
-    let made = 0;
-    const { stream, lines } = capture();
-    const logger = deferredLogger('warn', () => {
-      made++;
-      return createLogger('warn', stream);
-    });
+    const { logger, lines, made } = counted('warn');
     const child = logger.child({ command: 'validate-participants' });
     child.info('not shown');
     child.debug({ x: 1 }, 'not shown');
@@ -41,23 +47,18 @@ describe('deferredLogger', () => {
     expect(child.level).toBe('warn');
     expect(child.isLevelEnabled('info')).toBe(false);
     expect(child.isLevelEnabled('error')).toBe(true);
-    expect(made).toBe(0);
+    expect(made()).toBe(0);
     expect(lines()).toEqual([]);
   });
 
   it("logs at its level and above as pino does, with the children's bindings and secrets redacted", () => {
-    let made = 0;
-    const { stream, lines } = capture();
-    const logger = deferredLogger('info', () => {
-      made++;
-      return createLogger('info', stream);
-    });
+    const { logger, lines, made } = counted('info');
     const child = logger.child({ command: 'send-daily' }).child({ component: 'plan' });
     child.debug('not shown');
     child.info({ run_id: 'r1', password: 'hunter2' }, 'dry run planned');
     logger.error('failed');
     child.info('again');
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     expect(lines()).toMatchObject([
       {
         level: 30,
