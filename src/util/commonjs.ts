@@ -11,13 +11,16 @@ import { fileURLToPath } from 'node:url';
 
 export const requireCommonJs = createRequire(import.meta.url);
 
-type Zod = Pick<typeof import('zod'), 'z'>;
+type Zod = typeof import('zod');
+
+/** The builders the one-file build exports (src/vendor/zod.ts): what config and Slack use. */
+export type VendoredZod = { z: Pick<Zod['z'], 'array' | 'coerce' | 'enum' | 'object' | 'string' | 'url'> };
 
 /**
  * zod, from its one-file build when `npm run build` made one (src/vendor/zod.ts says why), else
  * from its package: the sources run under the tests have no build beside them.
  */
-export function requireZod(): Zod {
+export function requireZod(): VendoredZod {
   const bundled = fileURLToPath(new URL('../vendor/zod.cjs', import.meta.url));
   const installed = (requireCommonJs('zod/package.json') as { version: string }).version;
   return zodOf(existsSync(bundled) ? bundled : undefined, installed);
@@ -27,10 +30,10 @@ export function requireZod(): Zod {
  * The one-file build when it is of the installed version, else the package: a zod updated since
  * the last build (`npm update` does not build) is used as installed, not as it was bundled.
  */
-export function zodOf(bundled: string | undefined, installedVersion: string): Zod {
+export function zodOf(bundled: string | undefined, installedVersion: string): VendoredZod {
   if (bundled !== undefined) {
-    const zod = requireCommonJs(bundled) as Zod;
-    const { major, minor, patch } = zod.z.core.version;
+    const zod = requireCommonJs(bundled) as VendoredZod & { version: Zod['z']['core']['version'] };
+    const { major, minor, patch } = zod.version;
     if (`${major}.${minor}.${patch}` === installedVersion) return zod;
   }
   return requireCommonJs('zod') as Zod;

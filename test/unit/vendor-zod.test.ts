@@ -27,6 +27,36 @@ describe('zod in one file', () => {
     expect(out.loaded.map((k) => k.slice(root.length))).toEqual(['/dist/src/vendor/zod.cjs']);
   });
 
+  it('judges settings as the package does: the same messages for bad values of every kind', async () => {
+    // One bad value for each builder the one-file build keeps (number, enum, regex, refine, list, url).
+    const bad = {
+      SMTP_PORT: 'abc',
+      RETENTION_DAYS: '2.5',
+      SMTP_SECURE: 'maybe',
+      LOG_LEVEL: 'loud',
+      MAIL_FROM: 'not-an-address',
+      STUDY_TZ: 'Mars/Olympus',
+      SLACK_APPROVER_IDS: 'U123,bob',
+      QUALTRICS_BASE_URL: 'not a url',
+      QUALTRICS_SURVEY_ID: 'survey-1',
+      SEND_DEADLINE: '25:99',
+    };
+    const script = `
+      const { loadConfig } = await import(${JSON.stringify(join(root, 'dist/src/config.js'))});
+      try { loadConfig(${JSON.stringify(bad)}); console.log('accepted'); } catch (error) { console.log(error.message); }`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const { loadConfig } = await import('../../src/config.js');
+    let fromSources = 'accepted';
+    try {
+      loadConfig(bad);
+    } catch (error) {
+      fromSources = (error as Error).message;
+    }
+    for (const variable of Object.keys(bad)) expect(fromSources).toContain(variable);
+    expect(run.stdout.trim()).toBe(fromSources.trim());
+  });
+
   it('is the version of the installed package', () => {
     const bundled = readFileSync(join(root, 'dist/src/vendor/zod.cjs'), 'utf8');
     const { version } = JSON.parse(readFileSync(join(root, 'node_modules/zod/package.json'), 'utf8')) as {
@@ -40,7 +70,7 @@ describe('zod in one file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mu-zod-'));
     try {
       const stale = join(dir, 'zod.cjs');
-      writeFileSync(stale, 'exports.z = { core: { version: { major: 4, minor: 0, patch: 1 } } };');
+      writeFileSync(stale, 'exports.z = {}; exports.version = { major: 4, minor: 0, patch: 1 };');
       const packaged = (requireCommonJs('zod') as typeof import('zod')).z;
       expect(zodOf(stale, '4.6.7').z).toBe(packaged);
       const bundle = join(root, 'dist/src/vendor/zod.cjs');
