@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z as Zod } from 'zod';
+import type * as Zod from 'zod/mini';
 import { ConfigError, type ConfigProblem, type PathSetting } from './errors.js';
 import { parseMailbox } from './mail/address.js';
 import { SECRET_VARIABLES } from './secrets.js';
@@ -26,39 +26,58 @@ export const DEFAULT_PARTICIPANTS_CSV_PATH = 'fixtures/participants.csv';
 
 const emailAddress = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
 
-const optionalText = z.string().optional();
-const intInRange = (min: number, max: number, fallback: number) =>
+// zod's functional form (zod/mini): its schemas are plain data, built in a third of the time
+// of the chained form's, and this schema is built at every command's start (util/commonjs.ts).
+const optionalText = z.optional(z.string());
+/** A whole number of a setting, coerced from its text (checks in this order: whole, at least, at most). */
+const wholeNumber = (error: string, min: { value: number; error: string }, max: { value: number; error: string }) =>
   z.coerce
-    .number({ error: `must be a whole number from ${min} to ${max}` })
-    .int({ error: `must be a whole number from ${min} to ${max}` })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` })
-    .default(fallback);
+    .number({ error })
+    .check(z.int({ error }), z.gte(min.value, { error: min.error }), z.lte(max.value, { error: max.error }));
+const intInRange = (min: number, max: number, fallback: number) =>
+  z._default(
+    wholeNumber(
+      `must be a whole number from ${min} to ${max}`,
+      { value: min, error: `must be at least ${min}` },
+      { value: max, error: `must be at most ${max}` },
+    ),
+    fallback,
+  );
 const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const address = z.string().regex(emailAddress, { error: 'must be an e-mail address such as study@example.org' });
+  z.pipe(
+    z._default(
+      z.enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' }),
+      fallback ? 'true' : 'false',
+    ),
+    z.transform((v: 'true' | 'false' | '1' | '0' | 'yes' | 'no') => v === 'true' || v === '1' || v === 'yes'),
+  );
+const address = z
+  .string()
+  .check(z.regex(emailAddress, { error: 'must be an e-mail address such as study@example.org' }));
 const timeZone = z
   .string()
-  .refine(isValidTimeZone, { error: 'must be an IANA time zone such as Europe/London or America/New_York' });
-const idList = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== ''),
-  )
-  .pipe(
-    z.array(
-      z.string().regex(/^[UW][A-Z0-9]+$/, { error: 'must be Slack user IDs such as U012ABCDEF, comma-separated' }),
+  .check(z.refine(isValidTimeZone, { error: 'must be an IANA time zone such as Europe/London or America/New_York' }));
+const idList = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
     ),
-  );
-const cron = z.string().refine((v) => v.trim().split(/\s+/).length >= 5 && v.trim().split(/\s+/).length <= 6, {
-  error: 'must be a cron expression with 5 fields, e.g. "0 9 * * *"',
-});
+  ),
+  z.array(
+    z
+      .string()
+      .check(z.regex(/^[UW][A-Z0-9]+$/, { error: 'must be Slack user IDs such as U012ABCDEF, comma-separated' })),
+  ),
+);
+const cron = z.string().check(
+  z.refine((v: string) => v.trim().split(/\s+/).length >= 5 && v.trim().split(/\s+/).length <= 6, {
+    error: 'must be a cron expression with 5 fields, e.g. "0 9 * * *"',
+  }),
+);
 const url = (example: string) => z.url({ error: `must be a URL such as ${example}` });
 
 /** 127.0.0.0/8, ::1 and localhost: the only hosts a token may be sent to over plain http. */
@@ -68,17 +87,19 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /** The API token travels in a header: https only, except to a stand-in on this machine. */
-const qualtricsUrl = url('https://iad1.qualtrics.com').refine(
-  (v) => {
-    // zod runs this even when the URL check above failed: that failure is the message then.
-    if (!URL.canParse(v)) return true;
-    const { protocol, hostname } = new URL(v);
-    return protocol === 'https:' || (protocol === 'http:' && isLoopbackHost(hostname));
-  },
-  {
-    error:
-      'must use https:// (the API token is sent with every request); plain http is accepted only for localhost / 127.0.0.1 / ::1. Use e.g. https://iad1.qualtrics.com',
-  },
+const qualtricsUrl = url('https://iad1.qualtrics.com').check(
+  z.refine(
+    (v: string) => {
+      // zod runs this even when the URL check above failed: that failure is the message then.
+      if (!URL.canParse(v)) return true;
+      const { protocol, hostname } = new URL(v);
+      return protocol === 'https:' || (protocol === 'http:' && isLoopbackHost(hostname));
+    },
+    {
+      error:
+        'must use https:// (the API token is sent with every request); plain http is accepted only for localhost / 127.0.0.1 / ::1. Use e.g. https://iad1.qualtrics.com',
+    },
+  ),
 );
 
 /**
@@ -86,72 +107,83 @@ const qualtricsUrl = url('https://iad1.qualtrics.com').refine(
  * (RFC 8058 requires it, and the token in the URL must not cross the network in clear); no
  * query or fragment, since /unsubscribe?t=… is appended. Normalised without a trailing "/".
  */
-const publicUrl = z
-  .string()
-  .refine(
-    (v) => {
-      try {
-        const u = new URL(v);
-        return u.protocol === 'https:' && u.hostname !== '' && u.search === '' && u.hash === '' && u.username === '';
-      } catch {
-        return false;
-      }
-    },
-    {
-      error:
-        "must be the https:// address where the bot's listener is reachable from the internet, without query or fragment, e.g. https://mail-updater.example.org (one-click unsubscribe links point at PUBLIC_URL/unsubscribe)",
-    },
-  )
-  .transform((v) => new URL(v).href.replace(/\/+$/, ''));
+const publicUrl = z.pipe(
+  z.string().check(
+    z.refine(
+      (v: string) => {
+        try {
+          const u = new URL(v);
+          return u.protocol === 'https:' && u.hostname !== '' && u.search === '' && u.hash === '' && u.username === '';
+        } catch {
+          return false;
+        }
+      },
+      {
+        error:
+          "must be the https:// address where the bot's listener is reachable from the internet, without query or fragment, e.g. https://mail-updater.example.org (one-click unsubscribe links point at PUBLIC_URL/unsubscribe)",
+      },
+    ),
+  ),
+  z.transform((v: string) => new URL(v).href.replace(/\/+$/, '')),
+);
 
 const schema = z.object({
-  COMPLIANCE_DB_PATH: z.string().default(DEFAULT_COMPLIANCE_DB_PATH),
-  PARTICIPANTS_CSV_PATH: z.string().default(DEFAULT_PARTICIPANTS_CSV_PATH),
+  COMPLIANCE_DB_PATH: z._default(z.string(), DEFAULT_COMPLIANCE_DB_PATH),
+  PARTICIPANTS_CSV_PATH: z._default(z.string(), DEFAULT_PARTICIPANTS_CSV_PATH),
   COMPLIANCE_QUERY_PATH: optionalText,
   TEMPLATE_DIR: optionalText,
-  STATE_DB_PATH: z.string().default('var/mail-updater.db'),
-  OUTBOX_DIR: z.string().default('outbox'),
-  RETENTION_DAYS: z.coerce
-    .number({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
-    .int({ error: 'must be a whole number of days (1 or more); unset keeps everything' })
-    .min(1, { error: 'must be at least 1 (unset it to keep everything)' })
-    .max(36_500, { error: 'must be at most 36500' })
-    .optional(),
-  STUDY_TZ: timeZone.default('UTC'),
+  STATE_DB_PATH: z._default(z.string(), 'var/mail-updater.db'),
+  OUTBOX_DIR: z._default(z.string(), 'outbox'),
+  RETENTION_DAYS: z.optional(
+    wholeNumber(
+      'must be a whole number of days (1 or more); unset keeps everything',
+      { value: 1, error: 'must be at least 1 (unset it to keep everything)' },
+      { value: 36_500, error: 'must be at most 36500' },
+    ),
+  ),
+  STUDY_TZ: z._default(timeZone, 'UTC'),
   // Named in the participant's e-mail (subject, header, footer); unset: "your study update".
   STUDY_NAME: optionalText,
   // Address or phone in the e-mail's footer, for questions and for stopping the e-mails.
   STUDY_CONTACT: optionalText,
-  MAIL_FROM: z
-    .string()
-    .refine((v) => parseMailbox(v) !== undefined, {
-      error: 'must be an address or "Name <address>", e.g. "Study Team <study@example.org>"',
-    })
-    .optional(),
-  MAIL_REPLY_TO: address.optional(),
-  MAIL_REDIRECT_TO: address.optional(),
-  MAIL_RETURN_PATH: address.optional(),
-  MAIL_UNSUBSCRIBE_TO: address.optional(),
-  PUBLIC_URL: publicUrl.optional(),
-  BOUNCE_TOKEN_SECRET: z
-    .string()
-    .min(16, { error: 'must be at least 16 characters: use a random value, e.g. openssl rand -hex 32' })
-    .optional(),
+  MAIL_FROM: z.optional(
+    z.string().check(
+      z.refine((v: string) => parseMailbox(v) !== undefined, {
+        error: 'must be an address or "Name <address>", e.g. "Study Team <study@example.org>"',
+      }),
+    ),
+  ),
+  MAIL_REPLY_TO: z.optional(address),
+  MAIL_REDIRECT_TO: z.optional(address),
+  MAIL_RETURN_PATH: z.optional(address),
+  MAIL_UNSUBSCRIBE_TO: z.optional(address),
+  PUBLIC_URL: z.optional(publicUrl),
+  BOUNCE_TOKEN_SECRET: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(16, { error: 'must be at least 16 characters: use a random value, e.g. openssl rand -hex 32' }),
+      ),
+  ),
   IMAP_HOST: optionalText,
   IMAP_PORT: intInRange(1, 65535, 993),
   IMAP_SECURE: bool(true),
   IMAP_USER: optionalText,
   IMAP_PASS: optionalText,
-  IMAP_MAILBOX: z.string().default('INBOX'),
+  IMAP_MAILBOX: z._default(z.string(), 'INBOX'),
   IMAP_DONE_MAILBOX: optionalText,
   IMAP_TLS_CA_FILE: optionalText,
-  SCHEDULE_BOUNCE_CRON: cron.optional(),
+  SCHEDULE_BOUNCE_CRON: z.optional(cron),
   // Alert when a day's hard bounces exceed this share of its sent messages (0: any bounce).
-  BOUNCE_ALERT_PERCENT: z.coerce
-    .number({ error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
-    .min(0, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
-    .max(100, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
-    .default(5),
+  BOUNCE_ALERT_PERCENT: z._default(
+    z.coerce
+      .number({ error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' })
+      .check(
+        z.gte(0, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' }),
+        z.lte(100, { error: 'must be a percentage from 0 to 100, such as 5 (no % sign)' }),
+      ),
+    5,
+  ),
   SMTP_HOST: optionalText,
   SMTP_PORT: intInRange(1, 65535, 587),
   SMTP_SECURE: bool(false),
@@ -161,58 +193,58 @@ const schema = z.object({
   SMTP_TLS_CA_FILE: optionalText,
   SMTP_MAX_CONNECTIONS: intInRange(1, 100, 5),
   SMTP_RATE_PER_SECOND: intInRange(0, 100_000, 0),
-  SMTP_RATE_PER_MINUTE: z.coerce
-    .number({ error: 'must be a whole number of messages a minute, at least 1' })
-    .int({ error: 'must be a whole number of messages a minute, at least 1' })
-    .min(1, { error: 'must be at least 1 (leave it unset for no per-minute limit)' })
-    .max(6_000_000, { error: 'must be at most 6000000' })
-    .optional(),
+  SMTP_RATE_PER_MINUTE: z.optional(
+    wholeNumber(
+      'must be a whole number of messages a minute, at least 1',
+      { value: 1, error: 'must be at least 1 (leave it unset for no per-minute limit)' },
+      { value: 6_000_000, error: 'must be at most 6000000' },
+    ),
+  ),
   SEND_MAX_ATTEMPTS: intInRange(1, 20, 3),
   SEND_RETRY_BACKOFF_MS: intInRange(0, 600_000, 2000),
   SEND_PAUSE_AFTER_FAILURES: intInRange(1, 100_000, 10),
-  SMTP_CREDENTIAL_EXPIRES_AT: z
-    .string()
-    .refine(isIsoDate, { error: 'must be a date in the form YYYY-MM-DD' })
-    .optional(),
+  SMTP_CREDENTIAL_EXPIRES_AT: z.optional(
+    z.string().check(z.refine(isIsoDate, { error: 'must be a date in the form YYYY-MM-DD' })),
+  ),
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
-  SLACK_CHANNEL_ID: z
-    .string()
-    .regex(/^[CGD][A-Z0-9]+$/, { error: 'must be a Slack channel ID such as C012ABCDEF (not a #name)' })
-    .optional(),
-  SLACK_APPROVER_IDS: idList.optional(),
-  SLACK_OPERATOR_IDS: idList.optional(),
-  SLACK_API_URL: url('https://slack.com/api/').optional(),
+  SLACK_CHANNEL_ID: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[CGD][A-Z0-9]+$/, { error: 'must be a Slack channel ID such as C012ABCDEF (not a #name)' })),
+  ),
+  SLACK_APPROVER_IDS: z.optional(idList),
+  SLACK_OPERATOR_IDS: z.optional(idList),
+  SLACK_API_URL: z.optional(url('https://slack.com/api/')),
   PORT: intInRange(0, 65535, 3000),
-  HOST: z.string().default('0.0.0.0'),
+  HOST: z._default(z.string(), '0.0.0.0'),
   HEALTH_SLACK_FAILING_MINUTES: intInRange(0, 24 * 60, 10),
   ALLOW_SELF_APPROVAL: bool(false),
   APPROVAL_TTL_HOURS: intInRange(1, 24 * 14, 12),
-  SEND_DEADLINE: z
-    .string()
-    .default('21:00')
-    .refine((v) => parseClockTime(v) !== undefined, {
+  SEND_DEADLINE: z._default(z.string(), '21:00').check(
+    z.refine((v: string) => parseClockTime(v) !== undefined, {
       error: 'must be a local time HH:MM such as 21:00',
     }),
-  SCHEDULE_DAILY_CRON: cron.default('0 9 * * *'),
-  SCHEDULE_HEALTH_CRON: cron.default('0 * * * *'),
-  SCHEDULE_SYNC_CRON: cron.optional(),
-  SCHEDULE_REPORT_CRON: cron.default('30 9 * * 1'),
+  ),
+  SCHEDULE_DAILY_CRON: z._default(cron, '0 9 * * *'),
+  SCHEDULE_HEALTH_CRON: z._default(cron, '0 * * * *'),
+  SCHEDULE_SYNC_CRON: z.optional(cron),
+  SCHEDULE_REPORT_CRON: z._default(cron, '30 9 * * 1'),
   ONBOARDING_GRACE_DAYS: intInRange(1, 365, 3),
-  QUALTRICS_BASE_URL: qualtricsUrl.optional(),
+  QUALTRICS_BASE_URL: z.optional(qualtricsUrl),
   QUALTRICS_API_TOKEN: optionalText,
-  QUALTRICS_SURVEY_ID: z
-    .string()
-    .regex(/^SV_[A-Za-z0-9]+$/, { error: 'must be a survey ID such as SV_1234abcd' })
-    .optional(),
+  QUALTRICS_SURVEY_ID: z.optional(
+    z.string().check(z.regex(/^SV_[A-Za-z0-9]+$/, { error: 'must be a survey ID such as SV_1234abcd' })),
+  ),
   QUALTRICS_EXPORT_TIMEOUT_S: intInRange(5, 24 * 3600, 300),
-  QUALTRICS_FIELD_MAP: z.string().default('did=DID,email=Email,first_name=FirstName'),
-  LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  QUALTRICS_FIELD_MAP: z._default(z.string(), 'did=DID,email=Email,first_name=FirstName'),
+  LOG_LEVEL: z._default(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
       error: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    })
-    .default('info'),
+    }),
+    'info',
+  ),
 });
 
 type Parsed = Zod.output<typeof schema>;

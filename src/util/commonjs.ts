@@ -11,10 +11,31 @@ import { fileURLToPath } from 'node:url';
 
 export const requireCommonJs = createRequire(import.meta.url);
 
-type Zod = typeof import('zod');
+type ZodMini = typeof import('zod/mini');
 
 /** The builders the one-file build exports (src/vendor/zod.ts): what config and Slack use. */
-export type VendoredZod = { z: Pick<Zod['z'], 'array' | 'coerce' | 'enum' | 'object' | 'string' | 'url'> };
+export type VendoredZod = {
+  z: Pick<
+    ZodMini,
+    | '_default'
+    | 'array'
+    | 'coerce'
+    | 'enum'
+    | 'gte'
+    | 'int'
+    | 'lte'
+    | 'maxLength'
+    | 'minLength'
+    | 'object'
+    | 'optional'
+    | 'pipe'
+    | 'refine'
+    | 'regex'
+    | 'string'
+    | 'transform'
+    | 'url'
+  >;
+};
 
 /**
  * zod, from its one-file build when `npm run build` made one (src/vendor/zod.ts says why), else
@@ -32,9 +53,18 @@ export function requireZod(): VendoredZod {
  */
 export function zodOf(bundled: string | undefined, installedVersion: string): VendoredZod {
   if (bundled !== undefined) {
-    const zod = requireCommonJs(bundled) as VendoredZod & { version: Zod['z']['core']['version'] };
+    const zod = requireCommonJs(bundled) as VendoredZod & { version: ZodMini['core']['version'] };
     const { major, minor, patch } = zod.version;
     if (`${major}.${minor}.${patch}` === installedVersion) return zod;
   }
-  return requireCommonJs('zod') as Zod;
+  return { z: packaged() };
+}
+
+/** zod/mini from the package, with the English messages the one-file build sets too. */
+function packaged(): ZodMini {
+  const mini = requireCommonJs('zod/mini') as ZodMini;
+  mini.config(
+    (requireCommonJs('zod/v4/locales/en.js') as { default: () => Parameters<ZodMini['config']>[0] }).default(),
+  );
+  return mini;
 }

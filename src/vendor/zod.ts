@@ -1,12 +1,52 @@
 /**
  * The entry of zod's one-file build, dist/src/vendor/zod.cjs (`npm run build` bundles it with
- * esbuild). Node loads zod's 95 files one by one, and that was 30–50 ms of every command's start;
- * one file of the same code loads in a third of the time. Only the builders config.ts and
- * slack/payloads.ts use are exported, so that esbuild leaves out what nothing reaches (the other
- * locales, JSON Schema, the other types): 186 KB instead of 756 KB, and 20 ms less again.
- * util/commonjs.ts's requireZod uses it; its type, VendoredZod, is what a new use must add here.
+ * esbuild). Node loads a package's files one by one, and zod's were 30–50 ms of every command's
+ * start. This is zod's functional form, zod/mini (the same core; config.ts says why), and only
+ * the builders config.ts and slack/payloads.ts use, so that esbuild leaves out what nothing
+ * reaches: about 50 KB, loaded in 3 ms. util/commonjs.ts's requireZod uses it; its type,
+ * VendoredZod, is what a new use must add here. English messages, as the chained form sets them.
  */
-import { array, coerce, enum as enumOf, object, string, url } from 'zod';
+import {
+  _default,
+  array,
+  coerce,
+  config,
+  enum as enumOf,
+  gte,
+  int,
+  lte,
+  maxLength,
+  minLength,
+  object,
+  optional,
+  pipe,
+  refine,
+  regex,
+  string,
+  transform,
+  url,
+} from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+config(en());
 
 export { version } from 'zod/v4/core';
-export const z = { array, coerce, enum: enumOf, object, string, url };
+export const z = {
+  _default,
+  array,
+  coerce,
+  enum: enumOf,
+  gte,
+  int,
+  lte,
+  maxLength,
+  minLength,
+  object,
+  optional,
+  pipe,
+  refine,
+  regex,
+  string,
+  transform,
+  url,
+};

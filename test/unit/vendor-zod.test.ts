@@ -71,13 +71,13 @@ describe('zod in one file', () => {
     try {
       const stale = join(dir, 'zod.cjs');
       writeFileSync(stale, 'exports.z = {}; exports.version = { major: 4, minor: 0, patch: 1 };');
-      const packaged = (requireCommonJs('zod') as typeof import('zod')).z;
+      const packaged = requireCommonJs('zod/mini') as typeof import('zod/mini');
       expect(zodOf(stale, '4.6.7').z).toBe(packaged);
       const bundle = join(root, 'dist/src/vendor/zod.cjs');
       const { version } = requireCommonJs('zod/package.json') as { version: string };
       const bundled = zodOf(bundle, version).z;
       expect(bundled).not.toBe(packaged);
-      expect(bundled.string().email().safeParse('a@b.org').success).toBe(true);
+      expect(bundled.string().check(bundled.regex(/@/)).safeParse('a@b.org').success).toBe(true);
       expect(zodOf(bundle, '0.0.0').z).toBe(packaged);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -86,7 +86,11 @@ describe('zod in one file', () => {
 
   it('comes from the package when the sources run (no build beside them)', () => {
     const { z } = requireZod();
-    expect(z).toBe((requireCommonJs('zod') as typeof import('zod')).z);
-    expect(z.string().min(2).safeParse('a').success).toBe(false);
+    expect(z).toBe(requireCommonJs('zod/mini') as typeof import('zod/mini'));
+    const short = z.string().check(z.minLength(2)).safeParse('a');
+    // English, as the chained form's messages are.
+    expect(short.success ? '' : short.error.issues[0]?.message).toBe(
+      'Too small: expected string to have >=2 characters',
+    );
   });
 });
