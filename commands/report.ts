@@ -104,7 +104,8 @@ function startsWithPngSignature(path: string): boolean {
 
 export function parseWeeks(value: string | boolean | undefined): number {
   if (value === undefined) return DEFAULT_REPORT_DAYS;
-  const n = Number(value);
+  // Digits only: Number() would also take "0x10", "1e1" and " 2 " as counts of weeks.
+  const n = typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > MAX_REPORT_WEEKS)
     throw new UsageError(`--weeks must be a whole number from 1 to ${MAX_REPORT_WEEKS} (got "${String(value)}").`);
   return n * 7;
