@@ -8,24 +8,8 @@ const EMPTY = -1;
 
 /** FNV-1a over UTF-16 code units; collisions are resolved by comparing the keys themselves. */
 export function hashOf(key: string): number {
-  return hashNoting(key);
-}
-
-/**
- * hashOf, noting whether the key is ASCII (its UTF-8 is then one byte a character) in one loop:
- * the table then writes and compares such keys byte by byte, without Buffer's calls, which cost
- * more than the work for keys as short as DIDs and addresses.
- */
-let lastWasAscii = false;
-function hashNoting(key: string): number {
   let hash = 0x811c9dc5;
-  let any = 0;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    any |= code;
-    hash = Math.imul(hash ^ code, 0x01000193);
-  }
-  lastWasAscii = any < 0x80;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return hash | 0;
 }
 
@@ -33,6 +17,8 @@ function hashNoting(key: string): number {
 export class Utf8Arena {
   private bytes: Buffer;
   private used = 0;
+  /** Where the bytes `stage` wrote end (they start at `used`). */
+  private stagedEnd = 0;
 
   constructor(initialBytes = 1024) {
     this.bytes = Buffer.allocUnsafe(Math.max(1024, initialBytes));
@@ -42,17 +28,59 @@ export class Utf8Arena {
    * Appends `text` (`ascii`: known to be ASCII); returns where its bytes end (they start where the
    * previous ones ended).
    */
-  append(text: string, ascii = false): number {
-    const length = ascii ? text.length : Buffer.byteLength(text, 'utf8');
-    if (this.used + length > this.bytes.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
-      this.bytes.copy(grown, 0, 0, this.used);
-      this.bytes = grown;
-    }
-    if (ascii) for (let i = 0; i < length; i++) this.bytes[this.used + i] = text.charCodeAt(i);
-    else this.bytes.write(text, this.used, 'utf8');
+  append(text: string): number {
+    const length = Buffer.byteLength(text, 'utf8');
+    this.ensureRoom(length);
+    this.bytes.write(text, this.used, 'utf8');
     this.used += length;
     return this.used;
+  }
+
+  /**
+   * Writes `text`'s bytes after those written so far without adding them (`commitStaged` does),
+   * and returns its hashOf: one loop reads the text, hashes it and copies it, so that a key is
+   * read once whether it is new (committed) or not (compared as bytes by `isStaged`). For keys as
+   * short as DIDs and addresses Buffer's calls cost more than the loop; text beyond ASCII is then
+   * written again as UTF-8.
+   */
+  stage(text: string): number {
+    const length = text.length;
+    // At most 3 bytes of UTF-8 a UTF-16 code unit.
+    this.ensureRoom(length * 3);
+    const bytes = this.bytes;
+    const start = this.used;
+    let hash = 0x811c9dc5;
+    let any = 0;
+    for (let i = 0; i < length; i++) {
+      const code = text.charCodeAt(i);
+      any |= code;
+      hash = Math.imul(hash ^ code, 0x01000193);
+      bytes[start + i] = code;
+    }
+    this.stagedEnd = any < 0x80 ? start + length : start + bytes.write(text, start, 'utf8');
+    return hash | 0;
+  }
+
+  /** Whether the bytes from `start` to `end` are the staged ones. */
+  isStaged(start: number, end: number): boolean {
+    const staged = this.used;
+    if (end - start !== this.stagedEnd - staged) return false;
+    const bytes = this.bytes;
+    for (let i = 0; i < end - start; i++) if (bytes[start + i] !== bytes[staged + i]) return false;
+    return true;
+  }
+
+  /** Adds the staged bytes; returns where they end. */
+  commitStaged(): number {
+    this.used = this.stagedEnd;
+    return this.used;
+  }
+
+  private ensureRoom(length: number): void {
+    if (this.used + length <= this.bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, this.used + length));
+    this.bytes.copy(grown, 0, 0, this.used);
+    this.bytes = grown;
   }
 
   /** An arena holding `bytes` (as another's `bytes()` gave them), for reading. */
@@ -72,14 +100,6 @@ export class Utf8Arena {
   sameBytes(start: number, end: number, other: Utf8Arena, otherStart: number, otherEnd: number): boolean {
     if (end - start !== otherEnd - otherStart) return false;
     for (let i = 0; i < end - start; i++) if (this.bytes[start + i] !== other.bytes[otherStart + i]) return false;
-    return true;
-  }
-
-  /** Whether the bytes from `start` to `end` are `text` (`ascii`: known to be ASCII). */
-  equals(start: number, end: number, text: string, ascii: boolean): boolean {
-    if (!ascii) return this.text(start, end) === text;
-    if (end - start !== text.length) return false;
-    for (let i = 0; i < text.length; i++) if (this.bytes[start + i] !== text.charCodeAt(i)) return false;
     return true;
   }
 
@@ -129,13 +149,12 @@ export class StringTable implements Iterable<string> {
 
   /** The key's number, or -1. */
   indexOf(key: string): number {
-    const hash = hashNoting(key);
-    const ascii = lastWasAscii;
+    const hash = this.arena.stage(key);
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const index = this.slots[slot]!;
       if (index === EMPTY) return -1;
-      if (this.hashes[index] === hash && this.keyIs(index, key, ascii)) return index;
+      if (this.hashes[index] === hash && this.isStagedKey(index)) return index;
     }
   }
 
@@ -195,17 +214,16 @@ export class StringTable implements Iterable<string> {
 
   /** Adds the key if it is new; returns its number either way (compare with `size` to tell). */
   add(key: string): number {
-    const hash = hashNoting(key);
-    const ascii = lastWasAscii;
+    const hash = this.arena.stage(key);
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (; ; slot = (slot + 1) & mask) {
       const index = this.slots[slot]!;
       if (index === EMPTY) break;
-      if (this.hashes[index] === hash && this.keyIs(index, key, ascii)) return index;
+      if (this.hashes[index] === hash && this.isStagedKey(index)) return index;
     }
     const index = this.count++;
-    this.store(index, key, hash, ascii);
+    this.store(index, hash);
     this.slots[slot] = index;
     if (this.count * 2 > this.slots.length) this.rehash();
     return index;
@@ -215,16 +233,16 @@ export class StringTable implements Iterable<string> {
     return this.arena.text(this.starts[index]!, this.starts[index + 1]!);
   }
 
-  private keyIs(index: number, key: string, ascii: boolean): boolean {
-    return this.arena.equals(this.starts[index]!, this.starts[index + 1]!, key, ascii);
+  private isStagedKey(index: number): boolean {
+    return this.arena.isStaged(this.starts[index]!, this.starts[index + 1]!);
   }
 
   *[Symbol.iterator](): Iterator<string> {
     for (let i = 0; i < this.count; i++) yield this.keyAt(i);
   }
 
-  private store(index: number, key: string, hash: number, ascii: boolean): void {
-    const end = this.arena.append(key, ascii);
+  private store(index: number, hash: number): void {
+    const end = this.arena.commitStaged();
     if (index === this.hashes.length) {
       this.hashes = grow(this.hashes, this.hashes.length * 2);
       this.starts = grow(this.starts, this.hashes.length + 1);

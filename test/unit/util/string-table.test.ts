@@ -36,6 +36,20 @@ describe('StringTable', () => {
     }
   });
 
+  it('adds nothing when only asked: a lookup writes its bytes past the keys, and the next key overwrites them', () => {
+    const table = new StringTable();
+    table.add('P0001');
+    expect(table.indexOf('Zoë-long-absent-key-東京')).toBe(-1);
+    expect(table.indexOf('P0001')).toBe(0);
+    expect(table.size).toBe(1);
+    // Shorter than the lookup's bytes, so that any left over would show in the key read back.
+    expect(table.add('é')).toBe(1);
+    expect(table.add('P2')).toBe(2);
+    expect([...table]).toEqual(['P0001', 'é', 'P2']);
+    expect(table.indexOf('é')).toBe(1);
+    expect(table.indexOf('e')).toBe(-1);
+  });
+
   it('keeps 100,000 DIDs and finds each of them (the size of a large study)', () => {
     const table = new StringTable();
     for (let i = 0; i < 100_000; i++) table.add(`P${String(i).padStart(6, '0')}`);
