@@ -2,7 +2,7 @@
  * The day's query in its worker thread, as the built package runs it (`npm test` builds dist/
  * first): the same result as in this thread, and the same errors, whatever crosses the thread.
  */
-import { copyFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -24,6 +24,10 @@ const fixture = generateFixture({ participants: 3_000, days: 3, seed: 11, endDat
 describe('the day query in a worker thread', () => {
   it('runs in a worker in the built package and answers as this thread does: DIDs, columns, impossible values', async () => {
     expect(built.DAY_QUERY_IN_WORKER).toBe(true);
+    // The worker's one-file CommonJS build, not the ES modules (tsc does not emit them for it).
+    expect(existsSync(built.DAY_QUERY_WORKER_FILE)).toBe(true);
+    expect(built.DAY_QUERY_WORKER_FILE.pathname.endsWith('/dist/src/compliance/day-query-worker.cjs')).toBe(true);
+    expect(existsSync(new URL('./day-query-worker.js', built.DAY_QUERY_WORKER_FILE))).toBe(false);
     // Impossible values for three DIDs, and DIDs beyond ASCII, so that every part of the reply is used.
     const dbPath = join(dir, 'odd.db');
     copyFileSync(fixture.dbPath, dbPath);
@@ -91,7 +95,7 @@ describe('the day query in a worker thread', () => {
     const root = join(import.meta.dirname, '../../..');
     const copy = join(root, 'dist', `.partial-deploy-${process.pid}`);
     cpSync(join(root, 'dist', 'src'), join(copy, 'src'), { recursive: true });
-    rmSync(join(copy, 'src', 'compliance', 'day-query-worker.js'));
+    rmSync(join(copy, 'src', 'compliance', 'day-query-worker.cjs'));
     try {
       const partial = (await import(join(copy, 'src', 'compliance', 'day-query-aside.js'))) as Aside;
       const query = loadQuery(undefined);
