@@ -23,7 +23,7 @@ import { measuredEnv, measuredNode, peakOf } from './peak-rss.js';
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
 
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+const CLI = resolve(import.meta.dirname, '../../dist/mail-updater.cjs');
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/bounces');
 const TOTAL = 10_000;
 const OURS = 2_000;

@@ -25,7 +25,7 @@ type Fmt = (n: number, digits?: number) => string;
 
 const PARTICIPANTS = 10_000;
 const DAYS = 56;
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+const CLI = resolve(import.meta.dirname, '../../dist/mail-updater.cjs');
 const defaultFmt: Fmt = (n, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const printRow: Report = (what, figure, note = '') => console.log(`  ${what}: ${figure}${note ? `  (${note})` : ''}`);

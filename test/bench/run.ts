@@ -48,7 +48,7 @@ const N = Number(values.participants ?? 100_000);
 const SEND_N = Number(values.send ?? 10_000);
 const SLOW_N = Number(values['slow-send'] ?? 4_000);
 const REPORT_DATE = '2026-11-23';
-const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+const CLI = resolve(import.meta.dirname, '../../dist/mail-updater.cjs');
 const root = mkdtempSync(join(tmpdir(), 'mail-updater-bench-'));
 const rows: [string, string, string][] = [];
 const fmt = (n: number, digits = 0): string =>

@@ -15,7 +15,7 @@ let ws: Workspace | undefined;
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 if (!hasScript) console.warn('terminal test skipped: script(1) is missing (apt-get install bsdutils)');
-const CLI_PATH = resolve(import.meta.dirname, '../../dist/src/cli.js');
+const CLI_PATH = resolve(import.meta.dirname, '../../dist/mail-updater.cjs');
 
 /** Runs a shell command on a pseudo-terminal (script(1)); returns what it printed. */
 function runScript(command: string, env: Record<string, string>, cwd: string): Promise<string> {

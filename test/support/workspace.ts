@@ -11,7 +11,7 @@ import { type FixtureResult, generateFixture } from '../../fixtures/generate.js'
 import { type Config, type Env, loadConfig } from '../../src/config.js';
 import { yesterdayIn } from '../../src/util/dates.js';
 
-export const CLI = resolve(import.meta.dirname, '../../dist/src/cli.js');
+export const CLI = resolve(import.meta.dirname, '../../dist/mail-updater.cjs');
 
 /**
  * An Etc/GMT zone where it is around noon now, so "yesterday" and SEND_DEADLINE behave the same

@@ -14,10 +14,10 @@ const root = join(import.meta.dirname, '..', '..');
 describe('runtime settings', () => {
   it('are the ones npm start and contrib/mail-updater.service start the bot with', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS.join(' ')} dist/src/cli.js serve`);
+    expect(pkg.scripts.start).toBe(`node ${NODE_FLAGS.join(' ')} dist/mail-updater.cjs serve`);
     const unit = readFileSync(join(root, 'contrib', 'mail-updater.service'), 'utf8');
     expect(unit).toMatch(
-      new RegExp(`^ExecStart=/usr/bin/node ${NODE_FLAGS.join(' ')} \\S+/dist/src/cli\\.js serve$`, 'm'),
+      new RegExp(`^ExecStart=/usr/bin/node ${NODE_FLAGS.join(' ')} \\S+/dist/mail-updater\\.cjs serve$`, 'm'),
     );
     for (const [name, value] of Object.entries(RUNTIME_ENV)) expect(unit).toContain(`\nEnvironment=${name}=${value}\n`);
   });

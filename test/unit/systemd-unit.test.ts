@@ -25,7 +25,7 @@ if (analyzeMissing) console.warn(`skipping systemd-analyze verify: ${analyzeMiss
 
 describe('contrib/mail-updater.service', () => {
   it('runs serve as its own user with a state directory, restarts on failure, and loads the secrets as credentials', () => {
-    expect(all('ExecStart')[0]).toMatch(/\/dist\/src\/cli\.js serve$/);
+    expect(all('ExecStart')[0]).toMatch(/\/dist\/mail-updater\.cjs serve$/);
     expect(all('User')).toEqual(['mail-updater']);
     expect(all('StateDirectory')).toEqual(['mail-updater']);
     expect(all('Restart')).toEqual(['on-failure']);
