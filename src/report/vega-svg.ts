@@ -3,8 +3,24 @@
  * (its logger takes any; textMetrics is not typed at all), so nothing of them leaks past this
  * file. The SVG renderer needs no canvas and no browser.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
+
+type VegaLite = typeof import('vega-lite');
+
+/**
+ * Vega and Vega-Lite, imported with the first picture. They are ES modules only, Vega with a
+ * top-level await, so they are imported, never `require`d: the CLI's one-file build is CommonJS
+ * (src/vendor/build.mjs refuses a static import of such a package), and only `report` needs them.
+ */
+let loading: Promise<{ vega: typeof Vega; compile: VegaLite['compile'] }> | undefined;
+function loadVega(): Promise<{ vega: typeof Vega; compile: VegaLite['compile'] }> {
+  loading ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, lite]) => ({
+    vega,
+    compile: lite.compile,
+  }));
+  return loading;
+}
 
 export interface VegaSvg {
   svg: string;
@@ -34,7 +50,7 @@ const isBold = (weight: TextItem['fontWeight']): boolean =>
  * 0.8 em a character. A width function set here replaces both (the hook Vega keeps for exactly
  * this). It is process-wide; the report is Vega's only user in this process.
  */
-function useTextWidth(width: TextWidth): void {
+function useTextWidth(vega: typeof Vega, width: TextWidth): void {
   const metrics = (vega as unknown as { textMetrics: TextMetrics }).textMetrics;
   metrics.width = (item, text) => {
     const size = item.fontSize == null ? 11 : Number(item.fontSize) || 0;
@@ -45,7 +61,7 @@ function useTextWidth(width: TextWidth): void {
 }
 
 /** Collects messages instead of printing them: the bot's stdout and stderr are for its own logs. */
-function collectingLogger(warnings: string[]) {
+function collectingLogger(vega: typeof Vega, warnings: string[]) {
   let level = vega.Warn;
   const keep =
     (kind: string) =>
@@ -70,9 +86,10 @@ function collectingLogger(warnings: string[]) {
 }
 
 export async function vegaLiteToSvg(spec: TopLevelSpec, textWidth: TextWidth): Promise<VegaSvg> {
-  useTextWidth(textWidth);
+  const { vega, compile } = await loadVega();
+  useTextWidth(vega, textWidth);
   const warnings: string[] = [];
-  const logger = collectingLogger(warnings);
+  const logger = collectingLogger(vega, warnings);
   const { spec: vegaSpec } = compile(spec, { logger });
   const view = new vega.View(vega.parse(vegaSpec), { renderer: 'none', logger });
   try {

@@ -10,10 +10,13 @@
  * They are made from tsc's output, so that they hold the code dist/src holds. Each module keeps
  * its own `import.meta.url`, its file's in dist/, so that what it finds from there (a worker's
  * file, zod's build, the package's folder) is what the unbundled build finds. Packages stay
- * outside (`require`d from node_modules as before).
+ * outside, `require`d from node_modules: a package that is an ES module only (Vega) must be
+ * loaded with `await import()`, which stays an import; a static import of one is refused here,
+ * as `require` would fail on it at run time (on Vega's top-level await).
  */
-import { chmodSync, readFileSync } from 'node:fs';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -39,6 +42,41 @@ function ownModuleUrls(outfile) {
   };
 }
 
+/** Whether `file` is an ES module (by its extension or its package's "type"). */
+function isEsModule(file) {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) return JSON.parse(readFileSync(manifest, 'utf8')).type === 'module';
+  }
+  return false;
+}
+
+/** A package the bundle would `require` must have a CommonJS build (what `require` resolves to). */
+const requirablePackages = {
+  name: 'requirable-packages',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.kind === 'dynamic-import' || args.path.startsWith('node:')) return undefined;
+      let file;
+      try {
+        file = createRequire(args.importer).resolve(args.path);
+      } catch {
+        file = undefined;
+      }
+      if (file !== undefined && !isEsModule(file)) return undefined;
+      return {
+        errors: [
+          {
+            text: `${args.path} has no CommonJS build, and the one-file build would require() it: load it with \`await import('${args.path}')\` where it is used`,
+          },
+        ],
+      };
+    });
+  },
+};
+
 async function oneFile(entry, outfile, options = {}) {
   const result = await build({
     entryPoints: [resolve(root, entry)],
@@ -57,7 +95,7 @@ async function oneFile(entry, outfile, options = {}) {
 const fromDist = (outfile) => ({
   packages: 'external',
   banner: { js: BANNER },
-  plugins: [ownModuleUrls(resolve(root, outfile))],
+  plugins: [requirablePackages, ownModuleUrls(resolve(root, outfile))],
 });
 
 await oneFile('src/vendor/zod.ts', 'dist/src/vendor/zod.cjs');
