@@ -7,24 +7,13 @@
  * /proc/self/status is the new program's own; maxRSS is the fallback where there is no /proc.
  */
 
+import { join } from 'node:path';
 import { NODE_FLAGS, RUNTIME_ENV } from '../../src/util/runtime-settings.js';
 
-/** `node --import <this>`: prints `MAXRSS=<KiB> CPU=<µs>` on stderr as the child exits. */
-export const PEAK_RSS_IMPORT =
-  'data:text/javascript,' +
-  encodeURIComponent(
-    [
-      "import { readFileSync } from 'node:fs';",
-      "process.on('exit', () => {",
-      '  const usage = process.resourceUsage();',
-      '  let kib = usage.maxRSS;',
-      "  try { const m = /VmHWM:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8')); if (m) kib = Number(m[1]); } catch {}",
-      "  process.stderr.write('MAXRSS=' + kib + ' CPU=' + (usage.userCPUTime + usage.systemCPUTime) + '\\n');",
-      '});',
-    ].join('\n'),
-  );
+/** `node --require <this>`: prints `MAXRSS=<KiB> CPU=<µs>` on stderr as the child exits. */
+export const PEAK_RSS_HOOK = join(import.meta.dirname, 'peak-rss-hook.cjs');
 
-/** What PEAK_RSS_IMPORT printed: peak RSS in MiB and CPU time in ms, or undefined if nothing was printed. */
+/** What PEAK_RSS_HOOK printed: peak RSS in MiB and CPU time in ms, or undefined if nothing was printed. */
 export function peakOf(stderr: string): { rssMb: number; cpuMs: number } | undefined {
   const [, kib, cpu] = /MAXRSS=(\d+) CPU=(\d+)/.exec(stderr) ?? [];
   if (kib === undefined || cpu === undefined) return undefined;
@@ -35,5 +24,5 @@ export function peakOf(stderr: string): { rssMb: number; cpuMs: number } | undef
  * `node` arguments and environment for running the CLI as the service runs it (src/util/runtime-settings.ts),
  * reporting its peak memory: `spawn(process.execPath, [...measuredNode(), CLI, ...args], { env: measuredEnv(env) })`.
  */
-export const measuredNode = (): string[] => [...NODE_FLAGS, '--import', PEAK_RSS_IMPORT];
+export const measuredNode = (): string[] => [...NODE_FLAGS, '--require', PEAK_RSS_HOOK];
 export const measuredEnv = <T extends object>(env: T): T & Record<string, string> => ({ ...RUNTIME_ENV, ...env });

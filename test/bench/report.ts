@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { simulatedStudy } from '../support/report-data.js';
-import { PEAK_RSS_IMPORT, peakOf } from './peak-rss.js';
+import { PEAK_RSS_HOOK, peakOf } from './peak-rss.js';
 
 type Report = (what: string, figure: string, note?: string) => void;
 type Fmt = (n: number, digits?: number) => string;
@@ -58,7 +58,7 @@ function wholeProcess(dataFile: string, pngFile: string): { ms: number; maxRssMb
     `writeFileSync(${JSON.stringify(pngFile)}, r.png);`,
   ].join('\n');
   const started = performance.now();
-  const child = spawnSync(process.execPath, ['--import', PEAK_RSS_IMPORT, '--input-type=module', '-e', script], {
+  const child = spawnSync(process.execPath, ['--require', PEAK_RSS_HOOK, '--input-type=module', '-e', script], {
     encoding: 'utf8',
   });
   const ms = performance.now() - started;
