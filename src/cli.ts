@@ -183,7 +183,7 @@ async function reportError(thrown: unknown, wantsJson: boolean): Promise<number>
   const known = error instanceof UsageError || error instanceof JobRefusedError;
   const message = known
     ? error.message
-    : `Unexpected error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mail-updater; please report it with the lines above.`;
+    : `Unexpected error: ${(error as Error)?.stack ?? String(error)}\nThis is a bug in mail-updater; please report it with the lines above (run again with NODE_OPTIONS=--enable-source-maps to have them name the source files).`;
   if (wantsJson) {
     const code = error instanceof ConfigError ? 'config' : known ? error.code : 'unexpected';
     await write(

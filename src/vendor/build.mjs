@@ -94,6 +94,9 @@ async function oneFile(entry, outfile, options = {}) {
 
 const fromDist = (outfile) => ({
   packages: 'external',
+  // Back to the TypeScript through tsc's maps: `NODE_OPTIONS=--enable-source-maps` then names
+  // src/ files and lines in a stack trace (README, Troubleshooting). Node reads no map without it.
+  sourcemap: 'linked',
   banner: { js: BANNER },
   plugins: [requirablePackages, ownModuleUrls(resolve(root, outfile))],
 });

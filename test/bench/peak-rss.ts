@@ -15,7 +15,8 @@ export const PEAK_RSS_HOOK = join(import.meta.dirname, 'peak-rss-hook.cjs');
 
 /** What PEAK_RSS_HOOK printed: peak RSS in MiB and CPU time in ms, or undefined if nothing was printed. */
 export function peakOf(stderr: string): { rssMb: number; cpuMs: number } | undefined {
-  const [, kib, cpu] = /MAXRSS=(\d+) CPU=(\d+)/.exec(stderr) ?? [];
+  // The last reading: the process's own, printed as it exits.
+  const [, kib, cpu] = [...stderr.matchAll(/MAXRSS=(\d+) CPU=(\d+)/g)].at(-1) ?? [];
   if (kib === undefined || cpu === undefined) return undefined;
   return { rssMb: Number(kib) / 1024, cpuMs: Number(cpu) / 1000 };
 }

@@ -41,6 +41,9 @@ describe('the built CLI', () => {
       ]),
     );
     for (const path of own) expect(existsSync(join(root, 'dist', path)), path).toBe(true);
+    // A stack trace can be taken back to the TypeScript (NODE_OPTIONS=--enable-source-maps).
+    const map = JSON.parse(readFileSync(join(root, `${bin}.map`), 'utf8')) as { sources: string[] };
+    expect(map.sources).toEqual(expect.arrayContaining(['../src/cli.ts', '../src/compliance/day-query-aside.ts']));
     for (const worker of [
       'src/compliance/day-query-worker.cjs',
       'src/planning/render-worker.js',
