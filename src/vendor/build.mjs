@@ -14,10 +14,12 @@
  * loaded with `await import()`, which stays an import; a static import of one is refused here,
  * as `require` would fail on it at run time (on Vega's top-level await).
  */
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
+// tsc has just written it: the project's own atomic writer (temporary file, fsync, rename).
+import { writeFileAtomically } from '../../dist/src/util/fs.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const dist = resolve(root, 'dist');
@@ -77,6 +79,9 @@ const requirablePackages = {
   },
 };
 
+/** The bin: executable, as npx runs it by its shebang (and sets the mode only the first time it meets a folder). */
+const BIN = 'dist/mail-updater.cjs';
+
 async function oneFile(entry, outfile, options = {}) {
   const result = await build({
     entryPoints: [resolve(root, entry)],
@@ -85,11 +90,17 @@ async function oneFile(entry, outfile, options = {}) {
     platform: 'node',
     format: 'cjs',
     logLevel: 'silent',
+    write: false,
     ...options,
   });
   // A warning (an import.meta left, say) would be a bundle that behaves unlike dist/src: refused.
   if (result.warnings.length > 0)
     throw new Error(`esbuild warned about ${outfile}:\n${result.warnings.map((w) => w.text).join('\n')}`);
+  // Each file whole or not at all: an install stopped mid-build must not leave a bin cut short.
+  for (const file of result.outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    writeFileAtomically(file.path, Buffer.from(file.contents), file.path === resolve(root, BIN) ? 0o755 : 0o644);
+  }
 }
 
 const fromDist = (outfile) => ({
@@ -107,6 +118,6 @@ await oneFile(
   'dist/src/compliance/day-query-worker.cjs',
   fromDist('dist/src/compliance/day-query-worker.cjs'),
 );
-await oneFile('dist/src/cli.js', 'dist/mail-updater.cjs', fromDist('dist/mail-updater.cjs'));
-// npx sets the mode only the first time it meets a checkout's folder (test/unit/built-cli.test.ts).
-for (const bin of ['dist/mail-updater.cjs', 'dist/src/cli.js']) chmodSync(resolve(root, bin), 0o755);
+await oneFile('dist/src/cli.js', BIN, fromDist(BIN));
+// tsc's entry, for services installed with it (test/unit/built-cli.test.ts runs both by their shebang).
+chmodSync(resolve(root, 'dist/src/cli.js'), 0o755);
