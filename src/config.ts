@@ -26,8 +26,8 @@ export const DEFAULT_PARTICIPANTS_CSV_PATH = 'fixtures/participants.csv';
 
 const emailAddress = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
 
-// zod's functional form (zod/mini): its schemas are plain data, built in a third of the time
-// of the chained form's, and this schema is built at every command's start (util/commonjs.ts).
+// zod's functional form (zod/mini): its schemas are built in about half the time of the chained
+// form's, and this schema is built at every command's start (util/commonjs.ts).
 const optionalText = z.optional(z.string());
 /** A whole number of a setting, coerced from its text (checks in this order: whole, at least, at most). */
 const wholeNumber = (error: string, min: { value: number; error: string }, max: { value: number; error: string }) =>

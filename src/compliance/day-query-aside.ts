@@ -24,8 +24,8 @@ export type DayQueryReply =
   | { error: { message: string; code: string | undefined; usage: boolean } };
 
 /**
- * The worker's code as one CommonJS file (`npm run build` bundles day-query-worker.ts with
- * esbuild): a worker started on an ES module first sets up the module loader and then loads
+ * The worker's code as one CommonJS file (`npm run build` bundles it: src/vendor/build.mjs):
+ * a worker started on an ES module first sets up the module loader and then loads
  * each file of its graph, while the roster's pass keeps the other core busy; that was 130–180 ms
  * before the query began, and the query, not the pass, was then what validation waited for.
  */

@@ -6,10 +6,14 @@
  */
 const EMPTY = -1;
 
+/** FNV-1a's basis and prime: hashOf and Utf8Arena.stage (which hashes as it copies) share them. */
+const FNV_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over UTF-16 code units; collisions are resolved by comparing the keys themselves. */
 export function hashOf(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  let hash = FNV_BASIS;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), FNV_PRIME);
   return hash | 0;
 }
 
@@ -24,10 +28,7 @@ export class Utf8Arena {
     this.bytes = Buffer.allocUnsafe(Math.max(1024, initialBytes));
   }
 
-  /**
-   * Appends `text` (`ascii`: known to be ASCII); returns where its bytes end (they start where the
-   * previous ones ended).
-   */
+  /** Appends `text`'s UTF-8; returns where its bytes end (they start where the previous ones ended). */
   append(text: string): number {
     const length = Buffer.byteLength(text, 'utf8');
     this.ensureRoom(length);
@@ -49,12 +50,12 @@ export class Utf8Arena {
     this.ensureRoom(length * 3);
     const bytes = this.bytes;
     const start = this.used;
-    let hash = 0x811c9dc5;
+    let hash = FNV_BASIS;
     let any = 0;
     for (let i = 0; i < length; i++) {
       const code = text.charCodeAt(i);
       any |= code;
-      hash = Math.imul(hash ^ code, 0x01000193);
+      hash = Math.imul(hash ^ code, FNV_PRIME);
       bytes[start + i] = code;
     }
     this.stagedEnd = any < 0x80 ? start + length : start + bytes.write(text, start, 'utf8');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StringTable } from '../../../src/util/string-table.js';
+import { hashOf, StringTable } from '../../../src/util/string-table.js';
 
 /** A tiny deterministic generator, so that a failure can be replayed. */
 function random(seed: number): () => number {
@@ -48,6 +48,14 @@ describe('StringTable', () => {
     expect([...table]).toEqual(['P0001', 'é', 'P2']);
     expect(table.indexOf('é')).toBe(1);
     expect(table.indexOf('e')).toBe(-1);
+  });
+
+  it('hashes a key as hashOf does, beyond ASCII too (the table hashes while it copies)', () => {
+    const keys = ['P0001', 'renee.alsayed.1@example.com', 'Zoë', '東京-01', 'P😀2', ''];
+    const table = new StringTable();
+    for (const key of keys) table.add(key);
+    const { hashes } = table.toParts().parts;
+    keys.forEach((key, k) => expect(hashes[k], key).toBe(hashOf(key)));
   });
 
   it('keeps 100,000 DIDs and finds each of them (the size of a large study)', () => {
