@@ -55,7 +55,7 @@ describe('StringTable', () => {
     const table = new StringTable();
     for (const key of keys) table.add(key);
     const { hashes } = table.toParts().parts;
-    keys.forEach((key, k) => expect(hashes[k], key).toBe(hashOf(key)));
+    for (const [k, key] of keys.entries()) expect(hashes[k], key).toBe(hashOf(key));
   });
 
   it('keeps 100,000 DIDs and finds each of them (the size of a large study)', () => {
