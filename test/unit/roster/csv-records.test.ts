@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CsvQuoteError, readPlainCsv, readWithCsvParse } from '../../../src/roster/csv-records.js';
+import { seededRandom as random } from '../../support/random.js';
 import { makeWorkspace } from '../../support/workspace.js';
 
 type Read = [string[], number][];
@@ -31,17 +32,6 @@ function reference(text: string): Read | Error {
   } catch (error) {
     return error as Error;
   }
-}
-
-/** Deterministic pseudo-random numbers (mulberry32): a failure names its seed and repeats. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const PIECES = ['a', 'bc', 'é', '中', '😀', ' ', ',', ',', '"', '""', '\n', '\n', '\r\n', '\r', 'P0001', 'x@y.org'];

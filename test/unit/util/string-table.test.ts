@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashOf, StringTable } from '../../../src/util/string-table.js';
-
-/** A tiny deterministic generator, so that a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (Math.imul(state, 1103515245) + 12345) | 0;
-    return (state >>> 8) / 0x1000000;
-  };
-}
+import { seededRandom as random } from '../../support/random.js';
 
 describe('StringTable', () => {
   it('answers exactly like a Set, across every growth of its arrays, with numbers in order of adding', () => {
