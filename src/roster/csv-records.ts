@@ -23,7 +23,9 @@ import { MAX_RECORD_CHARS } from './bounds.js';
  */
 export type OnRecord = (record: string[], row: number, span?: RecordSpan) => void;
 
+/** Where a record is: `bytes` (the roster's UTF-8) from `start` to `end`. */
 export interface RecordSpan {
+  bytes: Buffer;
   start: number;
   end: number;
   quoted: boolean;
@@ -57,9 +59,19 @@ const MAX_PLAIN_RECORD_BYTES = 1024 * 1024;
  * CSV). `utf8` is the roster without a byte order mark; `text()` decodes it, only when needed.
  * Throws CsvQuoteError for misplaced quotes.
  */
-export function readCsvRecords(roster: { utf8: Buffer; text: () => string }, onRecord: OnRecord): void {
-  if (!readPlainCsv(roster.utf8, onRecord)) readWithCsvParse(roster.text(), onRecord);
+export function readCsvRecords(
+  roster: { utf8: Buffer; text: () => string },
+  onRecord: OnRecord,
+  onUnquoted?: OnUnquoted,
+): void {
+  if (!readPlainCsv(roster.utf8, onRecord, onUnquoted)) readWithCsvParse(roster.text(), onRecord);
 }
+
+/**
+ * Offered each unquoted record of a plain CSV, as its place in the bytes, before its values are
+ * made: true when it has been taken so (read.ts, plain rows), false for `onRecord` to have it.
+ */
+export type OnUnquoted = (start: number, end: number, line: number) => boolean;
 
 type CsvParse = typeof import('csv-parse/sync');
 let csvParse: CsvParse['parse'] | undefined;
@@ -101,14 +113,15 @@ export function readWithCsvParse(text: string, onRecord: OnRecord): void {
  * Reads a plain CSV and returns true, or returns false having called `onRecord` for nothing: the
  * whole text is checked before the first record is handed on. Misplaced quotes throw CsvQuoteError.
  */
-export function readPlainCsv(bytes: Buffer, onRecord: OnRecord): boolean {
+export function readPlainCsv(bytes: Buffer, onRecord: OnRecord, onUnquoted?: OnUnquoted): boolean {
   // A (second) byte order mark: csv-parse's rules apply.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return false;
   const checked = walkRecords(bytes);
   if (checked instanceof CsvQuoteError) throw checked;
   if (!checked) return false;
   walkRecords(bytes, (start, end, quoted, line) => {
-    onRecord(recordValues(bytes, start, end, quoted), line, { start, end, quoted });
+    if (!quoted && onUnquoted?.(start, end, line)) return;
+    onRecord(recordValues(bytes, start, end, quoted), line, { bytes, start, end, quoted });
   });
   return true;
 }

@@ -8,6 +8,7 @@ import type { Finding } from '../finding.js';
 import { boundRecord, MAX_RECORD_CHARS } from './bounds.js';
 import { CsvQuoteError, type RecordSpan, readCsvRecords } from './csv-records.js';
 import { decodeRoster, headerLine, isBlank, separatorFinding, UTF8_BOM } from './encoding.js';
+import { PlainRow } from './plain-row.js';
 import { bytesInMemory, cleanValues, type Layout, type RowBytes, RowStore, SEP_BYTE } from './row-store.js';
 
 export const ROSTER_STATUSES = ['active', 'paused', 'withdrawn', 'opted_out'] as const;
@@ -49,6 +50,12 @@ function rosterUnreadable(path: string, error: unknown): UsageError {
 /** Each row, as it is read, is also handed to `onRow`: one pass for the reading and the checks. */
 export type OnRow = (row: RosterRow, index: number) => void;
 
+/**
+ * Offered a plain row (plain-row.ts) on its bytes before it is made: true when it has taken it
+ * so, and the row is kept without being made; false for it to be made and given to `onRow`.
+ */
+export type OnPlainRow = (row: PlainRow, index: number) => boolean;
+
 /** The roster as read, its file still open: `parseOpenRoster` next (or `close()`). */
 export interface OpenRoster {
   bytes: Buffer;
@@ -73,10 +80,10 @@ export function openRosterFile(path: string): OpenRoster {
 }
 
 /** Parses an opened roster; the rows keep the file (closed by `rows.close()`, or when dropped). */
-export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow): Roster {
+export function parseOpenRoster(opened: OpenRoster, onRow?: OnRow, onPlainRow?: OnPlainRow): Roster {
   let roster: Roster | undefined;
   try {
-    roster = parseRoster(opened.bytes, onRow, opened.file);
+    roster = parseRoster(opened.bytes, onRow, opened.file, onPlainRow);
     return roster;
   } finally {
     if (!roster?.rows.readsFrom(opened.file)) opened.file.close();
@@ -157,8 +164,9 @@ export function rosterFields(columns: readonly string[], row: RosterRow): Record
 /**
  * `onRow` sees every row as it is read; if the file then turns out unreadable (only csv-parse,
  * for unusual files, finds that late), the roster comes back with no rows and a run error.
+ * `onPlainRow`, with `onRow`, is offered each plain row first (OnPlainRow).
  */
-export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Roster {
+export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows, onPlainRow?: OnPlainRow): Roster {
   const empty = (finding: Finding, value?: string): Roster => ({
     columns: [],
     rows: new RowStore(NO_COLUMNS),
@@ -183,6 +191,8 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
   const findings: Finding[] = [];
   let headerBroken = false;
   let deferred = false;
+  // Made with the header, when rows may be taken plain.
+  let plain: PlainRow | undefined;
   // Looked for once in the whole file rather than in each value (csv-parse's rows are always searched).
   const sepInFile = decoded.utf8.includes(SEP_BYTE);
   const onRecord = (record: string[], row: number, span?: RecordSpan): void => {
@@ -205,6 +215,8 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
         decoded.utf8.buffer === bytes.buffer &&
         decoded.utf8.byteOffset - bytes.byteOffset === file.base;
       rows = new RowStore(layout, inFile ? file : bytesInMemory(decoded.utf8), bytes.length);
+      if (onPlainRow !== undefined && onRow !== undefined && !headerBroken)
+        plain = new PlainRow(decoded.utf8, layout, columns.length);
       return;
     }
     if (headerBroken) return;
@@ -230,8 +242,13 @@ export function parseRoster(bytes: Buffer, onRow?: OnRow, file?: FileRows): Rost
     if (span !== undefined) onRow?.(made, rows.length - 1);
     else deferred = true;
   };
+  const onUnquoted = (start: number, end: number, line: number): boolean => {
+    if (plain === undefined || !plain.read(start, end, line) || !onPlainRow!(plain, rows.length)) return false;
+    rows.pushPlain(line, decoded.utf8, start, end);
+    return true;
+  };
   try {
-    readCsvRecords(decoded, onRecord);
+    readCsvRecords(decoded, onRecord, onPlainRow === undefined ? undefined : onUnquoted);
   } catch (error) {
     const line = (error as { lines?: number }).lines;
     if ((error as { code?: string }).code === 'CSV_MAX_RECORD_SIZE')

@@ -70,13 +70,10 @@ class ValuesRow implements RosterRow {
   }
 }
 
-/** A hash of a record's values, to tell that a record read again is the one validated. */
-function hashOfValues(values: readonly string[]): number {
+/** A hash of a record's bytes, to tell that a record read again is the one validated. */
+function hashOfBytes(bytes: Uint8Array, start: number, end: number): number {
   let hash = 0x811c9dc5;
-  for (const value of values) {
-    for (let i = 0; i < value.length; i++) hash = Math.imul(hash ^ value.charCodeAt(i), 0x01000193);
-    hash = Math.imul(hash ^ 0x1f, 0x01000193);
-  }
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
   return hash | 0;
 }
 
@@ -171,23 +168,13 @@ export class RowStore implements Iterable<RosterRow> {
    */
   push(line: number, values: string[], shapeOk: boolean, span?: RecordSpan): RosterRow {
     const index = this.count++;
-    if (index === this.lines.length) {
-      const length = index * 2;
-      this.starts = grow(this.starts, length);
-      this.ends = grow(this.ends, length);
-      this.lines = grow(this.lines, length);
-      this.flags = grow(this.flags, length);
-      this.sums = grow(this.sums, length);
-    }
+    if (index === this.lines.length) this.growTo(index * 2);
     if (span !== undefined && this.file !== undefined) {
-      if (!this.usesFile) {
-        this.usesFile = true;
-        if (this.file.close !== undefined) closeWhenDropped.register(this, this.file, this);
-      }
+      if (!this.usesFile) this.startUsingFile();
       this.starts[index] = span.start;
       this.ends[index] = span.end;
       this.flags[index] = (shapeOk ? 1 : 0) | (span.quoted ? 2 : 0);
-      if (this.file.changed !== undefined) this.sums[index] = hashOfValues(values);
+      this.keepSum(index, span.bytes, span.start, span.end);
     } else {
       const [start, end] = this.pack(values.join(SEP));
       this.starts[index] = start;
@@ -196,6 +183,26 @@ export class RowStore implements Iterable<RosterRow> {
     }
     this.lines[index] = line;
     return new ValuesRow(line, values, this.layout, shapeOk);
+  }
+
+  /**
+   * Adds a plain record of `file` (no quoted values, one value per column) by its place only: its
+   * values were checked on its bytes (plain-row.ts), and are made when the row is read.
+   */
+  pushPlain(line: number, bytes: Buffer, start: number, end: number): void {
+    const index = this.count++;
+    if (index === this.lines.length) this.growTo(index * 2);
+    if (!this.usesFile) this.startUsingFile();
+    this.starts[index] = start;
+    this.ends[index] = end;
+    this.flags[index] = 1;
+    this.lines[index] = line;
+    this.keepSum(index, bytes, start, end);
+  }
+
+  /** Bytes that can change (a file kept open): a hash of the record's, to check it by when it is read again. */
+  private keepSum(index: number, bytes: Buffer, start: number, end: number): void {
+    if (this.file?.changed !== undefined) this.sums[index] = hashOfBytes(bytes, start, end);
   }
 
   /** Row `index` (from 0) as a fresh object, or undefined past the end. */
@@ -208,10 +215,10 @@ export class RowStore implements Iterable<RosterRow> {
     if ((flags & 4) !== 0) values = this.arena!.text(start, end).split(SEP);
     else {
       const bytes = this.file!.read(start, end);
-      values = cleanValues(recordValues(bytes, 0, end - start, (flags & 2) !== 0), bytes.includes(SEP_BYTE));
-      // Not the values validated (an edit in place that kept the size and time): never use them.
+      // Not the record validated (an edit in place that kept the size and time): never use it.
       const { changed } = this.file!;
-      if (changed !== undefined && hashOfValues(values) !== this.sums[index]) throw changed();
+      if (changed !== undefined && hashOfBytes(bytes, 0, bytes.length) !== this.sums[index]) throw changed();
+      values = cleanValues(recordValues(bytes, 0, end - start, (flags & 2) !== 0), bytes.includes(SEP_BYTE));
     }
     return new ValuesRow(this.lines[index]!, values, this.layout, (flags & 1) !== 0);
   }
@@ -223,6 +230,20 @@ export class RowStore implements Iterable<RosterRow> {
 
   *[Symbol.iterator](): Iterator<RosterRow> {
     for (let i = 0; i < this.count; i++) yield this.at(i)!;
+  }
+
+  private growTo(length: number): void {
+    this.starts = grow(this.starts, length);
+    this.ends = grow(this.ends, length);
+    this.lines = grow(this.lines, length);
+    this.flags = grow(this.flags, length);
+    this.sums = grow(this.sums, length);
+  }
+
+  /** The first row kept as its place in `file`: the store now closes the file. */
+  private startUsingFile(): void {
+    this.usesFile = true;
+    if (this.file?.close !== undefined) closeWhenDropped.register(this, this.file, this);
   }
 
   private pack(packed: string): [number, number] {

@@ -10,6 +10,7 @@ import type { Finding } from '../finding.js';
 import { isValidEmail } from '../mail/address.js';
 import { isValidTimeZone } from '../util/dates.js';
 import { grow, StringTable } from '../util/string-table.js';
+import type { PlainRow } from './plain-row.js';
 import { ROSTER_STATUSES, type RosterRow } from './read.js';
 
 /** DIDs become file names (outbox/dry-run/D/<DID>.eml), so they are kept to a safe alphabet. */
@@ -172,7 +173,17 @@ class KeyedRows {
   /** The key's number (`keys`). */
   add(key: string, rowIndex: number): number {
     const size = this.keys.size;
-    const k = this.keys.add(key);
+    return this.noteRow(this.keys.add(key), size, rowIndex);
+  }
+
+  /** `add` of the ASCII bytes from `start` to `end` (StringTable.addAscii). */
+  addAscii(bytes: Uint8Array, start: number, end: number, lowerCase: boolean, rowIndex: number): number {
+    const size = this.keys.size;
+    return this.noteRow(this.keys.addAscii(bytes, start, end, lowerCase), size, rowIndex);
+  }
+
+  /** Row `rowIndex` has key `k`, which is new when it is `size` (the table's size before). */
+  private noteRow(k: number, size: number, rowIndex: number): number {
     if (k === size) {
       if (k === this.firstRow.length) this.firstRow = grow(this.firstRow, k * 2);
       this.firstRow[k] = rowIndex;
@@ -252,6 +263,18 @@ export class RosterChecker {
       if (group === undefined) this.suppressedBy.set(address, [row]);
       else group.push(row);
     }
+    return didKey;
+  }
+
+  /**
+   * Row `index` as a plain row (plain-row.ts) that `plainStanding` found nothing wrong with, as
+   * `check` would have taken it. Returns its DID's number in `didTable`.
+   */
+  checkPlain(row: PlainRow, index: number, active: boolean): number {
+    const { bytes, layout, starts, ends } = row;
+    const didKey = this.dids.addAscii(bytes, starts[layout.did]!, ends[layout.did]!, false, index);
+    // The address lower-cased, as addressKey does (a plain address is ASCII).
+    if (active) this.activeAddresses.addAscii(bytes, starts[layout.email]!, ends[layout.email]!, true, index);
     return didKey;
   }
 

@@ -32,10 +32,30 @@ export class MultisetFingerprint {
       c = Math.imul(((c ^ code) << 11) | ((c ^ code) >>> 21), MULTIPLIERS[2]);
       d = Math.imul(((d ^ code) << 17) | ((d ^ code) >>> 15), MULTIPLIERS[3]);
     }
-    this.sums[0]! += mix(a ^ key.length);
-    this.sums[1]! += mix(b ^ key.length);
-    this.sums[2]! += mix(c ^ key.length);
-    this.sums[3]! += mix(d ^ key.length);
+    this.addLanes(a, b, c, d, key.length);
+  }
+
+  /** `add` of the key that is the ASCII bytes from `start` to `end` of `bytes` (the caller has checked), with no string made. */
+  addAscii(bytes: Uint8Array, start: number, end: number): void {
+    let a: number = SEEDS[0];
+    let b: number = SEEDS[1];
+    let c: number = SEEDS[2];
+    let d: number = SEEDS[3];
+    for (let i = start; i < end; i++) {
+      const code = bytes[i]!;
+      a = Math.imul(((a ^ code) << 13) | ((a ^ code) >>> 19), MULTIPLIERS[0]);
+      b = Math.imul(((b ^ code) << 15) | ((b ^ code) >>> 17), MULTIPLIERS[1]);
+      c = Math.imul(((c ^ code) << 11) | ((c ^ code) >>> 21), MULTIPLIERS[2]);
+      d = Math.imul(((d ^ code) << 17) | ((d ^ code) >>> 15), MULTIPLIERS[3]);
+    }
+    this.addLanes(a, b, c, d, end - start);
+  }
+
+  private addLanes(a: number, b: number, c: number, d: number, length: number): void {
+    this.sums[0]! += mix(a ^ length);
+    this.sums[1]! += mix(b ^ length);
+    this.sums[2]! += mix(c ^ length);
+    this.sums[3]! += mix(d ^ length);
     this.count++;
   }
 

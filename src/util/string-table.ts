@@ -62,6 +62,27 @@ export class Utf8Arena {
     return hash | 0;
   }
 
+  /**
+   * `stage` for a key that is ASCII bytes from `start` to `end` of `source` (the caller has
+   * checked), lower-cased (A-Z only) when `lowerCase`: the same bytes and hash as `stage` of the
+   * key as a string, with no string made.
+   */
+  stageAscii(source: Uint8Array, start: number, end: number, lowerCase: boolean): number {
+    const length = end - start;
+    this.ensureRoom(length);
+    const bytes = this.bytes;
+    const at = this.used - start;
+    let hash = FNV_BASIS;
+    for (let i = start; i < end; i++) {
+      let code = source[i]!;
+      if (lowerCase && code >= 0x41 && code <= 0x5a) code |= 0x20;
+      hash = Math.imul(hash ^ code, FNV_PRIME);
+      bytes[at + i] = code;
+    }
+    this.stagedEnd = this.used + length;
+    return hash | 0;
+  }
+
   /** Whether the bytes from `start` to `end` are the staged ones. */
   isStaged(start: number, end: number): boolean {
     const staged = this.used;
@@ -215,7 +236,18 @@ export class StringTable implements Iterable<string> {
 
   /** Adds the key if it is new; returns its number either way (compare with `size` to tell). */
   add(key: string): number {
-    const hash = this.arena.stage(key);
+    return this.addStaged(this.arena.stage(key));
+  }
+
+  /**
+   * `add` of the key that is the ASCII bytes from `start` to `end` of `source` (lower-cased when
+   * `lowerCase`), without making it a string: see Utf8Arena.stageAscii.
+   */
+  addAscii(source: Uint8Array, start: number, end: number, lowerCase = false): number {
+    return this.addStaged(this.arena.stageAscii(source, start, end, lowerCase));
+  }
+
+  private addStaged(hash: number): number {
     const mask = this.slots.length - 1;
     let slot = hash & mask;
     for (; ; slot = (slot + 1) & mask) {

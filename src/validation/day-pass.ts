@@ -9,14 +9,15 @@
 import type { DayData } from '../compliance/db.js';
 import type { Implausible } from '../compliance/plausibility.js';
 import { type Finding, participantFinding } from '../finding.js';
-import type { OnRow } from '../roster/read.js';
+import { NOT_PLAIN, PLAIN_ACTIVE, plainStanding } from '../roster/plain-row.js';
+import type { OnPlainRow, OnRow } from '../roster/read.js';
 import { RosterChecker } from '../roster/rules.js';
 import type { ActiveDids } from '../storage/participants-seen.js';
 import type { SuppressionIndex } from '../storage/suppressions.js';
 import { MultisetFingerprint } from '../util/multiset-fingerprint.js';
 import { grow } from '../util/string-table.js';
 import { dataBlockedFinding } from './data-findings.js';
-import { ELIGIBLE, NO_DATA, standingOf } from './participants.js';
+import { ELIGIBLE, NO_DATA, standingOf, statusStanding } from './participants.js';
 import { isEmpty, suppressionFinding } from './suppressed.js';
 
 export interface DayPassOptions {
@@ -63,13 +64,7 @@ export class DayPass {
   }
 
   readonly visit: OnRow = (row, i) => {
-    if (i === this.standings.length) {
-      this.standings = grow(this.standings, i * 2);
-      this.firstOfDid = grow(this.firstOfDid, i * 2);
-      this.didKeys = grow(this.didKeys, i * 2);
-      this.active = grow(this.active, i * 2);
-    }
-    this.rows = i + 1;
+    this.makeRoom(i);
     const didKey = this.checker.check(row, i);
     this.didKeys[i] = didKey;
     if (didKey !== -1 && this.checker.firstRowOfDid(didKey) === i) this.firstOfDid[i] = 1;
@@ -83,6 +78,46 @@ export class DayPass {
       if (suppression !== undefined) this.suppressions.push(suppression);
     }
   };
+
+  /**
+   * `visit` for a plain row (roster/plain-row.ts), on its bytes: true when it has been taken as
+   * `visit` would have taken it; false, before anything is changed, for a row to be made and
+   * visited instead (a rule or a suppression has something to say about it).
+   */
+  readonly visitPlain: OnPlainRow = (row, i) => {
+    const standing = plainStanding(row);
+    if (standing === NOT_PLAIN) return false;
+    const active = standing === PLAIN_ACTIVE;
+    const { bytes, layout, starts, ends } = row;
+    const didStart = starts[layout.did]!;
+    const didEnd = ends[layout.did]!;
+    if (active && this.checkSuppressions) {
+      const did = bytes.toString('latin1', didStart, didEnd);
+      const email = bytes.toString('latin1', starts[layout.email]!, ends[layout.email]!);
+      const suppressed = { row: row.line, did, email, status: 'active' };
+      if (suppressionFinding(suppressed, this.options.suppressed!) !== undefined) return false;
+    }
+    this.makeRoom(i);
+    const didKey = this.checker.checkPlain(row, i, active);
+    this.didKeys[i] = didKey;
+    if (this.checker.firstRowOfDid(didKey) === i) this.firstOfDid[i] = 1;
+    this.standings[i] = active ? ELIGIBLE : statusStanding(standing);
+    if (!active) return true;
+    this.active[i] = 1;
+    this.activeFingerprint.addAscii(bytes, didStart, didEnd);
+    return true;
+  };
+
+  /** Room for row `i` in the per-row arrays. */
+  private makeRoom(i: number): void {
+    if (i === this.standings.length) {
+      this.standings = grow(this.standings, i * 2);
+      this.firstOfDid = grow(this.firstOfDid, i * 2);
+      this.didKeys = grow(this.didKeys, i * 2);
+      this.active = grow(this.active, i * 2);
+    }
+    this.rows = i + 1;
+  }
 
   /** Hands the active rows' DIDs to `onActive`, if given (validateDay: once the day's data is read too). */
   reportActive(): void {

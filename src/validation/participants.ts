@@ -19,11 +19,14 @@ export const ELIGIBLE = 0;
 export const NO_DATA = 1;
 const STATUS_BASE = 2;
 
+/** The standing of a row whose status is ROSTER_STATUSES[status], not active. */
+export const statusStanding = (status: number): number => STATUS_BASE + status;
+
 export function standingOf(row: RosterRow, hasData: boolean): number {
   if (row.status !== 'active') {
     const status = (ROSTER_STATUSES as readonly string[]).indexOf(row.status);
     // An unknown status is an error finding, so the row is blocked whatever its standing says.
-    return status === -1 ? NO_DATA : STATUS_BASE + status;
+    return status === -1 ? NO_DATA : statusStanding(status);
   }
   return hasData ? ELIGIBLE : NO_DATA;
 }

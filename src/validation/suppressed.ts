@@ -26,7 +26,10 @@ export const isEmpty = (index: SuppressionIndex): boolean =>
   index.byAddressHash.size === 0 && index.byDid.size === 0 && (index.softBouncing?.size ?? 0) === 0;
 
 /** The row's suppression finding, if any (one row at a time: validate-day.ts checks the roster in one pass). */
-export function suppressionFinding(row: RosterRow, index: SuppressionIndex): Finding | undefined {
+export function suppressionFinding(
+  row: Pick<RosterRow, 'row' | 'did' | 'email' | 'status'>,
+  index: SuppressionIndex,
+): Finding | undefined {
   if (row.status !== 'active' || row.did === '') return undefined;
   const byDid = index.byDid.get(row.did);
   if (byDid?.kind === 'opted_out')

@@ -84,7 +84,9 @@ export async function validateDay(
   // each row against the day's data. Nothing per row is kept but a few bytes.
   const pass = new DayPass(options, estimatedRows(opened.bytes));
   const roster =
-    opened.file === undefined ? parseRoster(opened.bytes, pass.visit) : parseOpenRoster(opened, pass.visit);
+    opened.file === undefined
+      ? parseRoster(opened.bytes, pass.visit, undefined, pass.visitPlain)
+      : parseOpenRoster(opened, pass.visit, pass.visitPlain);
   try {
     const { day, newest, implausible } = await dayResult;
     // Only a validation that could read the day records anyone as seen (as before the worker).

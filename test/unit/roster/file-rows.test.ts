@@ -9,9 +9,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { openRosterFile, parseOpenRoster, readRosterFile } from '../../../src/roster/read.js';
+import { DayPass } from '../../../src/validation/day-pass.js';
 
-/** As a dry run reads it: the rows stay in the open file. */
-const openRoster = (path: string) => parseOpenRoster(openRosterFile(path));
+/**
+ * As a dry run reads it: the rows stay in the open file, and the day's pass takes the plain ones
+ * on their bytes (plain-row.ts), counted in `plainRows`.
+ */
+let plainRows = 0;
+const openRoster = (path: string) => {
+  const pass = new DayPass();
+  return parseOpenRoster(openRosterFile(path), pass.visit, (row, i) => {
+    const taken = pass.visitPlain(row, i);
+    if (taken) plainRows++;
+    return taken;
+  });
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'mu-file-rows-'));
 const roster = (name: string, text: string | Buffer): string => {
@@ -23,9 +35,11 @@ const openFiles = (): number => readdirSync('/proc/self/fd').length;
 const rows = 'did,email,first_name\r\nP1,a@x.org,Ana\r\n"P2"," b@x.org ","Bo, Jr."\nP3,c@x.org,Zoë\n';
 
 describe('rows read again from the roster file', () => {
-  it('come back as they were read, after a byte order mark too', () => {
+  it('come back as they were read, after a byte order mark too, plain rows and quoted ones', () => {
     for (const text of [rows, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(rows)])]) {
+      plainRows = 0;
       const { rows: store } = openRoster(roster('plain.csv', text));
+      expect(plainRows).toBe(2); // P1 and P3; P2 has quoted values
       expect([...store].map((r) => [r.row, r.did, r.email, r.firstName])).toEqual([
         [2, 'P1', 'a@x.org', 'Ana'],
         [3, 'P2', 'b@x.org', 'Bo, Jr.'],
@@ -48,6 +62,7 @@ describe('rows read again from the roster file', () => {
   });
 
   it('stop with roster_changed when the file is edited in place, and not when a new file is renamed over it', () => {
+    plainRows = 0;
     const path = roster('edited.csv', rows);
     const edited = openRoster(path);
     writeFileSync(path, rows.replace('a@x.org', 'z@x.org'));
@@ -70,6 +85,7 @@ describe('rows read again from the roster file', () => {
     renameSync(`${path2}.new`, path2);
     expect(replaced.rows.at(0)!.email).toBe('a@x.org');
     replaced.rows.close();
+    expect(plainRows).toBe(6); // row 0, the one edited, was taken plain each time
   });
 
   it.runIf(process.platform === 'linux')(

@@ -66,4 +66,24 @@ describe('RowStore', () => {
     expect(() => store.at(0)).toThrow(/changed/);
     expect(store.at(1)!.email).toBe('b@x.org');
   });
+
+  it('checks a row kept plain (by its place only) by its bytes too, a moved space included', () => {
+    const file = Buffer.from('did,email\nP1,a@x.org\nP2," b@x.org"\n');
+    const fileLike = { ...bytesInMemory(file), changed: () => new Error('The roster changed.') };
+    const store = new RowStore({ ...layout, status: -1, firstName: -1, timezone: -1 }, fileLike);
+    store.pushPlain(2, file, file.indexOf('P1'), file.indexOf('\nP2'));
+    let header = true;
+    readPlainCsv(file, (record, line, span) => {
+      if (header) header = false;
+      else if (line === 3) store.push(line, cleanValues(record), true, span);
+    });
+    expect([...store].map((row) => [row.row, row.did, row.email])).toEqual([
+      [2, 'P1', 'a@x.org'],
+      [3, 'P2', 'b@x.org'],
+    ]);
+    file.write('b@x.org ', file.indexOf(' b@x.org')); // the same values once trimmed, but not the bytes read
+    file.write('A', file.indexOf('a@x.org'));
+    expect(() => store.at(0)).toThrow(/changed/);
+    expect(() => store.at(1)).toThrow(/changed/);
+  });
 });
