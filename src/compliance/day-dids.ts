@@ -11,6 +11,7 @@
  * every row into JavaScript.
  */
 import type Database from 'better-sqlite3';
+import type { DidListing } from './db.js';
 import { findImplausible, type Implausible } from './plausibility.js';
 
 /** Deliberately wider than plausibility.ts (a false suspect costs one lookup; a miss, a wrong e-mail). */
@@ -21,7 +22,7 @@ const SUSPECT = `(
   OR (last_sync_at IS NOT NULL AND julianday(last_sync_at) IS NULL)
 )`;
 
-export function builtInDayDids(db: Database.Database, day: string, suspects: string[]): Iterable<string> {
+export function builtInDayDids(db: Database.Database, day: string, suspects: string[]): DidListing {
   // (did, day) is the primary key: one row per DID and day, no DISTINCT needed.
   // The whole day as one string (1 a suspect, 0 not, then the DID; RS between): one value
   // instead of 100,000 is most of this query's cost saved, and nothing per DID is left in the
@@ -38,7 +39,7 @@ export function builtInDayDids(db: Database.Database, day: string, suspects: str
   if (others > 0) return rowByRow(db, day, suspects);
   if (list === null) return [];
   if (countOf(list, RS) + 1 !== count) return rowByRow(db, day, suspects);
-  return (function* () {
+  const dids = (function* () {
     for (let start = 0; start <= list.length; ) {
       let end = list.indexOf(RS, start);
       if (end === -1) end = list.length;
@@ -48,6 +49,7 @@ export function builtInDayDids(db: Database.Database, day: string, suspects: str
       start = end + 1;
     }
   })();
+  return Object.assign(dids, { expected: count });
 }
 
 const RS = '\u001e';
