@@ -2,11 +2,11 @@
  * Mustache-style templates: subject.txt, body.txt, body.html. HTML fields are escaped; text and
  * subject are not (the subject is sanitised as a header by the composer instead).
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mustache from 'mustache';
 import { UsageError } from '../errors.js';
+import { nodeCrypto } from '../util/commonjs.js';
 import { packageRoot } from '../util/fs.js';
 import { type TemplateSyntaxCode, templateSyntaxProblems } from './template-syntax.js';
 
@@ -17,8 +17,8 @@ export interface Templates {
   subject: string;
   text: string;
   html: string;
-  /** Hash of the three files: tells "template changed since last send". */
-  hash: string;
+  /** Hash of the three files: tells "template changed since last send". Worked out when first read. */
+  readonly hash: string;
   source: string;
 }
 
@@ -44,8 +44,25 @@ export function loadTemplates(dir: string | undefined): Templates {
   const subject = read('subject').trim();
   const text = read('text');
   const html = read('html');
-  const hash = createHash('sha256').update(subject).update('\0').update(text).update('\0').update(html).digest('hex');
-  return { subject, text, html, hash, source: dir ?? 'built-in' };
+  // Only a dry run's plan asks for it: validation then does not load node:crypto (commonjs.ts).
+  let hash: string | undefined;
+  return {
+    subject,
+    text,
+    html,
+    get hash() {
+      hash ??= nodeCrypto()
+        .createHash('sha256')
+        .update(subject)
+        .update('\0')
+        .update(text)
+        .update('\0')
+        .update(html)
+        .digest('hex');
+      return hash;
+    },
+    source: dir ?? 'built-in',
+  };
 }
 
 export interface TemplateProblem {

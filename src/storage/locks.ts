@@ -4,9 +4,9 @@
  * cut) is detected by its pid on this host or, from another host, by a stale heartbeat.
  */
 
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JobRefusedError } from '../errors.js';
+import { nodeCrypto } from '../util/commonjs.js';
 import type { StateDb } from './state-db.js';
 
 const HEARTBEAT_MS = 5_000;
@@ -65,7 +65,7 @@ export function acquireLock(
   now: () => Date,
   fix = 'Wait for it to finish, then check `npx mail-updater status`.',
 ): HeldLock {
-  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const owner = `${hostname()}:${process.pid}:${nodeCrypto().randomUUID().slice(0, 8)}`;
   db.transaction(() => {
     const existing = db
       .prepare('SELECT owner, pid, host, acquired_at, heartbeat_at FROM locks WHERE name = ?')

@@ -3,7 +3,8 @@
  * lower-cased form (never the address itself) and blocks whichever roster row uses it, until the
  * roster's address changes; an opt-out blocks the DID. Lifted with `suppression remove` (audited).
  */
-import { createHash } from 'node:crypto';
+
+import { nodeCrypto } from '../util/commonjs.js';
 import type { StateDb } from './state-db.js';
 
 export type SuppressionKind = 'bounced' | 'opted_out';
@@ -20,7 +21,7 @@ export interface Suppression {
 }
 
 export function addressHash(address: string): string {
-  return createHash('sha256').update(address.trim().toLowerCase()).digest('hex');
+  return nodeCrypto().createHash('sha256').update(address.trim().toLowerCase()).digest('hex');
 }
 
 export interface NewSuppression {

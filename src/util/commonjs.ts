@@ -11,6 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 export const requireCommonJs = createRequire(import.meta.url);
 
+type NodeCrypto = typeof import('node:crypto');
+let crypto: NodeCrypto | undefined;
+/**
+ * node:crypto, loaded when first used: with the stream modules it loads, it was 18 ms of every
+ * command's start (before validation could start the day's query), and validation uses none of it.
+ */
+export const nodeCrypto = (): NodeCrypto => (crypto ??= requireCommonJs('node:crypto') as NodeCrypto);
+
 type ZodMini = typeof import('zod/mini');
 
 /** The builders the one-file build exports (src/vendor/zod.ts): what config and Slack use. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -13,6 +12,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeCrypto } from './commonjs.js';
 
 /** Creates a folder (and its parents) readable by the owner only: it holds participants' data. */
 export function ensurePrivateDir(path: string): void {
@@ -60,7 +60,10 @@ function fsyncDir(dir: string): void {
  * the temporary file is removed (only ours) and the error thrown as it came.
  */
 export function writeFileAtomically(path: string, content: Buffer, mode: number): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(
+    dirname(path),
+    `.${basename(path)}.${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}.tmp`,
+  );
   let fd: number | undefined;
   let created = false;
   try {
