@@ -12,6 +12,7 @@
  */
 import { isSimpleEmail } from '../mail/address.js';
 import { isValidTimeZone } from '../util/dates.js';
+import { StringTable } from '../util/string-table.js';
 import { MAX_CELL_CHARS, MAX_ROW_CHARS } from './bounds.js';
 import type { Layout } from './row-store.js';
 
@@ -44,16 +45,18 @@ export class PlainRow {
     if (end - start > MAX_ROW_CHARS) return false;
     const { bytes, starts, ends } = this;
     const last = this.columns - 1;
+    // A loop, not indexOf per value: for records this short, Buffer's call cost more than the bytes.
+    let column = 0;
     let from = start;
-    for (let c = 0; c < last; c++) {
-      const comma = bytes.indexOf(COMMA, from);
-      if (comma === -1 || comma >= end || comma - from > MAX_CELL_CHARS) return false;
-      starts[c] = from;
-      ends[c] = comma;
-      from = comma + 1;
+    for (let i = start; i < end; i++) {
+      if (bytes[i] !== COMMA) continue;
+      if (column === last || i - from > MAX_CELL_CHARS) return false;
+      starts[column] = from;
+      ends[column] = i;
+      column++;
+      from = i + 1;
     }
-    const extra = bytes.indexOf(COMMA, from);
-    if ((extra !== -1 && extra < end) || end - from > MAX_CELL_CHARS) return false;
+    if (column !== last || end - from > MAX_CELL_CHARS) return false;
     starts[last] = from;
     ends[last] = end;
     this.line = line;
@@ -118,17 +121,20 @@ function isAlphanumeric(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (letter >= 0x61 && letter <= 0x7a);
 }
 
-/**
- * Empty, or printable ASCII with no space that is a valid zone: one short string made per row,
- * and Intl asked once per zone (isValidTimeZone keeps the answers).
- */
+/** The zones found valid, as bytes: a roster repeats a few, and a string a row cost more than the look-up. */
+const validZones = new StringTable();
+
+/** Empty, or printable ASCII with no space that is a valid zone (Intl is asked once per zone). */
 function isSimpleZone(bytes: Buffer, start: number, end: number): boolean {
   if (start === end) return true;
   for (let i = start; i < end; i++) {
     const b = bytes[i]!;
     if (b <= 0x20 || b >= 0x7f) return false;
   }
-  return isValidTimeZone(bytes.toString('latin1', start, end));
+  if (validZones.indexOfAscii(bytes, start, end) !== -1) return true;
+  if (!isValidTimeZone(bytes.toString('latin1', start, end))) return false;
+  validZones.addAscii(bytes, start, end);
+  return true;
 }
 
 /** A byte below 0x20 or 0x7f: what rules.ts calls a control character in a name (UTF-8 has no other such byte). */

@@ -171,7 +171,15 @@ export class StringTable implements Iterable<string> {
 
   /** The key's number, or -1. */
   indexOf(key: string): number {
-    const hash = this.arena.stage(key);
+    return this.indexOfStaged(this.arena.stage(key));
+  }
+
+  /** `indexOf` of the key that is the ASCII bytes from `start` to `end` of `source` (see `addAscii`). */
+  indexOfAscii(source: Uint8Array, start: number, end: number): number {
+    return this.indexOfStaged(this.arena.stageAscii(source, start, end, false));
+  }
+
+  private indexOfStaged(hash: number): number {
     const mask = this.slots.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
       const index = this.slots[slot]!;

@@ -134,6 +134,12 @@ describe('keys from bytes', () => {
     const k = table.addAscii(bytes, 1, bytes.length - 1, true);
     expect(table.indexOf('ann.lee@example.org')).toBe(k);
     expect(table.indexOf('Ann.Lee@Example.ORG')).toBe(-1);
+    // And a look-up from bytes finds what add() of the string stored, and adds nothing.
+    const zones = bytesOf('Europe/Paris');
+    table.add('Europe/Paris');
+    expect(table.indexOfAscii(zones, 1, zones.length - 1)).toBe(1);
+    expect(table.indexOfAscii(bytesOf('Europe/Pari'), 1, 12)).toBe(-1);
+    expect(table.size).toBe(2);
   });
 
   it('MultisetFingerprint.addAscii counts a DID as add() of its string does', () => {
