@@ -27,7 +27,7 @@ export function isSimpleEmail(bytes: Uint8Array, start: number, end: number): bo
   let i = start;
   for (; i < end && bytes[i] !== 0x40; i++) {
     if (LOCAL_PART_BYTES[bytes[i]!] !== 1) return false;
-    if (bytes[i] === 0x2e && bytes[i - 1] === 0x2e && i > start) return false; // ".."
+    if (i > start && bytes[i] === 0x2e && bytes[i - 1] === 0x2e) return false; // ".."
   }
   if (i === start || i === end) return false; // no local part, or no @
   // The domain: labels of letters, digits and inner hyphens, dot-separated; the last one (the

@@ -123,6 +123,8 @@ function isAlphanumeric(b: number): boolean {
 
 /** The zones found valid, as bytes: a roster repeats a few, and a string a row cost more than the look-up. */
 const validZones = new StringTable();
+/** Past this many spellings (Intl takes any case), zones are checked as strings again: the bot runs for months. */
+const MAX_VALID_ZONES = 1024;
 
 /** Empty, or printable ASCII with no space that is a valid zone (Intl is asked once per zone). */
 function isSimpleZone(bytes: Buffer, start: number, end: number): boolean {
@@ -133,7 +135,7 @@ function isSimpleZone(bytes: Buffer, start: number, end: number): boolean {
   }
   if (validZones.indexOfAscii(bytes, start, end) !== -1) return true;
   if (!isValidTimeZone(bytes.toString('latin1', start, end))) return false;
-  validZones.addAscii(bytes, start, end);
+  if (validZones.size < MAX_VALID_ZONES) validZones.addAscii(bytes, start, end);
   return true;
 }
 

@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 export const requireCommonJs = createRequire(import.meta.url);
 
 type NodeCrypto = typeof import('node:crypto');
-let crypto: NodeCrypto | undefined;
+// Not `crypto`: in the one-file CLI that name would hide the global Web Crypto object.
+let cryptoModule: NodeCrypto | undefined;
 /**
  * node:crypto, loaded when first used: with the stream modules it loads, it was 18 ms of every
  * command's start (before validation could start the day's query), and validation uses none of it.
  */
-export const nodeCrypto = (): NodeCrypto => (crypto ??= requireCommonJs('node:crypto') as NodeCrypto);
+export const nodeCrypto = (): NodeCrypto => (cryptoModule ??= requireCommonJs('node:crypto') as NodeCrypto);
 
 type ZodMini = typeof import('zod/mini');
 

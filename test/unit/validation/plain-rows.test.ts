@@ -193,6 +193,23 @@ describe('plain rows, taken on their bytes', () => {
     expect(taken / rows).toBeLessThan(0.9);
   });
 
+  it('check time zones as the rules do past the bound of the valid zones kept (1,200 spellings, and bad ones after)', () => {
+    const zone = 'america/los_angeles';
+    const spelling = (n: number): string =>
+      [...zone].map((c, i) => (i < 12 && (n >> i) & 1 ? c.toUpperCase() : c)).join('');
+    const lines = ['did,email,timezone'];
+    for (let i = 0; i < 1200; i++) lines.push(`P${i},p${i}@example.org,${spelling(i)}`);
+    lines.push('Q1,q1@example.org,America/Los_Angelez', 'Q2,q2@example.org,Mars/Olympus');
+    const text = `${lines.join('\n')}\n`;
+    const plain = passOver(text, true);
+    expect(plain.taken).toBe(1200);
+    expect(plain.seen.findings.map((f) => [f.code, f.row])).toEqual([
+      ['timezone_invalid', 1202],
+      ['timezone_invalid', 1203],
+    ]);
+    expect(JSON.stringify(plain.seen)).toBe(JSON.stringify(passOver(text, false).seen));
+  });
+
   it('are most rows of a clean roster, and a duplicate DID or address among them is still found', () => {
     const lines = ['did,email,first_name,status,timezone'];
     for (let i = 1; i <= 200; i++) lines.push(`P${i},p${i}@example.org,Zoë,active,Europe/Paris`);
