@@ -3,7 +3,7 @@
  * made only when one is asked for (`at`, iteration) and dropped after use: a 100,000-row roster
  * is then its file's size in memory, not the 30 MB of objects and strings it took as rows.
  */
-import { grow, Utf8Arena } from '../util/string-table.js';
+import { grow, hashOfBytes, Utf8Arena } from '../util/string-table.js';
 import { type RecordSpan, recordValues } from './csv-records.js';
 
 /** Between a packed row's values: a control character no value we keep contains (read.ts replaces it). */
@@ -68,13 +68,6 @@ class ValuesRow implements RosterRow {
   private at(index: number): string {
     return index < 0 ? '' : (this.values[index] ?? '');
   }
-}
-
-/** A hash of a record's bytes, to tell that a record read again is the one validated. */
-function hashOfBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-  return hash | 0;
 }
 
 const mayBeSpace = (code: number): boolean => code <= 32 || code >= 0x7f;

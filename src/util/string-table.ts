@@ -6,7 +6,7 @@
  */
 const EMPTY = -1;
 
-/** FNV-1a's basis and prime: hashOf and Utf8Arena.stage (which hashes as it copies) share them. */
+/** FNV-1a's basis and prime: hashOf, hashOfBytes and Utf8Arena's staging (which hashes as it copies) share them. */
 const FNV_BASIS = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
@@ -14,6 +14,13 @@ const FNV_PRIME = 0x01000193;
 export function hashOf(key: string): number {
   let hash = FNV_BASIS;
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), FNV_PRIME);
+  return hash | 0;
+}
+
+/** FNV-1a over bytes `start` to `end`: hashOf of the text for ASCII (row-store.ts checks records read again by it). */
+export function hashOfBytes(bytes: Uint8Array, start: number, end: number): number {
+  let hash = FNV_BASIS;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, FNV_PRIME);
   return hash | 0;
 }
 

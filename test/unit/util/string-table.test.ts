@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashOf, StringTable } from '../../../src/util/string-table.js';
+import { hashOf, hashOfBytes, StringTable } from '../../../src/util/string-table.js';
 import { seededRandom as random } from '../../support/random.js';
 
 describe('StringTable', () => {
@@ -48,6 +48,10 @@ describe('StringTable', () => {
     for (const key of keys) table.add(key);
     const { hashes } = table.toParts().parts;
     for (const [k, key] of keys.entries()) expect(hashes[k], key).toBe(hashOf(key));
+    // hashOfBytes is the same FNV-1a over bytes: equal to hashOf for ASCII, part of a buffer too.
+    const bytes = Buffer.from(',renee.alsayed.1@example.com,');
+    expect(hashOfBytes(bytes, 1, bytes.length - 1)).toBe(hashOf('renee.alsayed.1@example.com'));
+    expect(hashOfBytes(bytes, 1, bytes.length - 1)).not.toBe(hashOfBytes(bytes, 0, bytes.length - 1));
   });
 
   it('keeps 100,000 DIDs and finds each of them (the size of a large study)', () => {
