@@ -159,9 +159,9 @@ export function queryDay(
   const { statement, columns } = dayStatement(db, sql, source);
   let dids: StringTable;
   try {
-    const listed = listDids?.(db, day) ?? didsOf(db, statement, sql, columns, day);
+    const listed: DidListing = listDids?.(db, day) ?? didsOf(db, statement, sql, columns, day);
     // Sized once when the count is known: growing a table places every key again, ten times for 100,000.
-    dids = new StringTable('expected' in listed ? listed.expected : 0);
+    dids = new StringTable(listed.expected ?? 0);
     for (const did of listed) dids.add(String(did));
   } catch (error) {
     throw queryFailed(source, day, error);
@@ -170,7 +170,7 @@ export function queryDay(
 }
 
 /** A day's DIDs as a cheaper query lists them, with their count when it is known first. */
-export type DidListing = Iterable<unknown> | (Iterable<unknown> & { expected: number });
+export type DidListing = Iterable<unknown> & { expected?: number };
 
 function* didsOf(
   db: ComplianceDb,

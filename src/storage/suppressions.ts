@@ -3,7 +3,6 @@
  * lower-cased form (never the address itself) and blocks whichever roster row uses it, until the
  * roster's address changes; an opt-out blocks the DID. Lifted with `suppression remove` (audited).
  */
-
 import { nodeCrypto } from '../util/commonjs.js';
 import type { StateDb } from './state-db.js';
 

@@ -24,7 +24,7 @@ describe('the cheap DID listing for validation', () => {
         expect(cheap.columns).toEqual(full.columns);
         // Its count comes first, so that the table is sized once.
         const listed = builtInDayDids(db, day, []);
-        expect('expected' in listed ? listed.expected : 0).toBe(full.dids.size);
+        expect(listed.expected ?? 0).toBe(full.dids.size);
       }
       // The planted "no data on the last day" participant is really missing, so the check has teeth.
       const last = queryDay(db, query.sql, query.source, '2026-11-23', (d, date) => builtInDayDids(d, date, []));

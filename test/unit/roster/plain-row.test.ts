@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isSimpleEmail, isValidEmail } from '../../../src/mail/address.js';
-import { isSimpleDid } from '../../../src/roster/plain-row.js';
-import type { RosterRow } from '../../../src/roster/read.js';
+import { isSimpleDid, PLAIN_ACTIVE, PLAIN_PAUSED } from '../../../src/roster/plain-row.js';
+import { ROSTER_STATUSES, type RosterRow } from '../../../src/roster/read.js';
 import { trustedDid } from '../../../src/roster/rules.js';
 import { MultisetFingerprint } from '../../../src/util/multiset-fingerprint.js';
 import { StringTable } from '../../../src/util/string-table.js';
@@ -84,6 +84,13 @@ describe('isSimpleEmail (the address rule on bytes)', () => {
       if (onBytes(isSimpleEmail, address) !== expected) expect([address, !expected]).toEqual([address, expected]);
     }
     expect(valid).toBeGreaterThan(5_000); // the random addresses reach both answers
+  });
+});
+
+describe('plain statuses', () => {
+  it('are numbered as ROSTER_STATUSES (the pass turns them into standings by that index)', () => {
+    expect(ROSTER_STATUSES[PLAIN_ACTIVE]).toBe('active');
+    expect(ROSTER_STATUSES[PLAIN_PAUSED]).toBe('paused');
   });
 });
 
