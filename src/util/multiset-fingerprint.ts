@@ -35,7 +35,12 @@ export class MultisetFingerprint {
     this.addLanes(a, b, c, d, key.length);
   }
 
-  /** `add` of the key that is the ASCII bytes from `start` to `end` of `bytes` (the caller has checked), with no string made. */
+  /**
+   * `add` of the key that is the ASCII bytes from `start` to `end` of `bytes` (the caller has
+   * checked), with no string made. The loop is add's, over bytes: one loop for both would call a
+   * function a character in the roster's hottest path. test/unit/roster/plain-row.test.ts keeps
+   * the two equal.
+   */
   addAscii(bytes: Uint8Array, start: number, end: number): void {
     let a: number = SEEDS[0];
     let b: number = SEEDS[1];
